@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conf.h - the data plane's YAML configuration: defaults, parsing, validation.
+ *
+ * Sans-I/O apart from reading the file: conf_parse takes a YAML document in
+ * memory, conf_load reads a file and calls it. Every problem is reported as
+ * one line naming the source, line, column and the key path, e.g.
+ *
+ *   /etc/sb.yaml:4:11: ports[0].ipv4: invalid IPv4 prefix "10.0.0.1/33"
+ *                      (expected A.B.C.D/LEN with LEN 1..32)
+ *
+ * Unknown keys, wrong types and out-of-range values are errors, never
+ * ignored. The options and their defaults are documented in
+ * docs/configuration.md; keep both in step.
+ */
+#ifndef SB_CONF_H
+#define SB_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_PORTS 16
+#define CONF_NAME_MAX 64
+#define CONF_ERR_MAX 512
+
+struct conf_impair {
+	bool enabled;		/* true when any probability is > 0 */
+	double drop;		/* probability 0..1 per packet and direction */
+	double duplicate;	/* 0..1 */
+	double reorder;		/* 0..1 */
+	uint64_t seed;		/* default 1 */
+};
+
+struct conf_port {
+	char name[CONF_NAME_MAX];	/* DPDK device name, e.g. net_tap0, 0000:03:00.0 */
+	bool has_ip4;
+	bool has_ip6;
+	uint8_t ip4_prefix;
+	uint8_t ip6_prefix;
+	uint32_t ip4;			/* network byte order */
+	uint8_t ip6[16];
+	uint16_t mtu;			/* default 1500; 1280..9000 */
+	uint16_t rx_desc;		/* default 1024; power of two 64..16384 */
+	uint16_t tx_desc;		/* default 1024; power of two 64..16384 */
+	struct conf_impair impair;
+};
+
+struct conf {
+	uint16_t workers;		/* 0 (default): one per EAL worker lcore */
+	uint16_t burst;			/* rx/tx burst size, default 32, 1..256 */
+	uint32_t mbufs;			/* mbufs per port pool, default 8191, 1023..1048575 */
+	uint32_t mbuf_cache;		/* per-lcore mempool cache, default 256, 0..512 */
+	uint32_t neigh_capacity;	/* entries per port, default 1024, 16..1048576 */
+	uint32_t neigh_timeout_s;	/* seconds, default 300, 1..86400 */
+	char shm_name[CONF_NAME_MAX];	/* default "slimbridge"; [A-Za-z0-9_.-]+ */
+	bool ports_set;			/* false: the key was absent; use every probed port */
+	uint16_t nb_ports;
+	struct conf_port ports[CONF_MAX_PORTS];
+};
+
+/*
+ * conf_defaults fills |c| with every default (no ports). Every ports[] entry,
+ * used or not, also holds the per-port defaults (mtu, descriptors, impair
+ * off with seed 1), so a caller that uses every probed port (ports_set
+ * false) can take its settings from ports[0].
+ */
+void conf_defaults(struct conf *c);
+
+/*
+ * conf_port_defaults fills |p| with the per-port defaults: no name, no
+ * addresses, mtu 1500, 1024 RX and TX descriptors, impairment off (seed 1).
+ */
+void conf_port_defaults(struct conf_port *p);
+
+/*
+ * conf_parse parses the YAML document |text| of |len| bytes into |c| (which
+ * it first sets to the defaults). |source| names the document in messages.
+ * Returns 0, or -EINVAL with a one-line message in |err| (CONF_ERR_MAX bytes);
+ * -ENOMEM (with a message) only if libyaml cannot allocate. On failure |c|
+ * holds the defaults. An empty or comments-only document yields the
+ * defaults. Reentrant; no global state.
+ */
+int conf_parse(struct conf *c, const char *source, const char *text, size_t len, char *err)
+	__attribute__((warn_unused_result));
+
+/*
+ * conf_load reads the file at |path| and parses it as conf_parse does.
+ * Returns 0, -EINVAL (bad content, or a file over 1 MiB) or the negative
+ * errno of the failed open or read, always with a message in |err|.
+ */
+int conf_load(struct conf *c, const char *path, char *err) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dp.h - the data plane's run-time state, built once by main.c before the
+ * workers start and read-only afterwards (except the fields marked).
+ */
+#ifndef SB_DP_H
+#define SB_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include <rte_lcore.h>
+
+#include "conf/conf.h"
+#include "net/net.h"
+
+struct neigh_table;
+struct rte_mempool;
+struct rte_rcu_qsbr;
+struct lcore_ctx;
+struct sb_shm_snapshot;
+
+struct dp_port {
+	uint16_t port_id;
+	uint16_t nb_queues;
+	bool rss;
+	bool started;
+	char name[CONF_NAME_MAX];
+	struct net_if nif;
+	struct conf_port conf;
+	struct neigh_table *neigh;	/* written by the main lcore only */
+	struct rte_mempool *pool;
+};
+
+/* What workers read to find the current policy; swapped by the main lcore. */
+struct dp_policy {
+	const struct sb_shm_snapshot *snap;	/* NULL: empty policy */
+	uint64_t epoch;
+};
+
+/* Policy attachment as shown by telemetry; main lcore writes under |lock|. */
+struct dp_policy_status {
+	pthread_mutex_t lock;
+	int state;			/* enum shm_state */
+	uint64_t epoch;
+	uint64_t instance;
+	uint64_t acked_epoch;
+	uint32_t writer_pid;
+	uint64_t heartbeat_age_ms;
+	char error[160];
+};
+
+struct dp {
+	struct conf conf;
+	uint64_t tsc_hz;
+	uint16_t nb_ports;
+	uint16_t nb_workers;
+	struct dp_port ports[CONF_MAX_PORTS];
+	unsigned int worker_lcore[RTE_MAX_LCORE];	/* worker index -> lcore id */
+	struct lcore_ctx *lcores[RTE_MAX_LCORE];	/* by worker index */
+	struct rte_rcu_qsbr *qsbr;
+	struct dp_policy policy_slots[2];		/* main lcore alternates */
+	struct dp_policy *policy;			/* RCU pointer, workers load-acquire */
+	struct shm_reader *shm;				/* main lcore only */
+	struct dp_policy_status policy_status;
+	volatile int quit;				/* set by the signal handler */
+};
+
+extern struct dp dp_g;
+
+#endif

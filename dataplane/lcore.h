@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lcore.h - a worker lcore: its state, its counters and its poll loop.
+ *
+ * Each worker owns queue |index| on every port (RX and TX), its TX buffers,
+ * its impairment streams and its counters; nothing in struct lcore_ctx is
+ * written by another core. Counters are plain uint64_t written only by the
+ * owner and read (possibly mid-update, which is harmless for 64-bit aligned
+ * loads on the platforms DPDK supports) by the telemetry thread.
+ *
+ * Loop (run to completion, no allocation, no locks, no system calls):
+ *   for each port: rx burst -> [impair] -> prefetch -> net_input per packet ->
+ *   replies into the port's TX buffer, learned neighbours into the worker's
+ *   ring to the main lcore -> [impair] -> tx burst; then a QSBR quiescent
+ *   state and a look at the current policy epoch.
+ */
+#ifndef SB_LCORE_H
+#define SB_LCORE_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "conf/conf.h"
+#include "net/net.h"
+#include "port/impair.h"
+#include "stats/drop.h"
+
+/* Array size for a burst (conf.burst <= 256) plus impairment duplicates. */
+#define LCORE_BURST_MAX 512
+
+struct rte_mbuf;
+struct rte_ring;
+struct dp;
+
+struct lcore_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t polls;		/* loop iterations */
+	uint64_t busy_polls;	/* iterations that received something */
+	uint64_t busy_tsc;	/* TSC ticks spent in busy iterations */
+	uint64_t policy_epoch;	/* the policy epoch this worker last saw */
+	uint64_t drops[DROP__MAX];
+	struct net_counters net;
+};
+
+/* A learned neighbour on its way to the main lcore (ring element, 28 bytes). */
+struct lcore_learn_msg {
+	uint16_t port_idx;
+	struct net_learn learn;
+	uint8_t pad[3];
+};
+
+struct lcore_queue {
+	uint16_t port_idx;	/* index into dp->ports */
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t nb_tx;
+	struct impair im_rx;
+	struct impair im_tx;
+	struct rte_mbuf *tx[LCORE_BURST_MAX];
+};
+
+struct lcore_ctx {
+	unsigned int lcore_id;
+	uint16_t index;		/* worker index == queue id on every port */
+	uint16_t nb_queues;
+	uint16_t burst;
+	uint64_t hold_tsc;	/* impairment: longest hold of a reordered packet */
+	struct dp *dp;
+	struct rte_ring *learn_ring;	/* to the main lcore, SP/SC */
+	struct lcore_stats stats __rte_cache_aligned;
+	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;
+} __rte_cache_aligned;
+
+/*
+ * lcore_ctx_new allocates and initialises the context of worker |index| on
+ * |lcore_id| for every port of |dp| (NUMA-local memory, learn ring). Returns
+ * NULL with rte_errno set.
+ */
+struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcore_id);
+
+/* lcore_ctx_free frees |lc| and anything it still holds. NULL is accepted. */
+void lcore_ctx_free(struct lcore_ctx *lc);
+
+/* lcore_main is the worker entry point for rte_eal_remote_launch(|arg| = lcore_ctx). */
+int lcore_main(void *arg);
+
+/*
+ * lcore_poll runs one iteration of the worker loop over every port and
+ * returns the number of packets received. Exposed for the benchmark, which
+ * drives it on net_null/net_ring ports.
+ */
+uint32_t lcore_poll(struct lcore_ctx *lc);
+
+#endif

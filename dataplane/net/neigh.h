@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * neigh.h - the neighbour cache (ARP for IPv4, NDP for IPv6) of one port.
+ *
+ * Concurrency: exactly one writer (the main lcore, which receives learn
+ * events from the workers over rte_rings) and any number of lock-free readers
+ * (the workers). Each entry is guarded by a sequence counter: the writer makes
+ * it odd, writes, makes it even; a reader retries while it is odd or changed.
+ * Readers never write to the table, so no cache line is written by two cores.
+ *
+ * Entries are REACHABLE for |timeout_tsc| after their last confirmation and
+ * are removed by neigh_expire. The table is fixed-size open addressing
+ * (linear probing, tombstone-free: expiry re-inserts the rest of the cluster),
+ * allocated once by neigh_table_new; nothing allocates afterwards.
+ */
+#ifndef SB_NEIGH_H
+#define SB_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net.h"
+
+struct neigh_table;
+
+/*
+ * neigh_table_new allocates a table for at least |capacity| entries (rounded
+ * up to a power of two, at least 16, at most 1<<20) whose entries expire
+ * |timeout_tsc| ticks after they were last learned. Returns NULL with errno
+ * set (EINVAL for a zero capacity or timeout, ENOMEM).
+ */
+struct neigh_table *neigh_table_new(uint32_t capacity, uint64_t timeout_tsc);
+
+/* neigh_table_free frees |t|; NULL is accepted. */
+void neigh_table_free(struct neigh_table *t);
+
+/*
+ * neigh_learn inserts or refreshes the binding in |l| at time |now|.
+ * Writer only. Returns 0, -EINVAL for family NONE, or -ENOSPC when the table
+ * is full (the caller counts it).
+ */
+int neigh_learn(struct neigh_table *t, const struct net_learn *l, uint64_t now);
+
+/*
+ * neigh_lookup copies the MAC for |ip| (4 or 16 bytes per |family|) into
+ * |mac| and returns true if a live entry exists at time |now|. Lock-free;
+ * safe on any lcore concurrently with the writer.
+ */
+bool neigh_lookup(const struct neigh_table *t, uint8_t family, const uint8_t *ip, uint64_t now,
+		  uint8_t mac[NET_ETH_ALEN]);
+
+/* neigh_expire removes entries older than the timeout. Writer only. Returns how many. */
+uint32_t neigh_expire(struct neigh_table *t, uint64_t now);
+
+/* neigh_count returns the number of entries (live or not yet expired). */
+uint32_t neigh_count(const struct neigh_table *t);
+
+/*
+ * neigh_foreach calls |fn| for each entry with its binding and age in ticks
+ * at |now|; stops early if |fn| returns non-zero and returns that value.
+ * Readers' snapshot: entries being rewritten concurrently are skipped.
+ */
+int neigh_foreach(const struct neigh_table *t, uint64_t now,
+		  int (*fn)(const struct net_learn *l, uint64_t age, void *arg), void *arg);
+
+#endif

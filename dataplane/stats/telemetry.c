@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "telemetry.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <rte_cycles.h>
+#include <rte_telemetry.h>
+
+#include "dp.h"
+#include "lcore.h"
+#include "net/neigh.h"
+#include "shm/shm_reader.h"
+
+static struct dp *tdp;
+
+static void add_counters(struct rte_tel_data *d, const struct lcore_stats *s)
+{
+	char name[64];
+
+	rte_tel_data_add_dict_u64(d, "rx_packets", s->rx_packets);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", s->rx_bytes);
+	rte_tel_data_add_dict_u64(d, "tx_packets", s->tx_packets);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", s->tx_bytes);
+	rte_tel_data_add_dict_u64(d, "polls", s->polls);
+	rte_tel_data_add_dict_u64(d, "busy_polls", s->busy_polls);
+	rte_tel_data_add_dict_u64(d, "busy_tsc", s->busy_tsc);
+	rte_tel_data_add_dict_u64(d, "busy_cycles_per_packet",
+				  s->rx_packets ? s->busy_tsc / s->rx_packets : 0);
+	for (unsigned i = 0; i < NET_CTR__MAX; i++) {
+		rte_tel_data_add_dict_u64(d, net_counter_name(i), s->net.c[i]);
+	}
+	for (unsigned i = 0; i < DROP__MAX; i++) {
+		snprintf(name, sizeof(name), "drop_%s", drop_reason_name(i));
+		rte_tel_data_add_dict_u64(d, name, s->drops[i]);
+	}
+}
+
+static void sum(struct lcore_stats *t, const struct lcore_stats *s)
+{
+	t->rx_packets += s->rx_packets;
+	t->rx_bytes += s->rx_bytes;
+	t->tx_packets += s->tx_packets;
+	t->tx_bytes += s->tx_bytes;
+	t->polls += s->polls;
+	t->busy_polls += s->busy_polls;
+	t->busy_tsc += s->busy_tsc;
+	for (unsigned i = 0; i < NET_CTR__MAX; i++) {
+		t->net.c[i] += s->net.c[i];
+	}
+	for (unsigned i = 0; i < DROP__MAX; i++) {
+		t->drops[i] += s->drops[i];
+	}
+}
+
+static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const per_worker[] = {"rx_packets", "tx_packets", "busy_polls",
+						 "policy_epoch", "lcore_id"};
+	struct lcore_stats total = {0};
+	uint64_t dropped = 0;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+		sum(&total, &tdp->lcores[w]->stats);
+	}
+	for (unsigned i = 0; i < DROP__MAX; i++) {
+		dropped += total.drops[i];
+	}
+	rte_tel_data_add_dict_u64(d, "workers", tdp->nb_workers);
+	rte_tel_data_add_dict_u64(d, "policy_epoch", tdp->policy_status.epoch);
+	rte_tel_data_add_dict_u64(d, "dropped", dropped);
+	add_counters(d, &total);
+	for (unsigned k = 0; k < RTE_DIM(per_worker); k++) {
+		struct rte_tel_data *a = rte_tel_data_alloc();
+		char name[64];
+
+		if (a == NULL) {
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+		for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+			const struct lcore_ctx *lc = tdp->lcores[w];
+			const uint64_t v[] = {lc->stats.rx_packets, lc->stats.tx_packets,
+					      lc->stats.busy_polls, lc->stats.policy_epoch,
+					      lc->lcore_id};
+
+			rte_tel_data_add_array_u64(a, v[k]);
+		}
+		snprintf(name, sizeof(name), "per_worker_%s", per_worker[k]);
+		rte_tel_data_add_dict_container(d, name, a, 0);
+	}
+	return 0;
+}
+
+static int cmd_lcore(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct lcore_ctx *lc;
+	unsigned long w;
+	char *end;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0') {
+		return -EINVAL;
+	}
+	w = strtoul(params, &end, 10);
+	if (*end != '\0' || w >= tdp->nb_workers) {
+		return -EINVAL;
+	}
+	lc = tdp->lcores[w];
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "worker", w);
+	rte_tel_data_add_dict_u64(d, "lcore_id", lc->lcore_id);
+	rte_tel_data_add_dict_u64(d, "policy_epoch", lc->stats.policy_epoch);
+	add_counters(d, &lc->stats);
+	return 0;
+}
+
+static int port_param(const char *params, uint16_t *idx)
+{
+	unsigned long p = 0;
+	char *end;
+
+	if (params != NULL && *params != '\0') {
+		p = strtoul(params, &end, 10);
+		if (*end != '\0') {
+			return -EINVAL;
+		}
+	}
+	if (p >= tdp->nb_ports) {
+		return -EINVAL;
+	}
+	*idx = (uint16_t)p;
+	return 0;
+}
+
+static void fmt_ip(char *buf, size_t len, uint8_t family, const uint8_t *ip)
+{
+	inet_ntop(family == NET_FAMILY_IP4 ? AF_INET : AF_INET6, ip, buf, (socklen_t)len);
+}
+
+static int neigh_entry(const struct net_learn *l, uint64_t age, void *arg)
+{
+	struct rte_tel_data *a = arg;
+	char ip[INET6_ADDRSTRLEN], val[96];
+	const uint8_t *m = l->mac;
+
+	fmt_ip(ip, sizeof(ip), l->family, l->ip);
+	snprintf(val, sizeof(val), "%s %02x:%02x:%02x:%02x:%02x:%02x %llu", ip, m[0], m[1], m[2],
+		 m[3], m[4], m[5], (unsigned long long)(age * 1000 / tdp->tsc_hz));
+	/* The array holds at most RTE_TEL_MAX_ARRAY_ENTRIES; stop there. */
+	return rte_tel_data_add_array_string(a, val) == 0 ? 0 : 1;
+}
+
+static int cmd_neigh(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *a;
+	uint16_t idx;
+
+	(void)cmd;
+	if (port_param(params, &idx) != 0) {
+		return -EINVAL;
+	}
+	a = rte_tel_data_alloc();
+	if (a == NULL) {
+		return -ENOMEM;
+	}
+	rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
+	neigh_foreach(tdp->ports[idx].neigh, rte_rdtsc(), neigh_entry, a);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "port", tdp->ports[idx].name);
+	rte_tel_data_add_dict_u64(d, "count", neigh_count(tdp->ports[idx].neigh));
+	rte_tel_data_add_dict_container(d, "entries", a, 0);
+	return 0;
+}
+
+static const char *const state_names[] = {"absent", "attached", "waiting", "invalid"};
+
+static int cmd_policy(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_policy_status *st = &tdp->policy_status;
+	char inst[32];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&st->lock);
+	rte_tel_data_add_dict_string(d, "shm_name", tdp->conf.shm_name);
+	rte_tel_data_add_dict_string(d, "state", state_names[st->state]);
+	rte_tel_data_add_dict_u64(d, "epoch", st->epoch);
+	snprintf(inst, sizeof(inst), "%016llx", (unsigned long long)st->instance);
+	rte_tel_data_add_dict_string(d, "instance", inst);
+	rte_tel_data_add_dict_u64(d, "acked_epoch", st->acked_epoch);
+	rte_tel_data_add_dict_u64(d, "writer_pid", st->writer_pid);
+	rte_tel_data_add_dict_u64(d, "writer_heartbeat_age_ms", st->heartbeat_age_ms);
+	rte_tel_data_add_dict_string(d, "error", st->error);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint16_t i = 0; i < tdp->nb_ports; i++) {
+		const struct dp_port *p = &tdp->ports[i];
+		struct rte_tel_data *a = rte_tel_data_alloc();
+		char buf[96], ip[INET6_ADDRSTRLEN], key[CONF_NAME_MAX];
+		const uint8_t *m = p->nif.mac;
+
+		if (a == NULL) {
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
+		snprintf(buf, sizeof(buf), "port_id=%u", p->port_id);
+		rte_tel_data_add_array_string(a, buf);
+		snprintf(buf, sizeof(buf), "queues=%u", p->nb_queues);
+		rte_tel_data_add_array_string(a, buf);
+		rte_tel_data_add_array_string(a, p->rss ? "rss=on" : "rss=off");
+		snprintf(buf, sizeof(buf), "mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		rte_tel_data_add_array_string(a, buf);
+		if (p->nif.has_ip4) {
+			fmt_ip(ip, sizeof(ip), NET_FAMILY_IP4, (const uint8_t *)&p->nif.ip4);
+			snprintf(buf, sizeof(buf), "ipv4=%s/%u", ip, p->nif.ip4_prefix);
+			rte_tel_data_add_array_string(a, buf);
+		}
+		if (p->nif.has_ip6) {
+			fmt_ip(ip, sizeof(ip), NET_FAMILY_IP6, p->nif.ip6);
+			snprintf(buf, sizeof(buf), "ipv6=%s/%u", ip, p->nif.ip6_prefix);
+			rte_tel_data_add_array_string(a, buf);
+		}
+		fmt_ip(ip, sizeof(ip), NET_FAMILY_IP6, p->nif.ip6_ll);
+		snprintf(buf, sizeof(buf), "ipv6_ll=%s", ip);
+		rte_tel_data_add_array_string(a, buf);
+		snprintf(buf, sizeof(buf), "impair=%s", p->conf.impair.enabled ? "on" : "off");
+		rte_tel_data_add_array_string(a, buf);
+		/* Telemetry names allow only [A-Za-z0-9_/]: a PCI address becomes 0000_03_00_0. */
+		snprintf(key, sizeof(key), "%s", p->name);
+		for (char *k = key; *k != '\0'; k++) {
+			if (!isalnum((unsigned char)*k) && *k != '_') {
+				*k = '_';
+			}
+		}
+		rte_tel_data_add_dict_container(d, key, a, 0);
+	}
+	return 0;
+}
+
+int telemetry_register(struct dp *dp)
+{
+	static const struct {
+		const char *cmd;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{"/slimbridge/stats", cmd_stats,
+		 "Data-plane totals, drop reasons and per-worker counters. No parameters."},
+		{"/slimbridge/lcore", cmd_lcore, "Counters of one worker. Parameter: worker index."},
+		{"/slimbridge/neigh", cmd_neigh,
+		 "Neighbour cache of a port: address -> \"mac age_ms\". Parameter: port index (0)."},
+		{"/slimbridge/policy", cmd_policy, "Shared-memory policy attachment. No parameters."},
+		{"/slimbridge/ports", cmd_ports, "Configured ports. No parameters."},
+	};
+
+	tdp = dp;
+	for (unsigned i = 0; i < RTE_DIM(cmds); i++) {
+		int rc = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help);
+
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * telemetry.h - the data plane's DPDK telemetry commands. Query them with
+ * dpdk-telemetry.py or any client of /var/run/dpdk/<prefix>/dpdk_telemetry.v2:
+ *
+ *   /slimbridge/stats            totals over all workers, every drop reason and
+ *                                handled-frame counter, busy cycles per packet,
+ *                                the attached policy epoch, plus per-worker
+ *                                arrays of the main counters (index = worker)
+ *   /slimbridge/lcore,<worker>   the same counters for one worker
+ *   /slimbridge/neigh,<port>     the neighbour cache of a port (default 0):
+ *                                port, count, entries ["address mac age_ms", ...]
+ *   /slimbridge/policy           shared-memory attachment: state, epoch,
+ *                                instance, writer pid, heartbeat age, error
+ *   /slimbridge/ports            configured ports by name ([A-Za-z0-9_] only, other
+ *                                characters become _): id, queues, RSS, MAC, addresses
+ * plus DPDK's own /ethdev/stats, /ethdev/xstats, /eal/..., /mempool/...
+ *
+ * Callbacks run on the telemetry thread and only read worker state.
+ */
+#ifndef SB_TELEMETRY_H
+#define SB_TELEMETRY_H
+
+struct dp;
+
+/* telemetry_register registers the commands above for |dp|. Returns 0 or a negative errno. */
+int telemetry_register(struct dp *dp);
+
+#endif

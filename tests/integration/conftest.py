@@ -1,0 +1,24 @@
+import os
+
+import pytest
+
+from sbtest import CONTROL, DATAPLANE, Dataplane
+
+
+def pytest_sessionstart(session):
+    if os.geteuid() != 0:
+        raise pytest.UsageError("the integration tests need root (network namespaces, TAP)")
+    for b in (DATAPLANE, CONTROL):
+        if not os.access(b, os.X_OK):
+            raise pytest.UsageError(f"{b} is not built; run ./scripts/test or ninja -C build")
+
+
+@pytest.fixture
+def dataplane(request):
+    """A started data plane with its peer namespace; closed on every exit path."""
+    params = getattr(request, "param", {}) or {}
+    dp = Dataplane(**params)
+    try:
+        yield dp.start()
+    finally:
+        dp.close()

@@ -1,0 +1,171 @@
+"""The data plane on net_tap against a real kernel peer in a network namespace."""
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from sbtest import DATAPLANE, Control, Dataplane, Netns, Process, sh, unique
+
+
+def loss(ping_output):
+    m = re.search(r"(\d+(?:\.\d+)?)% packet loss", ping_output)
+    assert m, ping_output
+    return float(m.group(1))
+
+
+def test_ping_ipv4_1000_at_2ms_no_loss(dataplane):
+    r = dataplane.ns.run("ping", "-c", "1000", "-i", "0.002", "-W", "1", "-q", dataplane.DP_IP4)
+    assert loss(r.stdout) == 0.0, r.stdout
+    st = dataplane.stats()
+    assert st["icmp_echo_reply_out"] >= 1000
+    assert st["tx_packets"] >= 1000
+
+
+def test_ping_ipv6(dataplane):
+    r = dataplane.ns.run("ping", "-6", "-c", "50", "-i", "0.01", "-W", "1", "-q", dataplane.DP_IP6)
+    assert loss(r.stdout) == 0.0, r.stdout
+    assert dataplane.stats()["icmp6_echo_reply_out"] >= 50
+
+
+def test_ping_ipv6_link_local(dataplane):
+    ll = next(x for x in dataplane.telemetry.query("/slimbridge/ports")["net_tap0"]
+              if x.startswith("ipv6_ll="))[len("ipv6_ll="):]
+    r = dataplane.ns.run("ping", "-6", "-c", "5", "-i", "0.05", "-W", "1", "-q",
+                         f"{ll}%{dataplane.tap}")
+    assert loss(r.stdout) == 0.0, r.stdout
+
+
+def test_neighbour_entries_on_both_sides(dataplane):
+    dataplane.ns.run("ping", "-c", "3", "-i", "0.05", dataplane.DP_IP4)
+    dataplane.ns.run("ping", "-6", "-c", "3", "-i", "0.05", dataplane.DP_IP6)
+    ports = dataplane.telemetry.query("/slimbridge/ports")["net_tap0"]
+    mac = next(x for x in ports if x.startswith("mac="))[4:]
+
+    # Kernel side: our answers (ARP reply, neighbour advertisement) created the entries.
+    for ip in (dataplane.DP_IP4, dataplane.DP_IP6):
+        out = dataplane.ns.run("ip", "neigh", "show", ip, "dev", dataplane.tap).stdout
+        assert f"lladdr {mac}" in out, out
+        assert re.search(r"REACHABLE|STALE|DELAY|PROBE", out), out
+
+    # Our side: the worker learned the peer and the main lcore put it in the cache.
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        neigh = {e.split()[0]: e.split()[1]
+                 for e in dataplane.telemetry.query("/slimbridge/neigh,0")["entries"]}
+        if dataplane.PEER_IP4 in neigh and dataplane.PEER_IP6 in neigh:
+            break
+        time.sleep(0.05)
+    assert neigh.get(dataplane.PEER_IP4) == dataplane.PEER_MAC, neigh
+    assert neigh.get(dataplane.PEER_IP6) == dataplane.PEER_MAC, neigh
+
+
+def test_ipv4_fragments_dropped_and_counted(dataplane):
+    r = dataplane.ns.run("ping", "-c", "3", "-i", "0.05", "-W", "1", "-s", "3000",
+                         dataplane.DP_IP4, check=False)
+    assert loss(r.stdout) == 100.0
+    assert dataplane.stats()["drop_ip4_fragment"] >= 6
+
+
+def test_telemetry_ethdev_and_stats(dataplane):
+    dataplane.ns.run("ping", "-c", "5", "-i", "0.02", "-q", dataplane.DP_IP4)
+    eth = dataplane.telemetry.query("/ethdev/stats,0")
+    assert eth["ipackets"] >= 5 and eth["opackets"] >= 5
+    st = dataplane.stats()
+    assert st["workers"] == 1
+    assert st["per_worker_rx_packets"][0] == st["rx_packets"]
+    lc = dataplane.telemetry.query("/slimbridge/lcore,0")
+    assert lc["icmp_echo_in"] >= 5
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_clean_shutdown_within_a_second(dataplane, sig):
+    dataplane.ns.run("ping", "-c", "3", "-i", "0.05", "-q", dataplane.DP_IP4)
+    rc, took = dataplane.stop(sig)
+    assert rc == 0, dataplane.proc.output()
+    assert took < 1.0, f"took {took:.2f}s"
+    assert "stopped" in dataplane.proc.output()
+
+
+@pytest.mark.parametrize("dataplane", [{"workers": 2}], indirect=True)
+def test_two_workers_share_traffic_by_rss(dataplane):
+    # 16 source addresses, so flows hash onto both queues.
+    for i in range(16):
+        sh("ip", "-n", dataplane.ns.name, "addr", "add", f"192.0.2.{100 + i}/24", "dev",
+           dataplane.tap)
+    procs = [subprocess.Popen(["ip", "netns", "exec", dataplane.ns.name, "ping", "-c", "20",
+                               "-i", "0.01", "-W", "1", "-q", "-I", f"192.0.2.{100 + i}",
+                               dataplane.DP_IP4], stdout=subprocess.PIPE, text=True)
+             for i in range(16)]
+    for p in procs:
+        out, _ = p.communicate(timeout=60)
+        assert loss(out) == 0.0, out
+    st = dataplane.stats()
+    assert st["workers"] == 2
+    assert all(n > 0 for n in st["per_worker_rx_packets"]), st["per_worker_rx_packets"]
+    assert st["icmp_echo_reply_out"] >= 320
+
+
+IMPAIR = {"drop": 0.2, "seed": 7}
+
+
+@pytest.mark.parametrize("dataplane", [{"impair": IMPAIR}], indirect=True)
+def test_impairment_drops_what_it_is_told(dataplane):
+    r = dataplane.ns.run("ping", "-c", "300", "-i", "0.005", "-W", "1", "-q", dataplane.DP_IP4,
+                         check=False)
+    # 20 % on RX and 20 % on TX: a request/reply pair survives with p = 0.64.
+    assert 20.0 <= loss(r.stdout) <= 52.0, r.stdout
+    assert dataplane.stats()["drop_impair_drop"] > 0
+
+
+def run_bad(conf_text, *eal):
+    tmp = f"/tmp/{unique('cfg')}.yaml"
+    with open(tmp, "w") as f:
+        f.write(conf_text)
+    prefix = unique("fp")
+    try:
+        r = subprocess.run([DATAPLANE, "--no-huge", "-m", "128", "--no-pci", "--file-prefix", prefix,
+                            "-l", "0-1", *eal, "--", "--config", tmp],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        subprocess.run(["rm", "-rf", tmp, f"/var/run/dpdk/{prefix}"])
+    return r
+
+
+def test_bad_config_unknown_key_exits_2():
+    r = run_bad("workers: 1\nportz: []\n")
+    assert r.returncode == 2
+    assert "portz" in r.stderr and "unknown key" in r.stderr, r.stderr
+
+
+def test_bad_config_bad_value_exits_2():
+    r = run_bad("ports:\n  - name: net_null0\n    ipv4: 192.0.2.1/40\n")
+    assert r.returncode == 2
+    assert "ports[0].ipv4" in r.stderr, r.stderr
+
+
+def test_missing_device_exits_2():
+    tap = unique("t")
+    r = run_bad("ports:\n  - name: net_tap7\n", "--vdev", f"net_tap0,iface={tap}")
+    assert r.returncode == 2
+    assert "ports[0].name" in r.stderr and "net_tap7" in r.stderr, r.stderr
+
+
+def test_too_many_workers_exits_2():
+    r = run_bad("workers: 3\nports:\n  - name: net_null0\n", "--vdev", "net_null0")
+    assert r.returncode == 2
+    assert "workers" in r.stderr, r.stderr
+
+
+def test_missing_config_file_exits_2():
+    r = subprocess.run([DATAPLANE, "--no-huge", "--", "--config", "/nonexistent/x.yaml"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert "/nonexistent/x.yaml" in r.stderr
+
+
+def test_help_tells_the_truth():
+    r = subprocess.run([DATAPLANE, "--", "--help"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0
+    assert "--config FILE" in r.stdout and "Exit status" in r.stdout
