@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "lcore.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -14,10 +16,12 @@
 #include <rte_ring_elem.h>
 
 #include "dp.h"
+#include "net/neigh.h"
 
 /* Prefetch this many packets ahead of the one being handled. */
 #define PREFETCH_OFFSET 3
 #define LEARN_RING_SIZE 1024
+#define CMD_RING_SIZE 64
 
 struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcore_id)
 {
@@ -42,6 +46,15 @@ struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcor
 		rte_free(lc);
 		return NULL;
 	}
+	snprintf(name, sizeof(name), "sb_cmd_%u", index);
+	lc->cmd_ring = rte_ring_create_elem(name, sizeof(struct lcore_cmd), CMD_RING_SIZE, socket,
+					    RING_F_SC_DEQ);
+	if (lc->cmd_ring == NULL) {
+		rte_ring_free(lc->learn_ring);
+		rte_free(lc);
+		return NULL;
+	}
+	lc->resolve_interval_tsc = dp->tsc_hz;
 	for (uint16_t p = 0; p < dp->nb_ports; p++) {
 		struct lcore_queue *q = &lc->q[p];
 		const struct dp_port *port = &dp->ports[p];
@@ -71,6 +84,7 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 		impair_release(&q->im_tx);
 	}
 	rte_ring_free(lc->learn_ring);
+	rte_ring_free(lc->cmd_ring);
 	rte_free(lc);
 }
 
@@ -83,7 +97,8 @@ static void learn(struct lcore_ctx *lc, uint16_t port_idx, const struct net_lear
 	}
 }
 
-static void handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net_if *nif,
+/* Returns true if |m| is to be freed by the caller (collected for one bulk free). */
+static bool handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net_if *nif,
 		   struct rte_mbuf *m)
 {
 	struct net_result res;
@@ -108,7 +123,7 @@ static void handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net
 		m->pkt_len = res.len;
 		m->ol_flags = 0;
 		q->tx[q->nb_tx++] = m;
-		return;
+		return false;
 	case NET_VERDICT_LOCAL:
 		/* No transport is attached to the data plane yet. */
 		lc->stats.drops[DROP_L4_NO_HANDLER]++;
@@ -117,7 +132,7 @@ static void handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net
 		lc->stats.drops[res.drop]++;
 		break;
 	}
-	rte_pktmbuf_free(m);
+	return true;
 }
 
 static uint16_t impair(struct lcore_ctx *lc, struct impair *im, struct rte_mbuf **pkts, uint16_t n,
@@ -170,10 +185,113 @@ static uint16_t rx(struct lcore_ctx *lc, struct lcore_queue *q, struct rte_mbuf 
 	return n;
 }
 
+/* May this worker ask for |ip| now? Records the attempt when it may. */
+static bool resolve_due(struct lcore_ctx *lc, uint16_t port_idx, uint8_t family,
+			const uint8_t *ip, uint64_t now)
+{
+	struct lcore_resolve *oldest = &lc->resolving[0];
+	size_t len = family == NET_FAMILY_IP4 ? 4 : 16;
+
+	for (unsigned i = 0; i < LCORE_RESOLVE_SLOTS; i++) {
+		struct lcore_resolve *r = &lc->resolving[i];
+
+		if (r->family == family && r->port_idx == port_idx && memcmp(r->ip, ip, len) == 0) {
+			if (now - r->sent_tsc < lc->resolve_interval_tsc) {
+				return false;
+			}
+			r->sent_tsc = now;
+			return true;
+		}
+		if (r->sent_tsc < oldest->sent_tsc) {
+			oldest = r;
+		}
+	}
+	oldest->family = family;
+	oldest->port_idx = port_idx;
+	memcpy(oldest->ip, ip, len);
+	oldest->sent_tsc = now;
+	return true;
+}
+
+int lcore_resolve(struct lcore_ctx *lc, uint16_t port_idx, uint8_t family, const uint8_t *ip,
+		  uint8_t mac[NET_ETH_ALEN])
+{
+	const struct dp_port *port;
+	struct lcore_queue *q;
+	struct rte_mbuf *m;
+	uint64_t now = rte_rdtsc();
+	int len;
+
+	if (port_idx >= lc->nb_queues || (family != NET_FAMILY_IP4 && family != NET_FAMILY_IP6)) {
+		return -EINVAL;
+	}
+	port = &lc->dp->ports[port_idx];
+	if (neigh_lookup(port->neigh, family, ip, now, mac)) {
+		return 0;
+	}
+	if (!resolve_due(lc, port_idx, family, ip, now)) {
+		return -EAGAIN;
+	}
+	m = rte_pktmbuf_alloc(port->pool);
+	if (m == NULL) {
+		lc->stats.drops[DROP_NO_MBUF]++;
+		return -ENOBUFS;
+	}
+	if (family == NET_FAMILY_IP4) {
+		uint32_t target;
+
+		memcpy(&target, ip, 4);
+		len = net_arp_build_request(&port->nif, target, rte_pktmbuf_mtod(m, uint8_t *),
+					    rte_pktmbuf_tailroom(m));
+	} else {
+		len = net_ndp_build_ns(&port->nif, ip, rte_pktmbuf_mtod(m, uint8_t *),
+				       rte_pktmbuf_tailroom(m));
+	}
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return len;
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	q = &lc->q[port_idx];
+	if (q->nb_tx == LCORE_BURST_MAX) {
+		tx_flush(lc, q, now);
+	}
+	q->tx[q->nb_tx++] = m;
+	return -EAGAIN;
+}
+
+int lcore_post(struct lcore_ctx *lc, const struct lcore_cmd *cmd)
+{
+	return rte_ring_mp_enqueue_elem(lc->cmd_ring, (void *)(uintptr_t)cmd, sizeof(*cmd)) == 0
+		       ? 0
+		       : -ENOBUFS;
+}
+
+static void run_commands(struct lcore_ctx *lc)
+{
+	struct lcore_cmd cmds[8];
+	uint8_t mac[NET_ETH_ALEN];
+	unsigned n = rte_ring_sc_dequeue_burst_elem(lc->cmd_ring, cmds, sizeof(cmds[0]),
+						    RTE_DIM(cmds), NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (cmds[i].type == LCORE_CMD_RESOLVE) {
+			(void)lcore_resolve(lc, cmds[i].port_idx, cmds[i].family, cmds[i].ip, mac);
+		}
+	}
+	for (uint16_t p = 0; p < lc->nb_queues; p++) {
+		if (lc->q[p].nb_tx != 0) {
+			tx_flush(lc, &lc->q[p], rte_rdtsc());
+		}
+	}
+}
+
 uint32_t lcore_poll(struct lcore_ctx *lc)
 {
 	/* Room for a full burst plus a packet released by impairment. */
 	struct rte_mbuf *pkts[LCORE_BURST_MAX];
+	struct rte_mbuf *dead[LCORE_BURST_MAX];
 	uint64_t t0 = rte_rdtsc();
 	uint32_t total = 0;
 
@@ -181,7 +299,7 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 		struct lcore_queue *q = &lc->q[p];
 		const struct net_if *nif = &lc->dp->ports[q->port_idx].nif;
 		uint16_t n = rx(lc, q, pkts, t0);
-		uint16_t i;
+		uint16_t i, nb_dead = 0;
 
 		if (n == 0) {
 			if (unlikely(q->im_tx.held != NULL)) {
@@ -195,10 +313,17 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 		}
 		for (i = 0; i + PREFETCH_OFFSET < n; i++) {
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_OFFSET], void *));
-			handle(lc, q, nif, pkts[i]);
+			if (handle(lc, q, nif, pkts[i])) {
+				dead[nb_dead++] = pkts[i];
+			}
 		}
 		for (; i < n; i++) {
-			handle(lc, q, nif, pkts[i]);
+			if (handle(lc, q, nif, pkts[i])) {
+				dead[nb_dead++] = pkts[i];
+			}
+		}
+		if (nb_dead != 0) {
+			rte_pktmbuf_free_bulk(dead, nb_dead);
 		}
 		tx_flush(lc, q, t0);
 	}
@@ -222,6 +347,9 @@ int lcore_main(void *arg)
 		const struct dp_policy *pol;
 
 		lcore_poll(lc);
+		if (unlikely(!rte_ring_empty(lc->cmd_ring))) {
+			run_commands(lc);
+		}
 		pol = __atomic_load_n(&dp->policy, __ATOMIC_ACQUIRE);
 		lc->stats.policy_epoch = pol != NULL ? pol->epoch : 0;
 		rte_rcu_qsbr_quiescent(dp->qsbr, lc->index);

@@ -53,6 +53,29 @@ struct lcore_learn_msg {
 	uint8_t pad[3];
 };
 
+/* A request to a worker from the slow path (telemetry, main lcore); ring element, 24 bytes. */
+enum lcore_cmd_type {
+	LCORE_CMD_RESOLVE = 1,	/* resolve |ip| on |port_idx| (ARP request / NS) */
+};
+
+struct lcore_cmd {
+	uint16_t type;
+	uint16_t port_idx;
+	uint8_t family;		/* enum net_family */
+	uint8_t pad[3];
+	uint8_t ip[16];
+};
+
+/* Addresses this worker is resolving, so it asks at most once per interval. */
+#define LCORE_RESOLVE_SLOTS 16
+
+struct lcore_resolve {
+	uint8_t family;
+	uint16_t port_idx;
+	uint8_t ip[16];
+	uint64_t sent_tsc;
+};
+
 struct lcore_queue {
 	uint16_t port_idx;	/* index into dp->ports */
 	uint16_t port_id;
@@ -71,6 +94,9 @@ struct lcore_ctx {
 	uint64_t hold_tsc;	/* impairment: longest hold of a reordered packet */
 	struct dp *dp;
 	struct rte_ring *learn_ring;	/* to the main lcore, SP/SC */
+	struct rte_ring *cmd_ring;	/* from the slow path, MP/SC */
+	uint64_t resolve_interval_tsc;	/* 1 s */
+	struct lcore_resolve resolving[LCORE_RESOLVE_SLOTS];
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -87,6 +113,25 @@ void lcore_ctx_free(struct lcore_ctx *lc);
 
 /* lcore_main is the worker entry point for rte_eal_remote_launch(|arg| = lcore_ctx). */
 int lcore_main(void *arg);
+
+/*
+ * lcore_resolve finds the MAC of |ip| (4 or 16 bytes per |family|) on port
+ * |port_idx|. On a neighbour-cache hit it copies it to |mac| and returns 0.
+ * On a miss it transmits an ARP request or a neighbour solicitation from this
+ * worker's queue, at most once per address per second, and returns -EAGAIN;
+ * the answer is learned like any other frame, so a later call hits. Returns
+ * -EINVAL for a bad port or family, or -ENOBUFS when no mbuf was available.
+ * Worker context only.
+ */
+int lcore_resolve(struct lcore_ctx *lc, uint16_t port_idx, uint8_t family, const uint8_t *ip,
+		  uint8_t mac[NET_ETH_ALEN]);
+
+/*
+ * lcore_post asks worker |lc| to carry out |cmd| on its next iteration. Safe
+ * from any thread (multi-producer ring). Returns 0 or -ENOBUFS if the ring is
+ * full.
+ */
+int lcore_post(struct lcore_ctx *lc, const struct lcore_cmd *cmd);
 
 /*
  * lcore_poll runs one iteration of the worker loop over every port and

@@ -180,6 +180,44 @@ static int cmd_neigh(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* "/slimbridge/resolve,PORT,ADDRESS": worker 0 sends an ARP request or NS for ADDRESS. */
+static int cmd_resolve(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct lcore_cmd c = {.type = LCORE_CMD_RESOLVE};
+	char buf[INET6_ADDRSTRLEN + 8], *addr, *end;
+	unsigned long port;
+
+	(void)cmd;
+	if (params == NULL || strlen(params) >= sizeof(buf)) {
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", params);
+	addr = strchr(buf, ',');
+	if (addr == NULL) {
+		return -EINVAL;
+	}
+	*addr++ = '\0';
+	port = strtoul(buf, &end, 10);
+	if (*end != '\0' || port >= tdp->nb_ports) {
+		return -EINVAL;
+	}
+	c.port_idx = (uint16_t)port;
+	if (inet_pton(AF_INET, addr, c.ip) == 1) {
+		c.family = NET_FAMILY_IP4;
+	} else if (inet_pton(AF_INET6, addr, c.ip) == 1) {
+		c.family = NET_FAMILY_IP6;
+	} else {
+		return -EINVAL;
+	}
+	if (lcore_post(tdp->lcores[0], &c) != 0) {
+		return -ENOBUFS;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "queued", addr);
+	rte_tel_data_add_dict_u64(d, "worker", 0);
+	return 0;
+}
+
 static const char *const state_names[] = {"absent", "attached", "waiting", "invalid"};
 
 static int cmd_policy(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -266,6 +304,9 @@ int telemetry_register(struct dp *dp)
 		{"/slimbridge/lcore", cmd_lcore, "Counters of one worker. Parameter: worker index."},
 		{"/slimbridge/neigh", cmd_neigh,
 		 "Neighbour cache of a port: address -> \"mac age_ms\". Parameter: port index (0)."},
+		{"/slimbridge/resolve", cmd_resolve,
+		 "Resolve an address from worker 0 (ARP request or NS); the answer appears in "
+		 "/slimbridge/neigh. Parameters: port index, address."},
 		{"/slimbridge/policy", cmd_policy, "Shared-memory policy attachment. No parameters."},
 		{"/slimbridge/ports", cmd_ports, "Configured ports. No parameters."},
 	};

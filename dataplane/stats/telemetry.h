@@ -10,6 +10,9 @@
  *   /slimbridge/lcore,<worker>   the same counters for one worker
  *   /slimbridge/neigh,<port>     the neighbour cache of a port (default 0):
  *                                port, count, entries ["address mac age_ms", ...]
+ *   /slimbridge/resolve,<p>,<ip> worker 0 sends an ARP request / neighbour
+ *                                solicitation for <ip> on port <p>; the answer is
+ *                                learned into /slimbridge/neigh
  *   /slimbridge/policy           shared-memory attachment: state, epoch,
  *                                instance, writer pid, heartbeat age, error
  *   /slimbridge/ports            configured ports by name ([A-Za-z0-9_] only, other

@@ -52,13 +52,50 @@ def test_neighbour_entries_on_both_sides(dataplane):
     # Our side: the worker learned the peer and the main lcore put it in the cache.
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
-        neigh = {e.split()[0]: e.split()[1]
-                 for e in dataplane.telemetry.query("/slimbridge/neigh,0")["entries"]}
+        neigh = neigh_entries(dataplane)
         if dataplane.PEER_IP4 in neigh and dataplane.PEER_IP6 in neigh:
             break
         time.sleep(0.05)
     assert neigh.get(dataplane.PEER_IP4) == dataplane.PEER_MAC, neigh
     assert neigh.get(dataplane.PEER_IP6) == dataplane.PEER_MAC, neigh
+
+
+def neigh_entries(dp):
+    return {e.split()[0]: e.split()[1] for e in dp.telemetry.query("/slimbridge/neigh,0")["entries"]}
+
+
+def test_resolve_asks_the_kernel_and_learns_the_answer(dataplane):
+    # A second peer address the kernel never used towards us: only resolution can learn it.
+    sh("ip", "-n", dataplane.ns.name, "addr", "add", "192.0.2.77/24", "dev", dataplane.tap)
+    sh("ip", "-n", dataplane.ns.name, "-6", "addr", "add", "2001:db8::77/64", "dev",
+       dataplane.tap, "nodad")
+    assert "192.0.2.77" not in neigh_entries(dataplane)
+    for ip in ("192.0.2.77", "2001:db8::77"):
+        assert dataplane.telemetry.query(f"/slimbridge/resolve,0,{ip}")["queued"] == ip
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        n = neigh_entries(dataplane)
+        if "192.0.2.77" in n and "2001:db8::77" in n:
+            break
+        time.sleep(0.05)
+    assert n.get("192.0.2.77") == dataplane.PEER_MAC, n
+    assert n.get("2001:db8::77") == dataplane.PEER_MAC, n
+    st = dataplane.stats()
+    assert st["arp_reply_in"] >= 1 and st["ndp_na_in"] >= 1
+
+
+@pytest.mark.parametrize("dataplane", [{"extra_conf": {"neighbour": {"timeout": 1}}}],
+                         indirect=True)
+def test_neighbour_entries_expire(dataplane):
+    dataplane.ns.run("ping", "-c", "1", dataplane.DP_IP4)
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline and dataplane.PEER_IP4 not in neigh_entries(dataplane):
+        time.sleep(0.01)
+    assert dataplane.PEER_IP4 in neigh_entries(dataplane)
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline and dataplane.PEER_IP4 in neigh_entries(dataplane):
+        time.sleep(0.1)
+    assert dataplane.PEER_IP4 not in neigh_entries(dataplane)
 
 
 def test_ipv4_fragments_dropped_and_counted(dataplane):
