@@ -235,7 +235,7 @@ struct neigh_table *neigh_table_new(uint32_t capacity, uint64_t timeout_tsc)
 	t->max = entries;
 	t->timeout = timeout_tsc;
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed)) {
-		/* No entropy yet (early boot): any value works, only collision resistance suffers. */
+		/* No entropy yet (early boot): any seed works; collisions are easier to aim. */
 		t->seed = (uint64_t)(uintptr_t)t * UINT64_C(0x9e3779b97f4a7c15);
 	}
 	return t;

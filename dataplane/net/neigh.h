@@ -44,7 +44,9 @@ int neigh_learn(struct neigh_table *t, const struct net_learn *l, uint64_t now);
 /*
  * neigh_lookup copies the MAC for |ip| (4 or 16 bytes per |family|) into
  * |mac| and returns true if a live entry exists at time |now|. Lock-free;
- * safe on any lcore concurrently with the writer.
+ * safe on any lcore concurrently with the writer. While neigh_expire moves
+ * entries to close a gap, a concurrent lookup may miss an entry that is
+ * present (the caller resolves again); it never returns a wrong or torn MAC.
  */
 bool neigh_lookup(const struct neigh_table *t, uint8_t family, const uint8_t *ip, uint64_t now,
 		  uint8_t mac[NET_ETH_ALEN]);

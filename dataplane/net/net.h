@@ -69,6 +69,13 @@ struct net_counters {
  * One configured interface: what the engine answers for. Addresses are in
  * network byte order. ip6_ll is the link-local address derived from |mac|
  * (modified EUI-64, RFC 4291 2.5.1); net_if_init fills it.
+ *
+ * The engine answers for ip4 when has_ip4, for ip6 when has_ip6, and for
+ * ip6_ll whenever it is not :: (so always after net_if_init, as a kernel
+ * does: IPv6 link-local works on a port with only IPv4 configured). It
+ * listens on ff02::1 and the solicited-node group of each of those IPv6
+ * addresses. ip4_prefix only serves to reject our subnet's broadcast address
+ * as a source.
  */
 struct net_if {
 	uint8_t mac[NET_ETH_ALEN];
@@ -125,8 +132,14 @@ int net_if_init(struct net_if *nif, const uint8_t mac[NET_ETH_ALEN], uint16_t mt
  * net_input runs one received Ethernet frame of |len| bytes at |frame|
  * through the L2/L3 engine for interface |nif|. |cap| is the writable size of
  * |frame| (>= |len|) available for an in-place reply. Handled-frame counters
- * are incremented in |ctr|. The verdict and its details are written to |res|
- * (always fully initialised).
+ * are incremented in |ctr| (may be NULL). The verdict and its details are
+ * written to |res| (always fully initialised). A |cap| below |len| is taken
+ * as |len|.
+ *
+ * Two kinds of DROP are not errors: reasons of drop.h's "Consumed" group
+ * (DROP_CONSUMED_*) mark a frame that was fully handled with nothing to send
+ * (an ARP reply or announcement, an NA: res->learn says what it proved);
+ * DROP_NO_TAILROOM means a reply did not fit in |cap|.
  */
 void net_input(const struct net_if *nif, uint8_t *frame, uint16_t len, uint16_t cap,
 	       struct net_counters *ctr, struct net_result *res);

@@ -192,7 +192,8 @@ void net_ndp_input(const struct net_if *nif, uint8_t *frame, uint16_t cap, struc
 	/* The caller parsed the IPv6 header: its NET_IP6_HLEN bytes are present. */
 	cursor_init(&ipc, frame + NET_ETH_HLEN, NET_IP6_HLEN);
 	if (!cursor_skip(&ipc, 7) || !cursor_get_u8(&ipc, &hlim) ||
-	    !cursor_get_bytes(&ipc, src, sizeof(src)) || !cursor_get_bytes(&ipc, dst, sizeof(dst))) {
+	    !cursor_get_bytes(&ipc, src, sizeof(src)) ||
+	    !cursor_get_bytes(&ipc, dst, sizeof(dst))) {
 		net_drop(res, DROP_NDP_MALFORMED);
 		return;
 	}

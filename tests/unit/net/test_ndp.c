@@ -201,6 +201,12 @@ static void test_ns_malformed(void **state)
 	b[54 + 25] = 0;
 	tl_icmp6_fix(b);
 	assert_int_equal(drop_of(&nif, b, len), DROP_NDP_MALFORMED);
+	/* Option length 0 on an option we would otherwise skip. */
+	len = tl_ns(b, tl_our_mac, peer, nif.ip6, nif.ip6, sllao_mac, 255);
+	b[54 + 24] = 14;
+	b[54 + 25] = 0;
+	tl_icmp6_fix(b);
+	assert_int_equal(drop_of(&nif, b, len), DROP_NDP_MALFORMED);
 	/* Option longer than the message. */
 	len = tl_ns(b, tl_our_mac, peer, nif.ip6, nif.ip6, sllao_mac, 255);
 	b[54 + 25] = 2;

@@ -220,7 +220,7 @@ size_t tl_icmp6_echo(uint8_t *b, const uint8_t *eth_dst, const uint8_t *src, con
 	for (i = 0; i < n; i++) {
 		m[8 + i] = (uint8_t)(0xa0 + i);
 	}
-	len = tl_ip6_pkt(b, eth_dst, src, dst, 58, 64, m, 8 + n);
+	len = tl_ip6_pkt(b, eth_dst, src, dst, 58, 57, m, 8 + n);
 	tl_icmp6_fix(b);
 	return len;
 }
