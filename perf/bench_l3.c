@@ -11,7 +11,8 @@
  *           testpmd io-forward between two net_null ports (rx + tx), the
  *           framework's floor.
  *
- * Usage: bench-l3 [--seconds N] [--size FRAME_BYTES] [--no-huge] [--testpmd PATH]
+ * Usage: bench-l3 [--seconds N] [--size FRAME_BYTES] [--no-huge] [--no-anchors]
+ *                 [--testpmd PATH]
  * Hugepages are used when at least 512 are free (scripts/hugepages reserves
  * them); otherwise it runs with --no-huge and says so.
  */
@@ -40,7 +41,11 @@ int sb_logtype;
 struct opts {
 	unsigned seconds;
 	unsigned size;
+	unsigned repeat;
+	uint64_t packets;	/* stop each case after this many packets (0: use seconds) */
+	const char *only;	/* NULL, "answer" or "drop" */
 	bool no_huge;
+	bool no_anchors;
 	const char *testpmd;
 	char pcap[128];
 	char mem[64];
@@ -171,12 +176,12 @@ static struct result run_ours(struct dp *dp, const char *port_name, const struct
 		fprintf(stderr, "bench-l3: out of memory\n");
 		return r;
 	}
-	/* Warm up, then measure whole loop iterations. */
-	for (int i = 0; i < 10000; i++) {
+	/* Warm up (not under --packets, which counts instructions), then measure. */
+	for (int i = 0; o->packets == 0 && i < 10000; i++) {
 		lcore_poll(lc);
 	}
 	memset(&lc->stats, 0, sizeof(lc->stats));
-	end = rte_rdtsc() + o->seconds * dp->tsc_hz;
+	end = o->packets ? UINT64_MAX : rte_rdtsc() + o->seconds * dp->tsc_hz;
 	do {
 		t0 = rte_rdtsc();
 		pkts += lcore_poll(lc);
@@ -189,7 +194,7 @@ static struct result run_ours(struct dp *dp, const char *port_name, const struct
 			while (rte_ring_dequeue_burst_elem(lc->learn_ring, m, sizeof(m[0]), 64, NULL))
 				;
 		}
-	} while (t1 < end);
+	} while (t1 < end && (o->packets == 0 || pkts < o->packets));
 	r.packets = pkts;
 	r.replies = lc->stats.net.c[NET_CTR_ICMP_ECHO_REPLY_OUT];
 	r.cycles_per_pkt = pkts ? (double)busy / (double)pkts : 0;
@@ -200,6 +205,29 @@ static struct result run_ours(struct dp *dp, const char *port_name, const struct
 	neigh_table_free(p->neigh);
 	p->neigh = NULL;
 	return r;
+}
+
+static int by_cycles(const void *a, const void *b)
+{
+	double x = ((const struct result *)a)->cycles_per_pkt;
+	double y = ((const struct result *)b)->cycles_per_pkt;
+
+	return (x > y) - (x < y);
+}
+
+/* The run with the median cycles per packet (runs that failed sort first). */
+static struct result median(struct result *r, unsigned n)
+{
+	unsigned ok = 0;
+
+	qsort(r, n, sizeof(r[0]), by_cycles);
+	for (unsigned i = 0; i < n; i++) {
+		ok += r[i].ok;
+	}
+	if (ok == 0) {
+		return r[0];
+	}
+	return r[n - ok + ok / 2];
 }
 
 static void row(const char *name, const struct result *ours, const struct result *tp,
@@ -233,10 +261,12 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{"seconds", required_argument, NULL, 's'}, {"size", required_argument, NULL, 'b'},
 		{"no-huge", no_argument, NULL, 'n'},	  {"testpmd", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+		{"no-anchors", no_argument, NULL, 'A'},	  {"repeat", required_argument, NULL, 'r'},
+		{"packets", required_argument, NULL, 'p'},  {"case", required_argument, NULL, 'c'},	  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct opts o = {.seconds = 3, .size = 64, .testpmd = "dpdk-testpmd"};
-	struct result ours_ans, ours_drop, tp_ans, tp_drop;
+	struct opts o = {.seconds = 2, .size = 64, .repeat = 3, .testpmd = "dpdk-testpmd"};
+	struct result ours_ans, ours_drop, tp_ans, tp_drop, runs_a[15], runs_d[15];
 	static struct dp dp;
 	char vdev_pcap[256], prefix[64];
 	char *eal[16];
@@ -256,14 +286,35 @@ int main(int argc, char **argv)
 		case 't':
 			o.testpmd = optarg;
 			break;
+		case 'A':
+			o.no_anchors = true;
+			break;
+		case 'r':
+			o.repeat = (unsigned)atoi(optarg);
+			break;
+		case 'p':
+			o.packets = strtoull(optarg, NULL, 10);
+			o.no_anchors = true;
+			break;
+		case 'c':
+			o.only = optarg;
+			break;
 		default:
-			printf("Usage: bench-l3 [--seconds N (3)] [--size FRAME_BYTES 64..1514 (64)] "
-			       "[--no-huge] [--testpmd PATH]\n");
+			printf("Usage: bench-l3 [--seconds N (2)] [--repeat R (3)] "
+			       "[--size FRAME_BYTES 64..1514 (64)] [--no-huge] [--no-anchors] "
+			       "[--testpmd PATH] [--case answer|drop] [--packets N]\n"
+			       "Each case runs R times for N seconds; the median is printed.\n"
+			       "--packets N stops each case after N packets, without anchors or\n"
+			       "warm-up: for counting instructions under callgrind (perf/callgrind-l3).\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (o.seconds < 1 || o.size < 64 || o.size > 1514) {
-		fprintf(stderr, "bench-l3: --seconds >= 1 and --size 64..1514\n");
+	if (o.only != NULL && strcmp(o.only, "answer") != 0 && strcmp(o.only, "drop") != 0) {
+		fprintf(stderr, "bench-l3: --case is answer or drop\n");
+		return 2;
+	}
+	if (o.seconds < 1 || o.size < 64 || o.size > 1514 || o.repeat < 1 || o.repeat > 15) {
+		fprintf(stderr, "bench-l3: --seconds >= 1, --size 64..1514, --repeat 1..15\n");
 		return 2;
 	}
 	if (!o.no_huge && !hugepages_free()) {
@@ -278,9 +329,17 @@ int main(int argc, char **argv)
 	}
 	snprintf(vdev_pcap, sizeof(vdev_pcap), "--vdev net_pcap0,rx_pcap=%s,infinite_rx=1", o.pcap);
 
-	/* Anchors first, each in its own process on lcore 1. */
-	tp_ans = run_testpmd(&o, vdev_pcap, "icmpecho");
-	tp_drop = run_testpmd(&o, "--vdev net_null0 --vdev net_null1", "io");
+	/* Anchors first, each in its own process on lcore 1 (--no-anchors: for profiling us). */
+	memset(&tp_ans, 0, sizeof(tp_ans));
+	memset(&tp_drop, 0, sizeof(tp_drop));
+	if (!o.no_anchors) {
+		for (unsigned i = 0; i < o.repeat; i++) {
+			runs_a[i] = run_testpmd(&o, vdev_pcap, "icmpecho");
+			runs_d[i] = run_testpmd(&o, "--vdev net_null0 --vdev net_null1", "io");
+		}
+		tp_ans = median(runs_a, o.repeat);
+		tp_drop = median(runs_d, o.repeat);
+	}
 
 	snprintf(prefix, sizeof(prefix), "sbbench_%d", getpid());
 	snprintf(vdev_pcap, sizeof(vdev_pcap), "net_pcap0,rx_pcap=%s,infinite_rx=1", o.pcap);
@@ -317,20 +376,35 @@ int main(int argc, char **argv)
 	dp.qsbr = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	rte_rcu_qsbr_init(dp.qsbr, 1);
 
-	ours_ans = run_ours(&dp, "net_pcap0", &o);
-	ours_drop = run_ours(&dp, "net_null0", &o);
+	memset(runs_a, 0, sizeof(runs_a));
+	memset(runs_d, 0, sizeof(runs_d));
+	for (unsigned i = 0; i < o.repeat; i++) {
+		if (o.only == NULL || strcmp(o.only, "answer") == 0) {
+			runs_a[i] = run_ours(&dp, "net_pcap0", &o);
+		}
+		if (o.only == NULL || strcmp(o.only, "drop") == 0) {
+			runs_d[i] = run_ours(&dp, "net_null0", &o);
+		}
+	}
+	ours_ans = median(runs_a, o.repeat);
+	ours_drop = median(runs_d, o.repeat);
 
-	printf("\nbench-l3: TSC %.0f MHz, %u s per case, %u-byte frames, burst %u, %s\n",
-	       dp.tsc_hz / 1e6, o.seconds, o.size, dp.conf.burst,
+	printf("\nbench-l3: TSC %.0f MHz, median of %u runs of %u s per case, %u-byte frames, "
+	       "burst %u, %s\n",
+	       dp.tsc_hz / 1e6, o.repeat, o.seconds, o.size, dp.conf.burst,
 	       o.no_huge ? "no hugepages" : "hugepages");
 	printf("%-8s %12s %10s %12s %-28s %9s\n", "case", "ours c/pkt", "ours Mpps", "anchor c/pkt",
 	       "anchor", "ratio");
-	row("answer", &ours_ans, &tp_ans, "testpmd icmpecho, net_pcap");
-	row("drop", &ours_drop, &tp_drop, "testpmd io-fwd, 2x net_null");
+	if (ours_ans.ok) {
+		row("answer", &ours_ans, &tp_ans, "testpmd icmpecho, net_pcap");
+	}
+	if (ours_drop.ok) {
+		row("drop", &ours_drop, &tp_drop, "testpmd io-fwd, 2x net_null");
+	}
 	printf("answer: %llu echo replies for %llu requests received\n",
 	       (unsigned long long)ours_ans.replies, (unsigned long long)ours_ans.packets);
 	printf("ratio = our cycles per packet / testpmd's (lower is better; 1.0 = as cheap)\n");
-	if (!tp_ans.ok || !tp_drop.ok) {
+	if (!o.no_anchors && (!tp_ans.ok || !tp_drop.ok)) {
 		printf("note: testpmd did not report cycles for a case (is '%s' installed?)\n",
 		       o.testpmd);
 	}

@@ -34,13 +34,25 @@ struct ip4_fields {
 	uint32_t dst;	/* host order */
 };
 
+/* One bounds check for the fixed header, then plain loads from the proved bytes. */
 static bool ip4_parse(struct cursor *c, struct ip4_fields *h)
 {
-	return cursor_get_u8(c, &h->vihl) && cursor_get_u8(c, &h->tos) &&
-	       cursor_get_u16be(c, &h->tot_len) && cursor_get_u16be(c, &h->id) &&
-	       cursor_get_u16be(c, &h->frag) && cursor_get_u8(c, &h->ttl) &&
-	       cursor_get_u8(c, &h->proto) && cursor_get_u16be(c, &h->csum) &&
-	       cursor_get_u32be(c, &h->src) && cursor_get_u32be(c, &h->dst);
+	const uint8_t *p = cursor_data(c);
+
+	if (!cursor_skip(c, NET_IP4_HLEN)) {
+		return false;
+	}
+	h->vihl = p[0];
+	h->tos = p[1];
+	h->tot_len = net_get_be16(p + 2);
+	h->id = net_get_be16(p + 4);
+	h->frag = net_get_be16(p + 6);
+	h->ttl = p[IP4_OFF_TTL];
+	h->proto = p[9];
+	h->csum = net_get_be16(p + IP4_OFF_CSUM);
+	h->src = net_get_be32(p + IP4_OFF_SRC);
+	h->dst = net_get_be32(p + IP4_OFF_DST);
+	return true;
 }
 
 /* The directed broadcast of our subnet is no source either (RFC 1812 5.3.7). */
@@ -69,29 +81,39 @@ static bool ip4_is_bad_src(const struct net_if *nif, uint32_t src)
 
 /*
  * Echo request -> echo reply in place (RFC 792, RFC 1122 3.2.2.6): same id,
- * sequence and data; addresses and MACs swapped; fresh TTL and checksums.
+ * sequence and data; addresses and MACs swapped; fresh TTL. The destination
+ * was our unicast address, so swapping the addresses leaves the header sum
+ * unchanged; both checksums are updated incrementally (RFC 1624) for the TTL
+ * and the type, so the payload is read once (by the verification), not twice,
+ * except in the +0/-0 corner net_cksum_update reports.
  */
 static void icmp_echo_reply(const struct net_if *nif, uint8_t *frame, uint16_t tot_len)
 {
 	uint8_t *ip = frame + NET_ETH_HLEN;
 	uint8_t *icmp = ip + NET_IP4_HLEN;
+	uint8_t old[2], src[4];
 	uint16_t ck;
-	uint8_t src[4];
 
 	net_eth_reply(nif, frame, frame + NET_ETH_OFF_SRC);
 
 	memcpy(src, ip + IP4_OFF_SRC, 4);
 	memcpy(ip + IP4_OFF_DST, src, 4);
 	memcpy(ip + IP4_OFF_SRC, &nif->ip4, 4);
+	memcpy(old, ip + IP4_OFF_TTL, 2); /* TTL and protocol share a word */
 	ip[IP4_OFF_TTL] = NET_IP4_TTL;
-	memset(ip + IP4_OFF_CSUM, 0, 2);
-	ck = net_cksum(ip, NET_IP4_HLEN, 0);
-	memcpy(ip + IP4_OFF_CSUM, &ck, 2);
+	if (!net_cksum_update(ip + IP4_OFF_CSUM, old, ip + IP4_OFF_TTL)) {
+		memset(ip + IP4_OFF_CSUM, 0, 2);
+		ck = net_cksum(ip, NET_IP4_HLEN, 0);
+		memcpy(ip + IP4_OFF_CSUM, &ck, 2);
+	}
 
+	memcpy(old, icmp + ICMP_OFF_TYPE, 2); /* type and code */
 	icmp[ICMP_OFF_TYPE] = NET_ICMP_ECHO_REPLY;
-	memset(icmp + ICMP_OFF_CSUM, 0, 2);
-	ck = net_cksum(icmp, (size_t)tot_len - NET_IP4_HLEN, 0);
-	memcpy(icmp + ICMP_OFF_CSUM, &ck, 2);
+	if (!net_cksum_update(icmp + ICMP_OFF_CSUM, old, icmp + ICMP_OFF_TYPE)) {
+		memset(icmp + ICMP_OFF_CSUM, 0, 2);
+		ck = net_cksum(icmp, (size_t)tot_len - NET_IP4_HLEN, 0);
+		memcpy(icmp + ICMP_OFF_CSUM, &ck, 2);
+	}
 }
 
 static void icmp_input(const struct net_if *nif, uint8_t *frame, const struct ip4_fields *h,

@@ -10,6 +10,8 @@
 #ifndef SB_DROP_H
 #define SB_DROP_H
 
+#include <stdbool.h>
+
 #define foreach_drop(_)							\
 	/* Ethernet */							\
 	_(ETH_TOO_SHORT, "eth_too_short")				\
@@ -72,6 +74,13 @@ enum drop_reason {
 #undef _
 	DROP__MAX
 };
+
+/*
+ * drop_reason_is_consumed returns true for the CONSUMED_* reasons: frames that
+ * were fully handled (a learned ARP reply, say) and not lost. Telemetry's
+ * "dropped" total leaves them out.
+ */
+bool drop_reason_is_consumed(enum drop_reason r);
 
 /*
  * drop_reason_name returns the telemetry name of |r|, or "unknown" when |r| is

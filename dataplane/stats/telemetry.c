@@ -71,7 +71,7 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		sum(&total, &tdp->lcores[w]->stats);
 	}
 	for (unsigned i = 0; i < DROP__MAX; i++) {
-		dropped += total.drops[i];
+		dropped += drop_reason_is_consumed(i) ? 0 : total.drops[i];
 	}
 	rte_tel_data_add_dict_u64(d, "workers", tdp->nb_workers);
 	rte_tel_data_add_dict_u64(d, "policy_epoch", tdp->policy_status.epoch);

@@ -101,6 +101,37 @@ static void test_echo_padding_stripped(void **state)
 	check_echo_reply(b, o, 0, &nif);
 }
 
+/*
+ * Replies are checksummed incrementally (RFC 1624); the +0/-0 corner (an
+ * all-zero echo, whose reply checksum must be 0xffff) and the words next to it
+ * must still come out as a full recomputation would.
+ */
+static void test_echo_checksum_corners(void **state)
+{
+	static const uint16_t words[] = {0x0000, 0x0001, 0x0800, 0xf7ff, 0xf7fe, 0xfffe, 0xffff};
+	uint8_t b[TL_BUF], o[TL_BUF];
+	struct net_result res;
+	struct net_if nif;
+	size_t len;
+
+	(void)state;
+	tl_if(&nif);
+	for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		for (unsigned j = 0; j < sizeof(words) / sizeof(words[0]); j++) {
+			for (size_t n = 0; n < 3; n++) {
+				len = tl_icmp_echo(b, tl_ip4(TL_PEER_IP4), nif.ip4, words[i], words[j],
+						   n);
+				memset(b + 42, 0, n); /* zero payload reaches the corner */
+				tl_put16(b + 36, 0);
+				tl_put16(b + 36, tl_cksum(b + 34, 8 + n, 0));
+				assert_int_equal(tl_run(&nif, b, len, o, &res, NULL), NET_VERDICT_TX);
+				check_echo_reply(b, o, n, &nif);
+				assert_int_equal(tl_cksum(o + 14, 20, 0), 0);
+			}
+		}
+	}
+}
+
 static void test_truncated(void **state)
 {
 	uint8_t b[TL_BUF];
@@ -340,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_echo_padding_stripped),
+		cmocka_unit_test(test_echo_checksum_corners),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_total_length),
