@@ -51,6 +51,15 @@ struct dp_policy_status {
 	char error[160];
 };
 
+/* Neighbour-table outcomes, written by the main lcore, read by telemetry. */
+struct dp_neigh_stats {
+	uint64_t created;
+	uint64_t updated;
+	uint64_t ignored;	/* unsolicited: no entry to refresh, not asked for */
+	uint64_t full;
+	uint64_t next_full_log;
+};
+
 struct dp {
 	struct conf conf;
 	uint64_t tsc_hz;
@@ -64,6 +73,7 @@ struct dp {
 	struct dp_policy *policy;			/* RCU pointer, workers load-acquire */
 	struct shm_reader *shm;				/* main lcore only */
 	struct dp_policy_status policy_status;
+	struct dp_neigh_stats neigh_stats;
 	volatile int quit;				/* set by the signal handler */
 };
 

@@ -142,11 +142,14 @@ static uint16_t impair(struct lcore_ctx *lc, struct impair *im, struct rte_mbuf 
 	struct rte_mbuf *late;
 
 	if (n != 0) {
-		n = impair_burst(im, pkts, n, LCORE_BURST_MAX - 1); /* room for |late| */
+		n = impair_burst(im, pkts, n, LCORE_BURST_MAX - 1, now); /* room for |late| */
 	}
-	late = impair_flush(im, now, lc->hold_tsc);
-	if (late != NULL) {
-		pkts[n++] = late;
+	/* A full array keeps the held packet for the next round. */
+	if (n < LCORE_BURST_MAX) {
+		late = impair_flush(im, now, lc->hold_tsc);
+		if (late != NULL) {
+			pkts[n++] = late;
+		}
 	}
 	lc->stats.drops[DROP_IMPAIR] += im->dropped - dropped;
 	return n;
@@ -155,6 +158,7 @@ static uint16_t impair(struct lcore_ctx *lc, struct impair *im, struct rte_mbuf 
 static void tx_flush(struct lcore_ctx *lc, struct lcore_queue *q, uint64_t now)
 {
 	uint16_t n = q->nb_tx, sent;
+	uint64_t bytes = 0;
 
 	q->nb_tx = 0;
 	if (q->im_tx.enabled) {
@@ -163,15 +167,20 @@ static void tx_flush(struct lcore_ctx *lc, struct lcore_queue *q, uint64_t now)
 	if (n == 0) {
 		return;
 	}
-	sent = rte_eth_tx_burst(q->port_id, q->queue_id, q->tx, n);
-	lc->stats.tx_packets += sent;
-	for (uint16_t i = 0; i < sent; i++) {
-		lc->stats.tx_bytes += rte_pktmbuf_pkt_len(q->tx[i]);
+	/* Count bytes first: sent mbufs belong to the driver once tx_burst returns. */
+	for (uint16_t i = 0; i < n; i++) {
+		bytes += rte_pktmbuf_pkt_len(q->tx[i]);
 	}
+	sent = rte_eth_tx_burst(q->port_id, q->queue_id, q->tx, n);
 	if (unlikely(sent < n)) {
+		for (uint16_t i = sent; i < n; i++) {
+			bytes -= rte_pktmbuf_pkt_len(q->tx[i]);
+		}
 		lc->stats.drops[DROP_TX_FULL] += n - sent;
 		rte_pktmbuf_free_bulk(&q->tx[sent], n - sent);
 	}
+	lc->stats.tx_packets += sent;
+	lc->stats.tx_bytes += bytes;
 }
 
 static uint16_t rx(struct lcore_ctx *lc, struct lcore_queue *q, struct rte_mbuf **pkts,
@@ -236,6 +245,13 @@ int lcore_resolve(struct lcore_ctx *lc, uint16_t port_idx, uint8_t family, const
 	if (m == NULL) {
 		lc->stats.drops[DROP_NO_MBUF]++;
 		return -ENOBUFS;
+	}
+	/* Tell the table's writer we asked, so the answer may create an entry. */
+	{
+		struct net_learn pending = {.family = family, .how = LCORE_LEARN_PENDING};
+
+		memcpy(pending.ip, ip, family == NET_FAMILY_IP4 ? 4 : 16);
+		learn(lc, port_idx, &pending);
 	}
 	if (family == NET_FAMILY_IP4) {
 		uint32_t target;

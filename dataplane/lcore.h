@@ -17,6 +17,7 @@
 #ifndef SB_LCORE_H
 #define SB_LCORE_H
 
+#include <assert.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -46,12 +47,20 @@ struct lcore_stats {
 	struct net_counters net;
 };
 
-/* A learned neighbour on its way to the main lcore (ring element, 28 bytes). */
+/*
+ * A learned neighbour on its way to the main lcore (ring element, 28 bytes).
+ * learn.how is an enum net_learn_how, or LCORE_LEARN_PENDING when a worker
+ * has just asked for learn.ip (so that the answer may create an entry).
+ */
+#define LCORE_LEARN_PENDING 0xff
+
 struct lcore_learn_msg {
 	uint16_t port_idx;
 	struct net_learn learn;
-	uint8_t pad[3];
+	uint8_t pad[2];
 };
+
+static_assert(sizeof(struct lcore_learn_msg) % 4 == 0, "rte_ring element size");
 
 /* A request to a worker from the slow path (telemetry, main lcore); ring element, 24 bytes. */
 enum lcore_cmd_type {

@@ -217,6 +217,7 @@ static int select_workers(struct dp *dp, char *err, size_t errlen)
 
 static int setup(struct dp *dp, char *err, size_t errlen)
 {
+	uint32_t owner = 0;
 	size_t qsz;
 	int rc;
 
@@ -257,11 +258,20 @@ static int setup(struct dp *dp, char *err, size_t errlen)
 			return -ENOMEM;
 		}
 	}
-	dp->shm = shm_reader_new(dp->conf.shm_name, dp->nb_workers);
+	/* New policy objects are looked for every 100 ms; the header is read every ms. */
+	dp->shm = shm_reader_new(dp->conf.shm_name, dp->nb_workers, 100, &owner);
+	if (dp->shm == NULL && errno == EBUSY) {
+		snprintf(err, errlen,
+			 "shm.name: \"%s\" is in use by another slimbridge-dataplane (pid %u); "
+			 "give each data plane its own shm.name",
+			 dp->conf.shm_name, owner);
+		return -EINVAL;
+	}
 	if (dp->shm == NULL) {
+		rc = -errno;
 		snprintf(err, errlen, "shm.name: cannot create /dev/shm/%s%s: %s", dp->conf.shm_name,
 			 SB_SHM_STATUS_SUFFIX, strerror(errno));
-		return -errno;
+		return rc;
 	}
 	rc = telemetry_register(dp);
 	if (rc != 0) {
@@ -273,6 +283,7 @@ static int setup(struct dp *dp, char *err, size_t errlen)
 
 static void teardown(struct dp *dp)
 {
+	telemetry_quiesce();
 	for (uint16_t w = 0; w < dp->nb_workers; w++) {
 		lcore_ctx_free(dp->lcores[w]);
 		dp->lcores[w] = NULL;
@@ -291,6 +302,7 @@ static void teardown(struct dp *dp)
 /* Move what the workers learned into the neighbour tables (single writer). */
 static void drain_learned(struct dp *dp, uint64_t now)
 {
+	struct dp_neigh_stats *ns = &dp->neigh_stats;
 	struct lcore_learn_msg msgs[64];
 
 	for (uint16_t w = 0; w < dp->nb_workers; w++) {
@@ -298,11 +310,39 @@ static void drain_learned(struct dp *dp, uint64_t now)
 							     sizeof(msgs[0]), RTE_DIM(msgs), NULL);
 
 		for (unsigned int i = 0; i < n; i++) {
-			if (msgs[i].port_idx < dp->nb_ports &&
-			    neigh_learn(dp->ports[msgs[i].port_idx].neigh, &msgs[i].learn, now) ==
-				    -ENOSPC) {
-				SB_LOG(WARNING, "port %s: neighbour table full",
-				       dp->ports[msgs[i].port_idx].name);
+			const struct net_learn *l = &msgs[i].learn;
+			struct neigh_table *t;
+
+			if (msgs[i].port_idx >= dp->nb_ports) {
+				continue;
+			}
+			t = dp->ports[msgs[i].port_idx].neigh;
+			if (l->how == LCORE_LEARN_PENDING) {
+				/* An answer may create an entry for 3 s after we asked. */
+				neigh_expect(t, l->family, l->ip, now, now + 3 * dp->tsc_hz);
+				continue;
+			}
+			switch (neigh_apply(t, l, now)) {
+			case NEIGH_CREATED:
+				ns->created++;
+				break;
+			case NEIGH_UPDATED:
+				ns->updated++;
+				break;
+			case NEIGH_IGNORED:
+				ns->ignored++;
+				break;
+			case -ENOSPC:
+				ns->full++;
+				if (now >= ns->next_full_log) {
+					SB_LOG(WARNING, "port %s: neighbour table full (%llu refused so far)",
+					       dp->ports[msgs[i].port_idx].name,
+					       (unsigned long long)ns->full);
+					ns->next_full_log = now + 10 * dp->tsc_hz;
+				}
+				break;
+			default:
+				break;
 			}
 		}
 	}
@@ -365,17 +405,18 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 static void housekeeping(struct dp *dp)
 {
 	const uint64_t ms = dp->tsc_hz / 1000;
-	uint64_t next_policy = 0, next_expire = 0, now;
+	uint64_t next_heartbeat = 0, next_expire = 0, now;
 	struct policy_sync ps = {0};
 	struct timespec tick = {.tv_sec = 0, .tv_nsec = 1000 * 1000};
 
 	while (!dp->quit) {
 		now = rte_rdtsc();
 		drain_learned(dp, now);
-		if (now >= next_policy) {
-			poll_policy(dp, &ps);
+		/* Every round: a new policy reaches the workers within about a millisecond. */
+		poll_policy(dp, &ps);
+		if (now >= next_heartbeat) {
 			shm_reader_heartbeat(dp->shm);
-			next_policy = now + 100 * ms;
+			next_heartbeat = now + 100 * ms;
 		}
 		if (now >= next_expire) {
 			for (uint16_t i = 0; i < dp->nb_ports; i++) {

@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 	struct result ours_ans, ours_drop, tp_ans, tp_drop, runs_a[15], runs_d[15];
 	static struct dp dp;
 	char vdev_pcap[256], prefix[64];
-	char *eal[16];
+	char *eal[24] = {NULL};
 	int c, n = 0;
 
 	while ((c = getopt_long(argc, argv, "s:b:nt:h", lo, NULL)) != -1) {
@@ -353,6 +353,7 @@ int main(int argc, char **argv)
 	eal[n++] = "1024";
 	eal[n++] = "--no-pci";
 	eal[n++] = "--no-telemetry";
+	eal[n++] = "--no-shconf"; /* leaves nothing in /var/run/dpdk but the directory */
 	eal[n++] = "--file-prefix";
 	eal[n++] = prefix;
 	eal[n++] = "--vdev";

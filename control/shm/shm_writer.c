@@ -134,20 +134,39 @@ out_free:
 	return NULL;
 }
 
+/*
+ * Read N.status consistently (two identical copies with an even seq; see
+ * shm_abi.h). Returns true with |st| filled when a live reader's status is
+ * there, false when there is none or its reader is gone.
+ */
+static bool read_status(const struct shm_writer *w, struct sb_shm_status *st)
+{
+	struct sb_shm_status again;
+	int fd = shm_open(w->status_name, O_RDONLY, 0);
+	bool ok = false;
+
+	if (fd < 0) {
+		return false;
+	}
+	for (int tries = 0; tries < 100 && !ok; tries++) {
+		ok = pread(fd, st, sizeof(*st), 0) == (ssize_t)sizeof(*st) &&
+		     pread(fd, &again, sizeof(again), 0) == (ssize_t)sizeof(again) &&
+		     (st->seq & 1) == 0 && memcmp(st, &again, sizeof(again)) == 0;
+	}
+	close(fd);
+	if (!ok || st->magic != SB_SHM_STATUS_MAGIC || st->abi_major != SB_SHM_ABI_MAJOR) {
+		return false;
+	}
+	/* Gone, or its pid now belongs to someone else. */
+	return pid_alive(st->reader_pid) &&
+	       clock_ns(CLOCK_MONOTONIC) - st->heartbeat_ns < SB_SHM_READER_STALE_NS;
+}
+
 uint64_t shm_writer_reader_acked(const struct shm_writer *w)
 {
 	struct sb_shm_status st;
-	int fd = shm_open(w->status_name, O_RDONLY, 0);
-	ssize_t n;
 
-	if (fd < 0) {
-		return 0;
-	}
-	n = pread(fd, &st, sizeof(st), 0);
-	close(fd);
-	if (n != (ssize_t)sizeof(st) || st.magic != SB_SHM_STATUS_MAGIC ||
-	    st.abi_major != SB_SHM_ABI_MAJOR || st.instance_id != w->hdr->instance_id ||
-	    !pid_alive(st.reader_pid)) {
+	if (!read_status(w, &st) || st.instance_id != w->hdr->instance_id) {
 		return 0;
 	}
 	return st.acked_epoch;
@@ -157,19 +176,11 @@ uint64_t shm_writer_reader_acked(const struct shm_writer *w)
 static bool inactive_slot_free(const struct shm_writer *w)
 {
 	struct sb_shm_status st;
-	int fd;
-	ssize_t n;
 
 	if (w->hdr->epoch <= 1) {
 		return true; /* the other slot has never been published */
 	}
-	fd = shm_open(w->status_name, O_RDONLY, 0);
-	if (fd < 0) {
-		return true; /* no data plane has ever attached */
-	}
-	n = pread(fd, &st, sizeof(st), 0);
-	close(fd);
-	if (n != (ssize_t)sizeof(st) || st.magic != SB_SHM_STATUS_MAGIC || !pid_alive(st.reader_pid)) {
+	if (!read_status(w, &st)) {
 		return true; /* no live reader */
 	}
 	/*
@@ -221,8 +232,8 @@ int64_t shm_writer_publish(struct shm_writer *w, const struct sb_shm_table *tabl
 
 	__atomic_store_n(&w->hdr->in_progress, 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(&w->hdr->active_slot, next, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->hdr->epoch, epoch, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->hdr->active_slot, next, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->hdr->epoch, epoch, __ATOMIC_RELEASE);
 	w->hdr->published_ns = clock_ns(CLOCK_REALTIME);
 	__atomic_store_n(&w->hdr->in_progress, 0, __ATOMIC_RELEASE);
 	return (int64_t)epoch;

@@ -26,6 +26,7 @@
 #include <yaml.h>
 
 #include "conf.h"
+#include "shm/shm_name.h"
 
 #define CONF_FILE_MAX	(1024 * 1024)	/* conf_load refuses larger files */
 #define KEY_PATH_MAX	160		/* "ports[15].impair.duplicate" and room to spare */
@@ -568,14 +569,18 @@ static int shm_value(struct walker *w, unsigned int key, void *arg)
 	if (rc != 0) {
 		return rc;
 	}
-	/* "." and ".." would name a directory under /dev/shm. */
-	if (!name_ok(s, n, "_.-") || (n == 1 && s[0] == '.') ||
-	    (n == 2 && s[0] == '.' && s[1] == '.')) {
-		return fail(w, "invalid name \"%s\" (expected 1..%d characters of [A-Za-z0-9_.-])",
-			    show(buf, s, n), CONF_NAME_MAX - 1);
+	/* The rule both processes share (proto/shm/shm_name.h): the suffixed name must fit. */
+	if (n < CONF_NAME_MAX) {
+		memcpy(c->shm_name, s, n);
+		c->shm_name[n] = '\0';
 	}
-	memcpy(c->shm_name, s, n);
-	c->shm_name[n] = '\0';
+	if (n >= CONF_NAME_MAX || strlen(c->shm_name) != n || !sb_shm_name_valid(c->shm_name)) {
+		c->shm_name[0] = '\0';
+		return fail(w,
+			    "invalid name \"%s\" (expected 1..%d characters of [A-Za-z0-9_.-], "
+			    "not starting with '.')",
+			    show(buf, s, n), SB_SHM_NAME_MAX - 8);
+	}
 	return 0;
 }
 

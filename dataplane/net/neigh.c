@@ -60,7 +60,17 @@ struct slot_view {
 	uint64_t stamp;
 };
 
+/* Addresses we asked for (ARP request or NS sent), so that answers may create entries. */
+#define NEIGH_EXPECT_SLOTS 64
+
+struct neigh_expect {
+	uint8_t family;
+	uint8_t ip[16];
+	uint64_t until;
+};
+
 struct neigh_table {
+	struct neigh_expect expect[NEIGH_EXPECT_SLOTS];	/* writer only */
 	struct neigh_slot *slots;
 	uint32_t mask;		/* number of slots - 1 */
 	uint32_t max;		/* entries admitted (slots / 2) */
@@ -290,6 +300,88 @@ int neigh_learn(struct neigh_table *t, const struct net_learn *l, uint64_t now)
 	v.stamp = now;
 	slot_write(&t->slots[j], &v);
 	return 0;
+}
+
+static size_t ip_len(uint8_t family)
+{
+	return family == NET_FAMILY_IP4 ? 4 : 16;
+}
+
+void neigh_expect(struct neigh_table *t, uint8_t family, const uint8_t *ip, uint64_t now,
+		  uint64_t until)
+{
+	struct neigh_expect *slot = NULL, *free_slot = NULL, *soonest = NULL;
+
+	if (!family_ok(family)) {
+		return;
+	}
+	for (unsigned i = 0; i < NEIGH_EXPECT_SLOTS && slot == NULL; i++) {
+		struct neigh_expect *e = &t->expect[i];
+
+		if (e->family == family && memcmp(e->ip, ip, ip_len(family)) == 0) {
+			slot = e; /* asked again: extend */
+		} else if (e->family == NET_FAMILY_NONE || e->until <= now) {
+			free_slot = free_slot != NULL ? free_slot : e;
+		} else if (soonest == NULL || e->until < soonest->until) {
+			soonest = e;
+		}
+	}
+	if (slot == NULL) {
+		slot = free_slot != NULL ? free_slot : soonest;
+	}
+	slot->family = family;
+	memset(slot->ip, 0, sizeof(slot->ip));
+	memcpy(slot->ip, ip, ip_len(family));
+	slot->until = until;
+}
+
+/* Consume the expectation for |l|'s address, if one is live at |now|. */
+static bool take_expect(struct neigh_table *t, const struct net_learn *l, uint64_t now)
+{
+	for (unsigned i = 0; i < NEIGH_EXPECT_SLOTS; i++) {
+		struct neigh_expect *e = &t->expect[i];
+
+		if (e->family == l->family && memcmp(e->ip, l->ip, ip_len(l->family)) == 0) {
+			bool live = e->until > now;
+
+			e->family = NET_FAMILY_NONE;
+			return live;
+		}
+	}
+	return false;
+}
+
+int neigh_apply(struct neigh_table *t, const struct net_learn *l, uint64_t now)
+{
+	uint8_t mac[NET_ETH_ALEN];
+	bool exists;
+	int rc;
+
+	if (!family_ok(l->family)) {
+		return -EINVAL;
+	}
+	exists = neigh_lookup(t, l->family, l->ip, now, mac);
+	switch (l->how) {
+	case NET_LEARN_CREATE:
+		break;
+	case NET_LEARN_ANSWER:
+		if (!take_expect(t, l, now) && !exists) {
+			return NEIGH_IGNORED;
+		}
+		break;
+	case NET_LEARN_UPDATE:
+		if (!exists) {
+			return NEIGH_IGNORED;
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+	rc = neigh_learn(t, l, now);
+	if (rc < 0) {
+		return rc;
+	}
+	return exists ? NEIGH_UPDATED : NEIGH_CREATED;
 }
 
 bool neigh_lookup(const struct neigh_table *t, uint8_t family, const uint8_t *ip, uint64_t now,

@@ -41,6 +41,32 @@ void neigh_table_free(struct neigh_table *t);
  */
 int neigh_learn(struct neigh_table *t, const struct net_learn *l, uint64_t now);
 
+/* What neigh_apply did with a binding. */
+enum neigh_outcome {
+	NEIGH_IGNORED = 0,	/* not allowed to create, and nothing to refresh */
+	NEIGH_CREATED = 1,
+	NEIGH_UPDATED = 2,
+};
+
+/*
+ * neigh_expect records that we asked for |ip| (sent an ARP request or a
+ * neighbour solicitation) at |now|, so that an answer arriving before |until|
+ * may create an entry. At most 64 addresses are expected at once; a new one
+ * replaces the one expiring first. Writer only.
+ */
+void neigh_expect(struct neigh_table *t, uint8_t family, const uint8_t *ip, uint64_t now,
+		  uint64_t until);
+
+/*
+ * neigh_apply applies the binding |l| according to l->how: NET_LEARN_CREATE
+ * inserts or refreshes; NET_LEARN_ANSWER does so only for an address we
+ * expected (neigh_expect, consumed here) or already have; NET_LEARN_UPDATE
+ * only refreshes a live entry (RFC 826 merge, RFC 4861 7.2.5), so nobody on
+ * the link fills the table with gratuitous ARP or unsolicited NAs. Returns an
+ * enum neigh_outcome, -ENOSPC when the table is full, or -EINVAL. Writer only.
+ */
+int neigh_apply(struct neigh_table *t, const struct net_learn *l, uint64_t now);
+
 /*
  * neigh_lookup copies the MAC for |ip| (4 or 16 bytes per |family|) into
  * |mac| and returns true if a live entry exists at time |now|. Lock-free;

@@ -102,10 +102,22 @@ enum net_family {
 };
 
 /* A neighbour binding proved by a received frame. family NONE: nothing. */
+/*
+ * How much a binding may change the cache. Anyone on the link can send
+ * gratuitous ARP or unsolicited advertisements, so those only refresh what is
+ * there (RFC 826 merge; RFC 4861 7.2.5); answers count only if we asked.
+ */
+enum net_learn_how {
+	NET_LEARN_CREATE = 0,	/* addressed to us and proves the sender (ARP request, NS) */
+	NET_LEARN_ANSWER = 1,	/* ARP reply to us, solicited NA: create if we asked */
+	NET_LEARN_UPDATE = 2,	/* gratuitous ARP, unsolicited NA: refresh an entry only */
+};
+
 struct net_learn {
 	uint8_t family;			/* enum net_family */
 	uint8_t mac[NET_ETH_ALEN];
 	uint8_t ip[16];			/* IPv4 in the first 4 bytes, network order */
+	uint8_t how;			/* enum net_learn_how */
 };
 
 struct net_result {

@@ -55,9 +55,10 @@ static bool arp_parse(struct cursor *c, struct arp_msg *m)
 	return true;
 }
 
-static void arp_learn(struct net_result *res, const struct arp_msg *m)
+static void arp_learn(struct net_result *res, const struct arp_msg *m, enum net_learn_how how)
 {
 	res->learn.family = NET_FAMILY_IP4;
+	res->learn.how = (uint8_t)how;
 	memcpy(res->learn.mac, m->sha, NET_ETH_ALEN);
 	memcpy(res->learn.ip, m->spa, 4);
 }
@@ -115,7 +116,7 @@ void net_arp_input(const struct net_if *nif, uint8_t *frame, uint16_t cap, struc
 		net_count(ctr, NET_CTR_ARP_REQUEST_IN);
 		if (!for_us) {
 			if (gratuitous) {
-				arp_learn(res, &m);
+				arp_learn(res, &m, NET_LEARN_UPDATE);
 				net_drop(res, DROP_CONSUMED_ARP_GRATUITOUS);
 				return;
 			}
@@ -123,7 +124,7 @@ void net_arp_input(const struct net_if *nif, uint8_t *frame, uint16_t cap, struc
 			return;
 		}
 		if (!probe) {
-			arp_learn(res, &m);
+			arp_learn(res, &m, NET_LEARN_CREATE);
 		}
 		if (cap < NET_ETH_MIN_FRAME) {
 			net_drop(res, DROP_NO_TAILROOM);
@@ -138,13 +139,13 @@ void net_arp_input(const struct net_if *nif, uint8_t *frame, uint16_t cap, struc
 	net_count(ctr, NET_CTR_ARP_REPLY_IN);
 	if (for_us) {
 		if (!probe) {
-			arp_learn(res, &m);
+			arp_learn(res, &m, NET_LEARN_ANSWER);
 		}
 		net_drop(res, DROP_CONSUMED_ARP_REPLY);
 		return;
 	}
 	if (gratuitous) {
-		arp_learn(res, &m);
+		arp_learn(res, &m, NET_LEARN_UPDATE);
 		net_drop(res, DROP_CONSUMED_ARP_GRATUITOUS);
 		return;
 	}

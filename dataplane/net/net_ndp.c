@@ -148,6 +148,7 @@ static void ndp_ns_input(const struct net_if *nif, uint8_t *frame, uint16_t cap,
 		/* RFC 4861 7.2.3: the SLLAO proves the solicitor's binding. */
 		if (m->has_lla) {
 			res->learn.family = NET_FAMILY_IP6;
+			res->learn.how = NET_LEARN_CREATE;
 			memcpy(res->learn.ip, src, 16);
 			memcpy(res->learn.mac, m->lla, NET_ETH_ALEN);
 		}
@@ -176,6 +177,8 @@ static void ndp_na_input(const struct net_if *nif, const uint8_t *dst, const str
 	 */
 	if (m->has_lla && !net_if_ip6_is_ours(nif, m->target)) {
 		res->learn.family = NET_FAMILY_IP6;
+		res->learn.how = (m->flags & NET_NDP_NA_SOLICITED) != 0 ? NET_LEARN_ANSWER
+									 : NET_LEARN_UPDATE;
 		memcpy(res->learn.ip, m->target, 16);
 		memcpy(res->learn.mac, m->lla, NET_ETH_ALEN);
 	}

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "impair.h"
 
-#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include "conf/conf.h"
@@ -60,11 +59,15 @@ enum impair_action impair_decide(struct impair *im)
 	return IMPAIR_PASS;
 }
 
-uint16_t impair_burst(struct impair *im, struct rte_mbuf **pkts, uint16_t n, uint16_t cap)
+uint16_t impair_burst(struct impair *im, struct rte_mbuf **pkts, uint16_t n, uint16_t cap,
+		      uint64_t now)
 {
-	struct rte_mbuf *out[512];
+	struct rte_mbuf *out[IMPAIR_BURST_MAX];
 	uint16_t nout = 0;
 
+	if (n > RTE_DIM(out)) {
+		return n;
+	}
 	if (cap > RTE_DIM(out)) {
 		cap = RTE_DIM(out);
 	}
@@ -91,7 +94,7 @@ uint16_t impair_burst(struct impair *im, struct rte_mbuf **pkts, uint16_t n, uin
 		case IMPAIR_REORDER:
 			if (im->held == NULL) {
 				im->held = m;
-				im->held_since = rte_rdtsc();
+				im->held_since = now;
 				im->reordered++;
 				continue;
 			}
@@ -115,7 +118,7 @@ struct rte_mbuf *impair_flush(struct impair *im, uint64_t now, uint64_t hold_tsc
 {
 	struct rte_mbuf *m = im->held;
 
-	if (m == NULL || now - im->held_since < hold_tsc) {
+	if (m == NULL || (int64_t)(now - im->held_since) < (int64_t)hold_tsc) {
 		return NULL;
 	}
 	im->held = NULL;

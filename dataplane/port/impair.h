@@ -56,14 +56,20 @@ enum impair_action impair_decide(struct impair *im);
 
 /*
  * impair_burst applies impairment to |pkts[0..n)|, whose array has room for
- * |cap| entries, and returns the new count. Duplicates that do not fit |cap|
- * are not made. Call only when im->enabled.
+ * |cap| entries, at time |now| (TSC), and returns the new count. Duplicates
+ * that do not fit |cap| are not made, and a held packet is not released into
+ * a full array; with |n| <= |cap| the result never exceeds |cap|. At most
+ * IMPAIR_BURST_MAX packets are handled; a larger |n| passes unimpaired. Call
+ * only when im->enabled.
  */
-uint16_t impair_burst(struct impair *im, struct rte_mbuf **pkts, uint16_t n, uint16_t cap);
+#define IMPAIR_BURST_MAX 512
+uint16_t impair_burst(struct impair *im, struct rte_mbuf **pkts, uint16_t n, uint16_t cap,
+		      uint64_t now);
 
 /*
  * impair_flush returns the held packet (and forgets it) if it has waited at
- * least |hold_tsc| at time |now|, else NULL.
+ * least |hold_tsc| at time |now| (a |now| earlier than the hold counts as no
+ * wait), else NULL.
  */
 struct rte_mbuf *impair_flush(struct impair *im, uint64_t now, uint64_t hold_tsc);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,21 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Earlier instances' mappings kept until the next ack (workers may hold them). */
-#define RETIRED_MAX 4
+/*
+ * Mappings of earlier objects are kept only while they hold a snapshot a
+ * worker may still use (the current one, or the one before it until the next
+ * ack), so at most two are ever retired.
+ */
+#define RETIRED_MAX 2
 
 struct mapping {
 	void *base;
 	uint64_t size;
 	dev_t dev;
 	ino_t ino;
+	/* Validated once at map time; never re-read from shared memory. */
+	uint64_t slot_offset[SB_SHM_SLOTS];
+	uint64_t slot_size;
 };
 
 struct shm_reader {
@@ -29,11 +37,17 @@ struct shm_reader {
 	struct mapping retired[RETIRED_MAX];
 	unsigned nb_retired;
 	const struct sb_shm_snapshot *snap;	/* current snapshot, may be in a retired mapping */
+	const struct sb_shm_snapshot *prev;	/* the one before, until the next ack */
 	uint64_t epoch;
 	uint64_t instance;
+	uint64_t recheck_ns;		/* how often to look for a new object */
+	uint64_t next_check_ns;
+	int map_rc;			/* what the last look found (0 or negative errno) */
 	enum shm_state state;
 	char error[160];
 	int status_fd;
+	dev_t status_dev;
+	ino_t status_ino;
 	struct sb_shm_status *status;
 };
 
@@ -45,11 +59,38 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-struct shm_reader *shm_reader_new(const char *name, uint32_t nb_workers)
+/* Is N.status held by another live data plane? Its pid goes in |owner|. */
+static bool status_taken(const char *obj, uint32_t *owner)
+{
+	struct sb_shm_status st;
+	int fd = shm_open(obj, O_RDONLY, 0);
+	ssize_t n;
+
+	if (fd < 0) {
+		return false;
+	}
+	n = pread(fd, &st, sizeof(st), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(st) || st.magic != SB_SHM_STATUS_MAGIC ||
+	    st.reader_pid == (uint32_t)getpid()) {
+		return false;
+	}
+	if ((kill((pid_t)st.reader_pid, 0) != 0 && errno != EPERM) ||
+	    mono_ns() - st.heartbeat_ns >= SB_SHM_READER_STALE_NS) {
+		return false;
+	}
+	*owner = st.reader_pid;
+	return true;
+}
+
+struct shm_reader *shm_reader_new(const char *name, uint32_t nb_workers, uint32_t recheck_ms,
+				  uint32_t *owner_pid)
 {
 	struct shm_reader *r;
+	struct stat st;
 	int err;
 
+	*owner_pid = 0;
 	if (!sb_shm_name_valid(name)) {
 		errno = EINVAL;
 		return NULL;
@@ -60,16 +101,25 @@ struct shm_reader *shm_reader_new(const char *name, uint32_t nb_workers)
 	}
 	snprintf(r->policy_name, sizeof(r->policy_name), "/%s%s", name, SB_SHM_POLICY_SUFFIX);
 	snprintf(r->status_name, sizeof(r->status_name), "/%s%s", name, SB_SHM_STATUS_SUFFIX);
+	r->recheck_ns = (uint64_t)recheck_ms * 1000000u;
 
-	shm_unlink(r->status_name);
+	if (status_taken(r->status_name, owner_pid)) {
+		free(r);
+		errno = EBUSY;
+		return NULL;
+	}
+	shm_unlink(r->status_name); /* a dead reader's */
 	r->status_fd = shm_open(r->status_name, O_RDWR | O_CREAT | O_EXCL, 0644);
 	if (r->status_fd < 0) {
 		goto out_free;
 	}
 	if (fchmod(r->status_fd, 0644) < 0 ||
-	    ftruncate(r->status_fd, sizeof(struct sb_shm_status)) < 0) {
+	    ftruncate(r->status_fd, sizeof(struct sb_shm_status)) < 0 ||
+	    fstat(r->status_fd, &st) < 0) {
 		goto out_unlink;
 	}
+	r->status_dev = st.st_dev;
+	r->status_ino = st.st_ino;
 	r->status = mmap(NULL, sizeof(struct sb_shm_status), PROT_READ | PROT_WRITE, MAP_SHARED,
 			 r->status_fd, 0);
 	if (r->status == MAP_FAILED) {
@@ -106,6 +156,8 @@ static void unmap(struct mapping *m)
 
 void shm_reader_free(struct shm_reader *r)
 {
+	struct stat st;
+
 	if (r == NULL) {
 		return;
 	}
@@ -114,8 +166,19 @@ void shm_reader_free(struct shm_reader *r)
 		unmap(&r->retired[i]);
 	}
 	munmap(r->status, sizeof(struct sb_shm_status));
+	/* Remove the status object only if it is still ours, not a successor's. */
+	{
+		int fd = shm_open(r->status_name, O_RDONLY, 0);
+
+		if (fd >= 0) {
+			if (fstat(fd, &st) == 0 && st.st_dev == r->status_dev &&
+			    st.st_ino == r->status_ino) {
+				shm_unlink(r->status_name);
+			}
+			close(fd);
+		}
+	}
 	close(r->status_fd);
-	shm_unlink(r->status_name);
 	free(r);
 }
 
@@ -150,7 +213,7 @@ static int refuse(struct shm_reader *r, int err, const char *why)
 	return err;
 }
 
-/* Validate a freshly opened object's fixed header; the file is |st_size| bytes. */
+/* Validate a freshly mapped object's fixed header; the file is |st_size| bytes. */
 static const char *header_problem(const struct sb_shm_header *h, uint64_t st_size)
 {
 	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != SB_SHM_MAGIC) {
@@ -175,9 +238,38 @@ static const char *header_problem(const struct sb_shm_header *h, uint64_t st_siz
 	return NULL;
 }
 
+static bool holds(const struct mapping *m, const void *p)
+{
+	const uint8_t *b = m->base;
+
+	return p != NULL && b != NULL && (const uint8_t *)p >= b && (const uint8_t *)p < b + m->size;
+}
+
+/* Is |m| still reachable by a worker (it holds the current or the previous snapshot)? */
+static bool in_use(const struct shm_reader *r, const struct mapping *m)
+{
+	return holds(m, r->snap) || holds(m, r->prev);
+}
+
+/* Unmap retired mappings no worker can reach any more. */
+static void prune(struct shm_reader *r)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < r->nb_retired; i++) {
+		if (in_use(r, &r->retired[i])) {
+			r->retired[keep++] = r->retired[i];
+		} else {
+			unmap(&r->retired[i]);
+		}
+	}
+	r->nb_retired = keep;
+}
+
 /* Map the object when it is new (first time or a restarted control process). */
 static int map_object(struct shm_reader *r)
 {
+	const struct sb_shm_header *h;
 	struct stat st;
 	struct mapping m = {0};
 	const char *why;
@@ -206,18 +298,23 @@ static int map_object(struct shm_reader *r)
 	}
 	m.dev = st.st_dev;
 	m.ino = st.st_ino;
-	why = header_problem(m.base, m.size);
+	h = m.base;
+	why = header_problem(h, m.size);
 	if (why != NULL) {
 		munmap(m.base, m.size);
 		return refuse(r, -EPROTO, why);
 	}
-	/* The old object may still back the snapshot workers use: retire, don't unmap. */
-	if (r->cur.base != NULL) {
-		if (r->nb_retired == RETIRED_MAX) {
-			munmap(m.base, m.size);
-			return refuse(r, -EAGAIN, "waiting for workers to release older mappings");
-		}
+	memcpy(m.slot_offset, h->slot_offset, sizeof(m.slot_offset));
+	m.slot_size = h->slot_size;
+	/* The old object may still back a snapshot a worker uses: retire it, else unmap. */
+	prune(r);
+	if (in_use(r, &r->cur) && r->nb_retired < RETIRED_MAX) {
 		r->retired[r->nb_retired++] = r->cur;
+	} else if (in_use(r, &r->cur)) {
+		munmap(m.base, m.size);
+		return refuse(r, -EAGAIN, "waiting for workers to release older mappings");
+	} else {
+		unmap(&r->cur);
 	}
 	r->cur = m;
 	return 0;
@@ -227,11 +324,17 @@ int shm_reader_poll(struct shm_reader *r, const struct sb_shm_snapshot **snap, u
 {
 	const struct sb_shm_header *h;
 	const struct sb_shm_snapshot *s;
-	uint64_t e;
+	uint64_t e, now = mono_ns();
 	uint32_t slot;
 	int rc;
 
-	rc = map_object(r);
+	/* Opening the object costs system calls: only every recheck_ns. The header is free. */
+	if (now >= r->next_check_ns) {
+		r->next_check_ns = now + r->recheck_ns;
+		r->map_rc = map_object(r);
+	}
+	/* Between looks, the last one's finding stands (absent stays absent). */
+	rc = r->map_rc;
 	if (rc < 0) {
 		return rc;
 	}
@@ -248,12 +351,12 @@ int shm_reader_poll(struct shm_reader *r, const struct sb_shm_snapshot **snap, u
 		r->error[0] = '\0';
 		return 0;
 	}
-	slot = __atomic_load_n(&h->active_slot, __ATOMIC_RELAXED);
+	slot = __atomic_load_n(&h->active_slot, __ATOMIC_ACQUIRE);
 	if (slot >= SB_SHM_SLOTS) {
 		return refuse(r, -EPROTO, "active slot out of range");
 	}
-	s = (const struct sb_shm_snapshot *)((const uint8_t *)h + h->slot_offset[slot]);
-	if (!shm_snapshot_valid(s, h->slot_size) || s->epoch != e) {
+	s = (const struct sb_shm_snapshot *)((const uint8_t *)h + r->cur.slot_offset[slot]);
+	if (!shm_snapshot_valid(s, r->cur.slot_size) || s->epoch != e) {
 		return refuse(r, -EPROTO, "active snapshot fails validation");
 	}
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -261,6 +364,7 @@ int shm_reader_poll(struct shm_reader *r, const struct sb_shm_snapshot **snap, u
 	    __atomic_load_n(&h->epoch, __ATOMIC_ACQUIRE) != e) {
 		return 0; /* changed under us: next poll */
 	}
+	r->prev = r->snap;
 	r->snap = s;
 	r->epoch = e;
 	r->instance = h->instance_id;
@@ -271,28 +375,17 @@ int shm_reader_poll(struct shm_reader *r, const struct sb_shm_snapshot **snap, u
 	return 1;
 }
 
-static bool holds(const struct mapping *m, const void *p)
-{
-	const uint8_t *b = m->base;
-
-	return (const uint8_t *)p >= b && (const uint8_t *)p < b + m->size;
-}
-
 void shm_reader_ack(struct shm_reader *r, uint64_t epoch)
 {
-	unsigned keep = 0;
-
-	/* Workers have all moved to r->snap; any other older mapping is unreachable. */
-	for (unsigned i = 0; i < r->nb_retired; i++) {
-		if (holds(&r->retired[i], r->snap)) {
-			r->retired[keep++] = r->retired[i];
-		} else {
-			unmap(&r->retired[i]);
-		}
-	}
-	r->nb_retired = keep;
-	__atomic_store_n(&r->status->instance_id, r->instance, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->status->acked_epoch, epoch, __ATOMIC_RELEASE);
+	/* Every worker has moved to r->snap: the previous snapshot is unreachable. */
+	r->prev = NULL;
+	prune(r);
+	/* Odd seq while the pair changes, so the writer never mixes instances (shm_abi.h). */
+	__atomic_store_n(&r->status->seq, r->status->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	r->status->instance_id = r->instance;
+	r->status->acked_epoch = epoch;
+	__atomic_store_n(&r->status->seq, r->status->seq + 1, __ATOMIC_RELEASE);
 }
 
 void shm_reader_heartbeat(struct shm_reader *r)

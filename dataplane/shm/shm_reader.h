@@ -24,12 +24,19 @@ struct shm_reader;
 /*
  * shm_reader_new prepares a reader for objects named after |name| and
  * creates /dev/shm/|name|.status (mode 0644) for |nb_workers| workers.
- * Nothing is mapped until shm_reader_poll. Returns NULL with errno set
- * (EINVAL for a bad name, or the failed call's errno).
+ * Nothing is mapped until shm_reader_poll, which looks for a new policy
+ * object (a restarted control process) at most every |recheck_ms| and reads
+ * the header on every call. Returns NULL with errno set: EBUSY when another
+ * live data plane (pid in |*owner_pid|) owns the status object, EINVAL for a
+ * bad name, or the failed call's errno.
  */
-struct shm_reader *shm_reader_new(const char *name, uint32_t nb_workers);
+struct shm_reader *shm_reader_new(const char *name, uint32_t nb_workers, uint32_t recheck_ms,
+				  uint32_t *owner_pid);
 
-/* shm_reader_free unmaps everything, removes the status object, frees |r|. NULL is accepted. */
+/*
+ * shm_reader_free unmaps everything, removes the status object if it is still
+ * this reader's, and frees |r|. NULL is accepted.
+ */
 void shm_reader_free(struct shm_reader *r);
 
 enum shm_state {
@@ -51,8 +58,9 @@ int shm_reader_poll(struct shm_reader *r, const struct sb_shm_snapshot **snap, u
 /*
  * shm_reader_ack records in N.status that every worker now uses |epoch| (or
  * newer) of the current instance, which lets the control process reuse the
- * other slot; call only after a grace period following the hand-over. Also
- * unmaps mappings of earlier instances, which no worker can reach any more.
+ * other slot; call only after a grace period following the hand-over of the
+ * snapshot shm_reader_poll last returned. Also unmaps mappings of earlier
+ * instances, which no worker can reach any more.
  */
 void shm_reader_ack(struct shm_reader *r, uint64_t epoch);
 

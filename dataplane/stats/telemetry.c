@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,14 @@
 #include "shm/shm_reader.h"
 
 static struct dp *tdp;
+
+/*
+ * Callbacks run on DPDK's telemetry thread, which outlives the data plane's
+ * state at shutdown: each one runs under |lock| and only while |live|, and
+ * telemetry_quiesce clears |live| before anything is freed.
+ */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static bool live;
 
 static void add_counters(struct rte_tel_data *d, const struct lcore_stats *s)
 {
@@ -76,6 +86,10 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "workers", tdp->nb_workers);
 	rte_tel_data_add_dict_u64(d, "policy_epoch", tdp->policy_status.epoch);
 	rte_tel_data_add_dict_u64(d, "dropped", dropped);
+	rte_tel_data_add_dict_u64(d, "neigh_created", tdp->neigh_stats.created);
+	rte_tel_data_add_dict_u64(d, "neigh_updated", tdp->neigh_stats.updated);
+	rte_tel_data_add_dict_u64(d, "neigh_ignored", tdp->neigh_stats.ignored);
+	rte_tel_data_add_dict_u64(d, "neigh_table_full", tdp->neigh_stats.full);
 	add_counters(d, &total);
 	for (unsigned k = 0; k < RTE_DIM(per_worker); k++) {
 		struct rte_tel_data *a = rte_tel_data_alloc();
@@ -204,6 +218,9 @@ static int cmd_resolve(const char *cmd, const char *params, struct rte_tel_data 
 	c.port_idx = (uint16_t)port;
 	if (inet_pton(AF_INET, addr, c.ip) == 1) {
 		c.family = NET_FAMILY_IP4;
+		if (!tdp->ports[port].nif.has_ip4) {
+			return -EINVAL; /* no IPv4 address to ask from */
+		}
 	} else if (inet_pton(AF_INET6, addr, c.ip) == 1) {
 		c.family = NET_FAMILY_IP6;
 	} else {
@@ -292,32 +309,60 @@ static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+static const struct {
+	const char *cmd;
+	telemetry_cb fn;
+	const char *help;
+} cmds[] = {
+	{"/slimbridge/stats", cmd_stats,
+	 "Data-plane totals, drop reasons and per-worker counters. No parameters."},
+	{"/slimbridge/lcore", cmd_lcore, "Counters of one worker. Parameter: worker index."},
+	{"/slimbridge/neigh", cmd_neigh,
+	 "Neighbour cache of a port: entries \"address mac age_ms\". Parameter: port index (0)."},
+	{"/slimbridge/resolve", cmd_resolve,
+	 "Resolve an address from worker 0 (ARP request or NS); the answer appears in "
+	 "/slimbridge/neigh. Parameters: port index, address."},
+	{"/slimbridge/policy", cmd_policy, "Shared-memory policy attachment. No parameters."},
+	{"/slimbridge/ports", cmd_ports, "Configured ports. No parameters."},
+};
+
+static int dispatch(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	int rc = -EBUSY;
+
+	pthread_mutex_lock(&lock);
+	if (live) {
+		rc = -EINVAL;
+		for (unsigned i = 0; i < RTE_DIM(cmds); i++) {
+			if (strcmp(cmd, cmds[i].cmd) == 0) {
+				rc = cmds[i].fn(cmd, params, d);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
 int telemetry_register(struct dp *dp)
 {
-	static const struct {
-		const char *cmd;
-		telemetry_cb fn;
-		const char *help;
-	} cmds[] = {
-		{"/slimbridge/stats", cmd_stats,
-		 "Data-plane totals, drop reasons and per-worker counters. No parameters."},
-		{"/slimbridge/lcore", cmd_lcore, "Counters of one worker. Parameter: worker index."},
-		{"/slimbridge/neigh", cmd_neigh,
-		 "Neighbour cache of a port: address -> \"mac age_ms\". Parameter: port index (0)."},
-		{"/slimbridge/resolve", cmd_resolve,
-		 "Resolve an address from worker 0 (ARP request or NS); the answer appears in "
-		 "/slimbridge/neigh. Parameters: port index, address."},
-		{"/slimbridge/policy", cmd_policy, "Shared-memory policy attachment. No parameters."},
-		{"/slimbridge/ports", cmd_ports, "Configured ports. No parameters."},
-	};
-
+	pthread_mutex_lock(&lock);
 	tdp = dp;
+	live = true;
+	pthread_mutex_unlock(&lock);
 	for (unsigned i = 0; i < RTE_DIM(cmds); i++) {
-		int rc = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help);
+		int rc = rte_telemetry_register_cmd(cmds[i].cmd, dispatch, cmds[i].help);
 
 		if (rc != 0) {
 			return rc;
 		}
 	}
 	return 0;
+}
+
+void telemetry_quiesce(void)
+{
+	pthread_mutex_lock(&lock);
+	live = false;
+	pthread_mutex_unlock(&lock);
 }

@@ -19,7 +19,8 @@
  *                                characters become _): id, queues, RSS, MAC, addresses
  * plus DPDK's own /ethdev/stats, /ethdev/xstats, /eal/..., /mempool/...
  *
- * Callbacks run on the telemetry thread and only read worker state.
+ * Callbacks run on the telemetry thread, only read worker state, and are
+ * serialised with shutdown by telemetry_quiesce.
  */
 #ifndef SB_TELEMETRY_H
 #define SB_TELEMETRY_H
@@ -28,5 +29,13 @@ struct dp;
 
 /* telemetry_register registers the commands above for |dp|. Returns 0 or a negative errno. */
 int telemetry_register(struct dp *dp);
+
+/*
+ * telemetry_quiesce makes every command answer -EBUSY from now on and waits
+ * for a command in progress to finish; call it before freeing what the
+ * commands read. DPDK's telemetry thread keeps running until the process
+ * exits.
+ */
+void telemetry_quiesce(void);
 
 #endif

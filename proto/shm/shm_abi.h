@@ -31,8 +31,8 @@
  *      status shows acked_epoch == epoch for this instance (all workers have
  *      left the older snapshot), or no live reader is attached;
  *   2. write the snapshot there with snapshot.epoch = epoch + 1;
- *   3. store in_progress = 1 (release); store active_slot and epoch + 1;
- *      store in_progress = 0 (release).
+ *   3. store in_progress = 1; full fence; store active_slot, then epoch + 1
+ *      (release); store in_progress = 0 (release).
  * Reading (data plane main lcore):
  *   e = load-acquire(epoch); give up this round if in_progress != 0;
  *   s = active_slot; validate snapshot s (magic, epoch == e, size <=
@@ -114,7 +114,15 @@ struct sb_shm_snapshot {
 	struct sb_shm_table tables[SB_SHM_MAX_TABLES];
 };
 
-/* N.status, written by the data plane main lcore only. */
+/*
+ * N.status, written by the data plane main lcore only. |seq| is odd while
+ * instance_id/acked_epoch change; a reader takes two copies and uses them only
+ * if they are identical with an even |seq|. A reader is live while its pid
+ * exists and its heartbeat is younger than SB_SHM_READER_STALE_NS (which also
+ * covers a pid reused after the data plane died).
+ */
+#define SB_SHM_READER_STALE_NS	(10ull * 1000 * 1000 * 1000)
+
 struct sb_shm_status {
 	uint64_t magic;			/* SB_SHM_STATUS_MAGIC */
 	uint16_t abi_major;
@@ -125,7 +133,8 @@ struct sb_shm_status {
 	uint64_t heartbeat_ns;		/* CLOCK_MONOTONIC, refreshed every 100 ms */
 	uint32_t reader_pid;
 	uint32_t nb_workers;
-	uint8_t reserved[16];
+	uint32_t seq;			/* odd while instance_id/acked_epoch change */
+	uint8_t reserved[12];
 };
 
 static_assert(sizeof(struct sb_shm_header) == 128, "sb_shm_header is 128 bytes");
@@ -142,5 +151,6 @@ static_assert(sizeof(struct sb_shm_snapshot) == 64 + 32 * SB_SHM_MAX_TABLES,
 static_assert(offsetof(struct sb_shm_snapshot, tables) == 64, "tables");
 static_assert(sizeof(struct sb_shm_status) == 64, "sb_shm_status is one cache line");
 static_assert(offsetof(struct sb_shm_status, acked_epoch) == 24, "acked_epoch");
+static_assert(offsetof(struct sb_shm_status, seq) == 48, "seq");
 
 #endif

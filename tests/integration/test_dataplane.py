@@ -2,11 +2,12 @@
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 
-from sbtest import DATAPLANE, Control, Dataplane, Netns, Process, sh, unique
+from sbtest import CONTROL, DATAPLANE, Dataplane, sh, unique
 
 
 def loss(ping_output):
@@ -98,6 +99,38 @@ def test_neighbour_entries_expire(dataplane):
     assert dataplane.PEER_IP4 not in neigh_entries(dataplane)
 
 
+GARP = """
+import socket, struct, sys
+ifname, mac, ip = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), socket.inet_aton(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + ip + bytes(6) + ip
+s.send(b"\\xff" * 6 + mac + b"\\x08\\x06" + arp + bytes(18))
+"""
+
+
+def send_garp(dp, mac, ip):
+    dp.ns.run("/usr/bin/python3", "-c", GARP, dp.tap, mac, ip)
+
+
+def test_gratuitous_arp_refreshes_but_never_creates(dataplane):
+    # A stranger announcing itself does not get into the cache...
+    send_garp(dataplane, "02:66:00:00:00:99", "192.0.2.99")
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and dataplane.stats()["neigh_ignored"] < 1:
+        time.sleep(0.02)
+    assert dataplane.stats()["neigh_ignored"] >= 1
+    assert "192.0.2.99" not in neigh_entries(dataplane)
+    # ...but a known neighbour announcing a new MAC is followed (RFC 826 merge).
+    dataplane.ns.run("ping", "-c", "1", dataplane.DP_IP4)
+    send_garp(dataplane, "02:66:00:00:00:02", dataplane.PEER_IP4)
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and \
+            neigh_entries(dataplane).get(dataplane.PEER_IP4) != "02:66:00:00:00:02":
+        time.sleep(0.02)
+    assert neigh_entries(dataplane).get(dataplane.PEER_IP4) == "02:66:00:00:00:02"
+
+
 def test_ipv4_fragments_dropped_and_counted(dataplane):
     r = dataplane.ns.run("ping", "-c", "3", "-i", "0.05", "-W", "1", "-s", "3000",
                          dataplane.DP_IP4, check=False)
@@ -123,6 +156,31 @@ def test_clean_shutdown_within_a_second(dataplane, sig):
     assert rc == 0, dataplane.proc.output()
     assert took < 1.0, f"took {took:.2f}s"
     assert "stopped" in dataplane.proc.output()
+
+
+def test_clean_shutdown_while_telemetry_is_polled(dataplane):
+    stop = threading.Event()
+    answers = []
+
+    def poll():
+        while not stop.is_set():
+            for cmd in ("/slimbridge/stats", "/slimbridge/neigh,0", "/slimbridge/lcore,0"):
+                try:
+                    answers.append(dataplane.telemetry.query(cmd))
+                except (OSError, ValueError, KeyError):
+                    pass  # the socket goes away with the process
+
+    threads = [threading.Thread(target=poll) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    rc, took = dataplane.stop()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert answers, "telemetry never answered"
+    assert rc == 0, dataplane.proc.output()
+    assert took < 1.0, f"took {took:.2f}s"
 
 
 @pytest.mark.parametrize("dataplane", [{"workers": 2}], indirect=True)
@@ -154,6 +212,28 @@ def test_impairment_drops_what_it_is_told(dataplane):
     # 20 % on RX and 20 % on TX: a request/reply pair survives with p = 0.64.
     assert 20.0 <= loss(r.stdout) <= 52.0, r.stdout
     assert dataplane.stats()["drop_impair_drop"] > 0
+
+
+@pytest.mark.parametrize("dataplane", [{"impair": {"duplicate": 1.0, "seed": 3}}],
+                         indirect=True)
+def test_impairment_duplicates(dataplane):
+    r = dataplane.ns.run("ping", "-c", "5", "-i", "0.05", "-W", "1", dataplane.DP_IP4)
+    assert loss(r.stdout) == 0.0, r.stdout
+    # Each request is doubled on RX and each reply on TX: 4 replies per request,
+    # 3 of them duplicates (ping may exit before the last request's duplicates).
+    m = re.search(r"\+(\d+) duplicates", r.stdout)
+    assert m and 12 <= int(m.group(1)) <= 15, r.stdout
+    assert dataplane.stats()["icmp_echo_in"] == 10
+
+
+@pytest.mark.parametrize("dataplane", [{"impair": {"reorder": 0.5, "seed": 5}}],
+                         indirect=True)
+def test_impairment_reorders_without_losing(dataplane):
+    # Held packets go out after the next one, or after 1 ms: delayed, never lost.
+    r = dataplane.ns.run("ping", "-c", "200", "-i", "0.002", "-W", "1", "-q", dataplane.DP_IP4)
+    assert loss(r.stdout) == 0.0, r.stdout
+    lc = dataplane.telemetry.query("/slimbridge/lcore,0")
+    assert lc["drop_impair_drop"] == 0
 
 
 def run_bad(conf_text, *eal):
@@ -202,7 +282,39 @@ def test_missing_config_file_exits_2():
     assert "/nonexistent/x.yaml" in r.stderr
 
 
-def test_help_tells_the_truth():
-    r = subprocess.run([DATAPLANE, "--", "--help"], capture_output=True, text=True, timeout=30)
+def run(*argv):
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+
+
+def test_dataplane_help_version_and_usage_errors():
+    for argv in ([DATAPLANE, "--", "--help"], [DATAPLANE, "-h"], [DATAPLANE, "--", "-h"]):
+        r = run(*argv)
+        assert r.returncode == 0, argv
+        # Every application option the help names is one the parser accepts.
+        for opt in ("-c, --config FILE", "-h, --help", "-V, --version"):
+            assert opt in r.stdout, (argv, opt)
+        assert "Exit status: 0 after a clean stop, 2 for bad usage" in r.stdout
+        for cmd in ("/slimbridge/stats", "/slimbridge/policy", "/slimbridge/neigh"):
+            assert cmd in r.stdout
+    for argv in ([DATAPLANE, "--", "--version"], [DATAPLANE, "--", "-V"]):
+        r = run(*argv)
+        assert r.returncode == 0 and r.stdout.startswith("slimbridge-dataplane 0."), r.stdout
+    r = run(DATAPLANE, "--", "--config")
+    assert r.returncode == 2 and "requires an argument" in r.stderr, r.stderr
+    r = run(DATAPLANE, "--", "--config", "a.yaml", "extra")
+    assert r.returncode == 2 and "unexpected argument 'extra'" in r.stderr, r.stderr
+
+
+def test_control_help_version_and_usage_errors():
+    r = run(CONTROL, "--help")
     assert r.returncode == 0
-    assert "--config FILE" in r.stdout and "Exit status" in r.stdout
+    for opt in ("--shm-name NAME", "--slot-size MIB", "--keep", "--quiet", "--version"):
+        assert opt in r.stdout, opt
+    r = run(CONTROL, "--version")
+    assert r.returncode == 0 and "shm ABI 1." in r.stdout, r.stdout
+    r = run(CONTROL, "--shm-name", "a/b")
+    assert r.returncode == 2 and "--shm-name" in r.stderr, r.stderr
+    r = run(CONTROL, "--slot-size", "0")
+    assert r.returncode == 2 and "--slot-size" in r.stderr, r.stderr
+    r = run(CONTROL, "--bogus")
+    assert r.returncode == 2

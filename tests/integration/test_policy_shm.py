@@ -63,3 +63,23 @@ def test_second_control_on_same_name_is_refused(dataplane):
         assert f"pid {ctl.proc.p.pid}" in r.stderr, r.stderr
     finally:
         ctl.stop()
+
+
+def test_second_dataplane_on_same_shm_name_exits_2(dataplane):
+    other = Dataplane(shm_name=dataplane.shm_name)
+    try:
+        from sbtest import DATAPLANE
+        import subprocess
+        r = subprocess.run([DATAPLANE, *other.eal_args(), "--", "--config", other.config],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert f"pid {dataplane.proc.p.pid}" in r.stderr and "shm.name" in r.stderr, r.stderr
+    finally:
+        other.shm_name = "none-" + other.shm_name  # do not remove the first one's objects
+        other.close()
+    # The first one still owns its status object and keeps attaching.
+    ctl = Control(dataplane.shm_name)
+    try:
+        wait_policy(dataplane, lambda p: p["state"] == "attached" and p["acked_epoch"] == 1)
+    finally:
+        ctl.stop()

@@ -346,9 +346,12 @@ static const struct err_case err_cases[] = {
 	{ "ports:\n- name: a\n  ipv6: febf::1/64\n", 3, "ports[0].ipv6", "link-local" },
 	/* shm.name */
 	{ "shm: {name: a/b}\n", 1, "shm.name",
-	  "invalid name \"a/b\" (expected 1..63 characters of [A-Za-z0-9_.-])" },
+	  "invalid name \"a/b\" (expected 1..56 characters of [A-Za-z0-9_.-], not starting with '.')" },
 	{ "shm: {name: \"\"}\n", 1, "shm.name", "invalid name \"\"" },
 	{ "shm: {name: ..}\n", 1, "shm.name", "invalid name \"..\"" },
+	{ "shm: {name: .hidden}\n", 1, "shm.name", "not starting with '.'" },
+	{ "shm:\n  name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 2, "shm.name",
+	  "1..56 characters" },
 	{ "shm: {name: \"a b\"}\n", 1, "shm.name", "invalid name" },
 	{ "shm:\n  name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 2,
 	  "shm.name", "invalid name" },

@@ -63,6 +63,7 @@ static void test_request_for_us(void **state)
 	assert_int_equal(res.len, 60);
 	check_reply_to_peer(o, &nif, peer);
 	assert_int_equal(res.learn.family, NET_FAMILY_IP4);
+	assert_int_equal(res.learn.how, NET_LEARN_CREATE);
 	assert_memory_equal(res.learn.mac, tl_peer_mac, 6);
 	assert_memory_equal(res.learn.ip, &peer, 4);
 	assert_int_equal(ctr.c[NET_CTR_ARP_REQUEST_IN], 1);
@@ -255,6 +256,7 @@ static void test_reply_and_gratuitous(void **state)
 	assert_int_equal(tl_run(&nif, b, len, o, &res, &ctr), NET_VERDICT_DROP);
 	assert_int_equal(res.drop, DROP_CONSUMED_ARP_REPLY);
 	assert_int_equal(res.learn.family, NET_FAMILY_IP4);
+	assert_int_equal(res.learn.how, NET_LEARN_ANSWER);
 	assert_memory_equal(res.learn.mac, tl_peer_mac, 6);
 	assert_memory_equal(res.learn.ip, &peer, 4);
 	assert_int_equal(ctr.c[NET_CTR_ARP_REPLY_IN], 1);
@@ -266,6 +268,7 @@ static void test_reply_and_gratuitous(void **state)
 	assert_int_equal(tl_run(&nif, b, len, o, &res, NULL), NET_VERDICT_DROP);
 	assert_int_equal(res.drop, DROP_CONSUMED_ARP_GRATUITOUS);
 	assert_int_equal(res.learn.family, NET_FAMILY_IP4);
+	assert_int_equal(res.learn.how, NET_LEARN_UPDATE);
 	assert_memory_equal(res.learn.mac, other_mac, 6);
 	assert_memory_equal(res.learn.ip, &other, 4);
 

@@ -77,6 +77,7 @@ static void test_ns_multicast_with_sllao(void **state)
 	assert_int_equal(res.len, 86);
 	check_na(o, sllao_mac, peer, nif.ip6, 0x60);	/* S|O */
 	assert_int_equal(res.learn.family, NET_FAMILY_IP6);
+	assert_int_equal(res.learn.how, NET_LEARN_CREATE);
 	assert_memory_equal(res.learn.ip, peer, 16);
 	assert_memory_equal(res.learn.mac, sllao_mac, 6);
 	assert_int_equal(ctr.c[NET_CTR_NDP_NS_IN], 1);
@@ -299,6 +300,7 @@ static void test_na(void **state)
 	assert_int_equal(tl_run(&nif, b, len, o, &res, &ctr), NET_VERDICT_DROP);
 	assert_int_equal(res.drop, DROP_CONSUMED_NDP_NA);
 	assert_int_equal(res.learn.family, NET_FAMILY_IP6);
+	assert_int_equal(res.learn.how, NET_LEARN_ANSWER);
 	assert_memory_equal(res.learn.ip, peer, 16);
 	assert_memory_equal(res.learn.mac, sllao_mac, 6);
 	assert_int_equal(ctr.c[NET_CTR_NDP_NA_IN], 1);
@@ -317,6 +319,7 @@ static void test_na(void **state)
 	assert_int_equal(tl_run(&nif, b, len, o, &res, NULL), NET_VERDICT_DROP);
 	assert_int_equal(res.drop, DROP_CONSUMED_NDP_NA);
 	assert_int_equal(res.learn.family, NET_FAMILY_IP6);
+	assert_int_equal(res.learn.how, NET_LEARN_UPDATE);
 	len = tl_na(b, all_nodes_mac, peer, group, peer, 0x60000000, sllao_mac, 255);
 	assert_int_equal(drop_of(&nif, b, len), DROP_NDP_MALFORMED);
 
@@ -387,6 +390,7 @@ static void test_build_ns(void **state)
 	assert_int_equal(tl_run(&us, o, res.len, o2, &res, NULL), NET_VERDICT_DROP);
 	assert_int_equal(res.drop, DROP_CONSUMED_NDP_NA);
 	assert_int_equal(res.learn.family, NET_FAMILY_IP6);
+	assert_int_equal(res.learn.how, NET_LEARN_ANSWER);
 	assert_memory_equal(res.learn.ip, target, 16);
 	assert_memory_equal(res.learn.mac, tl_peer_mac, 6);
 

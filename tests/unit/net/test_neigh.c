@@ -396,6 +396,77 @@ static int visit_fn(const struct net_learn *l, uint64_t age, void *arg)
 	return v->n == v->stop_at ? 42 : 0;
 }
 
+/* Who may create an entry: requests to us yes; answers only if asked; the rest only refresh. */
+static void test_apply_rules(void **state)
+{
+	struct neigh_table *t = neigh_table_new(16, TIMEOUT);
+	struct net_learn a = v4(1, 1), b = v6(2, 1), c = v4(3, 1), moved;
+	uint8_t mac[NET_ETH_ALEN];
+
+	(void)state;
+	assert_non_null(t);
+	/* Unsolicited: nothing to refresh, nothing created. */
+	a.how = NET_LEARN_UPDATE;
+	assert_int_equal(neigh_apply(t, &a, 10), NEIGH_IGNORED);
+	a.how = NET_LEARN_ANSWER;
+	assert_int_equal(neigh_apply(t, &a, 10), NEIGH_IGNORED);
+	assert_false(found(t, &a, 10, mac));
+	assert_int_equal(neigh_count(t), 0);
+
+	/* Addressed to us: created; then an unsolicited update may move it. */
+	a.how = NET_LEARN_CREATE;
+	assert_int_equal(neigh_apply(t, &a, 20), NEIGH_CREATED);
+	moved = a;
+	moved.mac[5] ^= 0xff;
+	moved.how = NET_LEARN_UPDATE;
+	assert_int_equal(neigh_apply(t, &moved, 30), NEIGH_UPDATED);
+	assert_true(found(t, &a, 30, mac));
+	assert_memory_equal(mac, moved.mac, NET_ETH_ALEN);
+
+	/* An answer we asked for creates, once; a second unasked one does not. */
+	neigh_expect(t, b.family, b.ip, 40, 40 + 100);
+	b.how = NET_LEARN_ANSWER;
+	assert_int_equal(neigh_apply(t, &b, 50), NEIGH_CREATED);
+	assert_true(found(t, &b, 50, mac));
+	c.how = NET_LEARN_ANSWER;
+	neigh_expect(t, c.family, c.ip, 60, 60 + 100);
+	assert_int_equal(neigh_apply(t, &c, 161), NEIGH_IGNORED); /* asked too long ago */
+	neigh_expect(t, c.family, c.ip, 200, 300);
+	assert_int_equal(neigh_apply(t, &c, 250), NEIGH_CREATED);
+	assert_int_equal(neigh_apply(t, &c, 260), NEIGH_UPDATED); /* now it exists */
+
+	/* Expired entries are not refreshed by updates. */
+	a.how = NET_LEARN_UPDATE;
+	assert_int_equal(neigh_apply(t, &a, 30 + TIMEOUT + 1), NEIGH_IGNORED);
+
+	a.how = 7;
+	assert_int_equal(neigh_apply(t, &a, 10), -EINVAL);
+	neigh_table_free(t);
+}
+
+/* More than 64 outstanding requests: the oldest expectation gives way. */
+static void test_expect_capacity(void **state)
+{
+	struct neigh_table *t = neigh_table_new(1024, TIMEOUT);
+	struct net_learn l;
+
+	(void)state;
+	for (uint32_t i = 0; i < 65; i++) {
+		l = v4(100 + i, 0);
+		neigh_expect(t, l.family, l.ip, i, 1000 + i);
+	}
+	l = v4(100, 0); /* the first one, expiring soonest, was replaced */
+	l.how = NET_LEARN_ANSWER;
+	assert_int_equal(neigh_apply(t, &l, 500), NEIGH_IGNORED);
+	l = v4(164, 0);
+	l.how = NET_LEARN_ANSWER;
+	assert_int_equal(neigh_apply(t, &l, 500), NEIGH_CREATED);
+	l = v4(101, 0);
+	l.how = NET_LEARN_ANSWER;
+	assert_int_equal(neigh_apply(t, &l, 500), NEIGH_CREATED);
+	neigh_table_free(t);
+}
+
 static void test_foreach(void **state)
 {
 	struct neigh_table *t = neigh_table_new(64, TIMEOUT);
@@ -543,6 +614,8 @@ int main(void)
 		cmocka_unit_test(test_wraparound),
 		cmocka_unit_test(test_random_model),
 		cmocka_unit_test(test_foreach),
+		cmocka_unit_test(test_apply_rules),
+		cmocka_unit_test(test_expect_capacity),
 		cmocka_unit_test(test_two_threads),
 	};
 

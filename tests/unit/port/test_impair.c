@@ -105,7 +105,7 @@ static void test_burst_drop_all(void **state)
 
 	(void)state;
 	impair_init(&im, &c, 0);
-	assert_int_equal(impair_burst(&im, pkts, fill(pkts, 32), 32), 0);
+	assert_int_equal(impair_burst(&im, pkts, fill(pkts, 32), 32, 0), 0);
 	assert_int_equal(im.dropped, 32);
 	assert_int_equal(rte_mempool_avail_count(pool), avail); /* all freed */
 }
@@ -119,7 +119,7 @@ static void test_burst_duplicate_makes_independent_copies(void **state)
 
 	(void)state;
 	impair_init(&im, &c, 0);
-	n = impair_burst(&im, pkts, fill(pkts, 8), 64);
+	n = impair_burst(&im, pkts, fill(pkts, 8), 64, 0);
 	assert_int_equal(n, 16);
 	for (uint16_t i = 0; i < 16; i += 2) {
 		assert_ptr_not_equal(pkts[i], pkts[i + 1]);
@@ -130,8 +130,31 @@ static void test_burst_duplicate_makes_independent_copies(void **state)
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 	/* No room: duplicates are skipped, nothing is lost. */
-	n = impair_burst(&im, pkts, fill(pkts, 8), 8);
+	n = impair_burst(&im, pkts, fill(pkts, 8), 8, 0);
 	assert_int_equal(n, 8);
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/* A full array never grows: no duplicate, and a held packet stays held. */
+static void test_burst_never_exceeds_cap(void **state)
+{
+	struct conf_impair c = cfg(0, 1.0, 0, 1), r = cfg(0, 0, 1.0, 1);
+	struct rte_mbuf *pkts[64];
+	struct impair im;
+	uint16_t n;
+
+	(void)state;
+	impair_init(&im, &r, 0);
+	assert_int_equal(impair_burst(&im, pkts, fill(pkts, 1), 16, 0), 0); /* now held */
+	/* Reorder everything into a burst exactly as large as the array. */
+	n = impair_burst(&im, pkts, fill(pkts, 16), 16, 0);
+	assert_true(n <= 16);
+	rte_pktmbuf_free_bulk(pkts, n);
+	impair_release(&im);
+	impair_init(&im, &c, 0);
+	n = impair_burst(&im, pkts, fill(pkts, 16), 16, 0);
+	assert_int_equal(n, 16);
+	assert_int_equal(im.duplicated, 0);
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
@@ -145,7 +168,7 @@ static void test_burst_reorder_holds_one_and_flush_releases_it(void **state)
 	(void)state;
 	impair_init(&im, &c, 0);
 	/* Each held packet goes out right after the one that overtook it. */
-	n = impair_burst(&im, pkts, fill(pkts, 4), 32);
+	n = impair_burst(&im, pkts, fill(pkts, 4), 32, 500);
 	assert_int_equal(n, 4);
 	assert_int_equal(tag(pkts[0]), 1);
 	assert_int_equal(tag(pkts[1]), 0);
@@ -155,12 +178,13 @@ static void test_burst_reorder_holds_one_and_flush_releases_it(void **state)
 	rte_pktmbuf_free_bulk(pkts, n);
 
 	/* A lone packet stays held until impair_flush finds it old enough. */
-	assert_int_equal(impair_burst(&im, pkts, fill(pkts, 1), 32), 0);
+	assert_int_equal(impair_burst(&im, pkts, fill(pkts, 1), 32, 1000), 0);
 	assert_non_null(im.held);
 	assert_int_equal(tag(im.held), 0);
-
-	assert_null(impair_flush(&im, im.held_since + 10, 1000));
-	late = impair_flush(&im, im.held_since + 1000, 1000);
+	assert_null(impair_flush(&im, 1000, 1000));	/* same poll: not yet */
+	assert_null(impair_flush(&im, 999, 1000));	/* clock behind the hold: not yet */
+	assert_null(impair_flush(&im, 1999, 1000));
+	late = impair_flush(&im, 2000, 1000);
 	assert_non_null(late);
 	assert_int_equal(tag(late), 0);
 	assert_null(im.held);
@@ -181,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_burst_drop_all),
 		cmocka_unit_test(test_burst_duplicate_makes_independent_copies),
 		cmocka_unit_test(test_burst_reorder_holds_one_and_flush_releases_it),
+		cmocka_unit_test(test_burst_never_exceeds_cap),
 	};
 	int rc;
 

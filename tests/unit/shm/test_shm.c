@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shm/shm_abi.h"
@@ -20,6 +21,7 @@
 #include "shm/shm_writer.h"
 
 static char name[64];
+static uint32_t owner;
 
 static int setup(void **state)
 {
@@ -45,7 +47,7 @@ static int teardown(void **state)
 static void test_absent_then_waiting_then_attached(void **state)
 {
 	const struct sb_shm_snapshot *snap = NULL;
-	struct shm_reader *r = shm_reader_new(name, 2);
+	struct shm_reader *r = shm_reader_new(name, 2, 0, &owner);
 	struct shm_writer *w;
 	uint64_t epoch = 0;
 	int err = 0;
@@ -79,7 +81,7 @@ static void test_absent_then_waiting_then_attached(void **state)
 static void test_slot_reuse_waits_for_ack(void **state)
 {
 	const struct sb_shm_snapshot *snap;
-	struct shm_reader *r = shm_reader_new(name, 1);
+	struct shm_reader *r = shm_reader_new(name, 1, 0, &owner);
 	struct shm_writer *w;
 	struct sb_shm_table t = {.kind = 0, .offset = 0, .size = 8, .count = 1};
 	uint64_t data = 0x1122334455667788ull, epoch;
@@ -113,7 +115,7 @@ static void test_slot_reuse_waits_for_ack(void **state)
 static void test_writer_restart_reattaches_and_keeps_last_good(void **state)
 {
 	const struct sb_shm_snapshot *snap, *first;
-	struct shm_reader *r = shm_reader_new(name, 1);
+	struct shm_reader *r = shm_reader_new(name, 1, 0, &owner);
 	struct shm_writer *w;
 	uint64_t epoch, inst1;
 	int err;
@@ -146,11 +148,82 @@ static void test_writer_restart_reattaches_and_keeps_last_good(void **state)
 	shm_reader_free(r);
 }
 
+/* Control restarting again and again before it publishes must not wedge the reader. */
+static void test_many_restarts_without_publish(void **state)
+{
+	const struct sb_shm_snapshot *snap, *first;
+	struct shm_reader *r = shm_reader_new(name, 1, 0, &owner);
+	struct shm_writer *w;
+	uint64_t epoch;
+	int err;
+
+	(void)state;
+	w = shm_writer_create(name, 1 << 16, &err, NULL);
+	assert_int_equal(shm_writer_publish(w, NULL, 0, NULL, 0), 1);
+	assert_int_equal(shm_reader_poll(r, &first, &epoch), 1);
+	shm_reader_ack(r, 1);
+	for (int i = 0; i < 10; i++) {
+		shm_writer_destroy(w, true);
+		w = shm_writer_create(name, 1 << 16, &err, NULL);
+		assert_non_null(w);
+		assert_int_equal(shm_reader_poll(r, &snap, &epoch), -EAGAIN);
+		assert_non_null(strstr(shm_reader_error(r), "no snapshot"));
+		assert_true(shm_snapshot_valid(first, 1 << 16)); /* still mapped for the workers */
+	}
+	assert_int_equal(shm_writer_publish(w, NULL, 0, NULL, 0), 1);
+	assert_int_equal(shm_reader_poll(r, &snap, &epoch), 1);
+	assert_int_equal(shm_reader_instance(r), shm_writer_instance(w));
+	shm_reader_ack(r, 1);
+	assert_int_equal(shm_writer_reader_acked(w), 1);
+	shm_writer_destroy(w, true);
+	shm_reader_free(r);
+}
+
+/* A second data plane on the same name is refused, and does not take the status object. */
+static void test_second_reader_refused(void **state)
+{
+	int ready[2], go[2];
+	struct shm_reader *r;
+	char c = 0;
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct shm_reader *mine = shm_reader_new(name, 1, 0, &owner);
+
+		c = mine != NULL;
+		(void)!write(ready[1], &c, 1);
+		(void)!read(go[0], &c, 1);
+		shm_reader_free(mine);
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(c, 1);
+	r = shm_reader_new(name, 1, 0, &owner);
+	assert_null(r);
+	assert_int_equal(errno, EBUSY);
+	assert_int_equal(owner, (uint32_t)child);
+	(void)!write(go[1], &c, 1);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	/* Its owner gone, the name is free again. */
+	r = shm_reader_new(name, 1, 0, &owner);
+	assert_non_null(r);
+	shm_reader_free(r);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
 /* A segment from an incompatible writer is refused, with a reason. */
 static void test_refuses_foreign_abi(void **state)
 {
 	const struct sb_shm_snapshot *snap;
-	struct shm_reader *r = shm_reader_new(name, 1);
+	struct shm_reader *r = shm_reader_new(name, 1, 0, &owner);
 	struct sb_shm_header *h;
 	struct shm_writer *w;
 	char obj[96];
@@ -261,7 +334,7 @@ static void test_permissions_and_names(void **state)
 	assert_false(sb_shm_name_valid("0123456789012345678901234567890123456789012345678901234567"));
 	assert_null(shm_writer_create("bad/name", 4096, &err, NULL));
 	assert_int_equal(err, -EINVAL);
-	assert_null(shm_reader_new("bad/name", 1));
+	assert_null(shm_reader_new("bad/name", 1, 0, &owner));
 	assert_int_equal(errno, EINVAL);
 }
 
@@ -273,6 +346,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_restart_reattaches_and_keeps_last_good,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_abi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_restarts_without_publish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_reader_refused, setup, teardown),
 		cmocka_unit_test(test_snapshot_validation),
 		cmocka_unit_test_setup_teardown(test_publish_rejects_bad_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions_and_names, setup, teardown),
