@@ -91,7 +91,7 @@ static void icmp_echo_reply(const struct net_if *nif, uint8_t *frame, uint16_t t
 {
 	uint8_t *ip = frame + NET_ETH_HLEN;
 	uint8_t *icmp = ip + NET_IP4_HLEN;
-	uint8_t old[2], src[4];
+	uint8_t old[2], neww[2], src[4];
 	uint16_t ck;
 
 	net_eth_reply(nif, frame, frame + NET_ETH_OFF_SRC);
@@ -99,17 +99,26 @@ static void icmp_echo_reply(const struct net_if *nif, uint8_t *frame, uint16_t t
 	memcpy(src, ip + IP4_OFF_SRC, 4);
 	memcpy(ip + IP4_OFF_DST, src, 4);
 	memcpy(ip + IP4_OFF_SRC, &nif->ip4, 4);
+	/*
+	 * The new words are built in registers, not re-read from the frame: a
+	 * 2-byte load of a byte just stored stalls store forwarding (measured in
+	 * perf/bench-l3 as the hottest instruction of the echo path).
+	 */
 	memcpy(old, ip + IP4_OFF_TTL, 2); /* TTL and protocol share a word */
+	neww[0] = NET_IP4_TTL;
+	neww[1] = old[1];
 	ip[IP4_OFF_TTL] = NET_IP4_TTL;
-	if (!net_cksum_update(ip + IP4_OFF_CSUM, old, ip + IP4_OFF_TTL)) {
+	if (!net_cksum_update(ip + IP4_OFF_CSUM, old, neww)) {
 		memset(ip + IP4_OFF_CSUM, 0, 2);
 		ck = net_cksum(ip, NET_IP4_HLEN, 0);
 		memcpy(ip + IP4_OFF_CSUM, &ck, 2);
 	}
 
 	memcpy(old, icmp + ICMP_OFF_TYPE, 2); /* type and code */
+	neww[0] = NET_ICMP_ECHO_REPLY;
+	neww[1] = old[1];
 	icmp[ICMP_OFF_TYPE] = NET_ICMP_ECHO_REPLY;
-	if (!net_cksum_update(icmp + ICMP_OFF_CSUM, old, icmp + ICMP_OFF_TYPE)) {
+	if (!net_cksum_update(icmp + ICMP_OFF_CSUM, old, neww)) {
 		memset(icmp + ICMP_OFF_CSUM, 0, 2);
 		ck = net_cksum(icmp, (size_t)tot_len - NET_IP4_HLEN, 0);
 		memcpy(icmp + ICMP_OFF_CSUM, &ck, 2);
