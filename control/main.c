@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * slimbridge-control: owns desired state and publishes it to the data plane
- * through shared memory. For now it creates the policy object and publishes
+ * through shared memory. This version creates the policy object and publishes
  * an empty snapshot (epoch 1), then keeps the heartbeat until SIGINT/SIGTERM.
  */
 #include <errno.h>
