@@ -55,6 +55,12 @@
 	_(NDP_BAD_HOP_LIMIT, "ndp_bad_hop_limit")			\
 	_(NDP_MALFORMED, "ndp_malformed")				\
 	_(NDP_NOT_FOR_US, "ndp_not_for_us")				\
+	/* TCP (dataplane/tcp/tcp_wire.h) */				\
+	_(TCP_TOO_SHORT, "tcp_too_short")				\
+	_(TCP_BAD_OFFSET, "tcp_bad_data_offset")			\
+	_(TCP_BAD_CSUM, "tcp_bad_checksum")				\
+	_(TCP_BAD_OPTION, "tcp_bad_option")				\
+	_(TCP_BAD_FLAGS, "tcp_bad_flags")				\
 	/* Transport: no listener yet for this protocol/port */	\
 	_(L4_NO_HANDLER, "l4_no_handler")				\
 	/* Port I/O */							\

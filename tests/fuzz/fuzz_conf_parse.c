@@ -14,18 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "conf.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			__builtin_trap();				\
-		}							\
-	} while (0)
 
 static const char valid[] =
 	"workers: 2\n"

@@ -23,21 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "net.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
 #define TAILROOM 256
 #define MAX_FRAME 9018
 
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			__builtin_trap();				\
-		}							\
-	} while (0)
 
 static const uint8_t our_mac[6] = {0x02, 0x00, 0x5e, 0x10, 0x20, 0x30};
 static const uint8_t peer_mac[6] = {0x02, 0x00, 0x5e, 0xaa, 0xbb, 0xcc};
