@@ -17,11 +17,13 @@
 
 #include "dp.h"
 #include "net/neigh.h"
+#include "tcp/tcp_closed.h"
 
 /* Prefetch this many packets ahead of the one being handled. */
 #define PREFETCH_OFFSET 3
 #define LEARN_RING_SIZE 1024
 #define CMD_RING_SIZE 64
+#define NET_PROTO_TCP_NUM 6	/* IANA protocol number, as in net_result.l4_proto */
 
 struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcore_id)
 {
@@ -97,6 +99,21 @@ static void learn(struct lcore_ctx *lc, uint16_t port_idx, const struct net_lear
 	}
 }
 
+/* Queue |m|, rewritten in place into a reply of |len| bytes, for transmission. */
+static void reply(struct lcore_queue *q, struct rte_mbuf *m, uint16_t len)
+{
+	/* Replies are built in the first segment; drop any chained rest. */
+	if (m->nb_segs > 1) {
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+	}
+	m->data_len = len;
+	m->pkt_len = len;
+	m->ol_flags = 0;
+	q->tx[q->nb_tx++] = m;
+}
+
 /* Returns true if |m| is to be freed by the caller (collected for one bulk free). */
 static bool handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net_if *nif,
 		   struct rte_mbuf *m)
@@ -113,19 +130,19 @@ static bool handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net
 	}
 	switch (res.verdict) {
 	case NET_VERDICT_TX:
-		/* Replies are built in the first segment; drop any chained rest. */
-		if (m->nb_segs > 1) {
-			rte_pktmbuf_free(m->next);
-			m->next = NULL;
-			m->nb_segs = 1;
-		}
-		m->data_len = res.len;
-		m->pkt_len = res.len;
-		m->ol_flags = 0;
-		q->tx[q->nb_tx++] = m;
+		reply(q, m, res.len);
 		return false;
 	case NET_VERDICT_LOCAL:
-		/* No transport is attached to the data plane yet. */
+		/* No listener or connection exists yet: TCP gets its reset, UDP is dropped. */
+		if (res.l4_proto == NET_PROTO_TCP_NUM) {
+			tcp_closed_input(nif, frame, &lc->stats.net, &res);
+			if (res.verdict == NET_VERDICT_TX) {
+				reply(q, m, res.len);
+				return false;
+			}
+			lc->stats.drops[res.drop]++;
+			break;
+		}
 		lc->stats.drops[DROP_L4_NO_HANDLER]++;
 		break;
 	case NET_VERDICT_DROP:

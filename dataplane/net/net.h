@@ -52,7 +52,8 @@
 	_(NDP_NA_IN, "ndp_na_in")					\
 	_(NDP_NA_OUT, "ndp_na_out")					\
 	_(IP4_LOCAL_IN, "ip4_local_in")					\
-	_(IP6_LOCAL_IN, "ip6_local_in")
+	_(IP6_LOCAL_IN, "ip6_local_in")					\
+	_(TCP_RST_OUT, "tcp_rst_out")
 
 enum net_counter {
 #define _(sym, str) NET_CTR_##sym,

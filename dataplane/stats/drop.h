@@ -61,6 +61,7 @@
 	_(TCP_BAD_CSUM, "tcp_bad_checksum")				\
 	_(TCP_BAD_OPTION, "tcp_bad_option")				\
 	_(TCP_BAD_FLAGS, "tcp_bad_flags")				\
+	_(TCP_RST_NO_CONN, "tcp_rst_no_connection")			\
 	/* Transport: no listener yet for this protocol/port */	\
 	_(L4_NO_HANDLER, "l4_no_handler")				\
 	/* Port I/O */							\

@@ -25,6 +25,7 @@
 
 #include "fuzz.h"
 #include "net.h"
+#include "tcp_closed.h"
 
 
 #define TAILROOM 256
@@ -98,6 +99,17 @@ static uint32_t phdr6(const uint8_t *ip, uint32_t len, uint8_t proto)
 	return s + (len >> 16) + (len & 0xffff) + proto;
 }
 
+/* The IPv4 pseudo-header sum for a TCP segment of |len| bytes (RFC 9293 3.1). */
+static uint32_t phdr4(const uint8_t *ip, uint32_t len, uint8_t proto)
+{
+	uint32_t s = 0;
+
+	for (int i = 12; i < 20; i += 2) {
+		s += (uint32_t)ip[i] << 8 | ip[i + 1];
+	}
+	return s + len + proto;
+}
+
 /* A reply we emit must be a frame a peer accepts: from us, checksums right. */
 static void check_reply(const uint8_t *f, uint16_t len)
 {
@@ -115,6 +127,13 @@ static void check_reply(const uint8_t *f, uint16_t len)
 
 		CHECK(len >= 14 + 28 && tot == len - 14);
 		CHECK(cksum(ip, 20, 0) == 0);
+		if (ip[9] == 6) {
+			/* A reset for a closed port: 20 bytes, RST set, checksum right. */
+			CHECK(tot == 40 && (ip[20 + 13] & 0x04) != 0);
+			CHECK(cksum(ip + 20, 20, phdr4(ip, 20, 6)) == 0);
+			CHECK(memcmp(ip + 12, our_ip4, 4) == 0);
+			return;
+		}
 		CHECK(ip[9] == 1 && ip[20] == 0);
 		CHECK(cksum(ip + 20, (size_t)tot - 20, 0) == 0);
 		CHECK(memcmp(ip + 12, our_ip4, 4) == 0);
@@ -125,6 +144,12 @@ static void check_reply(const uint8_t *f, uint16_t len)
 		const uint8_t *ip = f + 14;
 		uint16_t plen = rd16(ip + 4);
 
+		if (ip[6] == 6) {
+			CHECK(plen == 20 && len == 74 && (ip[40 + 13] & 0x04) != 0);
+			CHECK(cksum(ip + 40, plen, phdr6(ip, plen, 6)) == 0);
+			CHECK(ip[8] != 0xff);
+			return;
+		}
 		CHECK(len >= 14 + 40 + 8 && plen == len - 54);
 		CHECK(ip[6] == 58);
 		CHECK(cksum(ip + 40, plen, phdr6(ip, plen, 58)) == 0);
@@ -162,6 +187,18 @@ static void check_result(const uint8_t *frame, size_t size, size_t cap,
 	}
 }
 
+/* TCP for us: no listener exists in the engine, so it gets the closed-port treatment. */
+static void closed_port(uint8_t *buf, size_t size, size_t cap, struct net_counters *ctr,
+			struct net_result *res)
+{
+	if (res->verdict != NET_VERDICT_LOCAL || res->l4_proto != 6) {
+		return;
+	}
+	tcp_closed_input(&nif, buf, ctr, res);
+	CHECK(res->verdict == NET_VERDICT_TX || res->verdict == NET_VERDICT_DROP);
+	check_result(buf, size, cap, res);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct net_counters ctr;
@@ -181,6 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	net_input(&nif, buf, (uint16_t)size, (uint16_t)(size + TAILROOM), &ctr, &res);
 	check_result(buf, size, size + TAILROOM, &res);
+	closed_port(buf, size, size + TAILROOM, &ctr, &res);
 	free(buf);
 
 	/* Exactly |size| bytes: replies that need to grow must say so, not write past. */
@@ -191,6 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	net_input(&nif, buf, (uint16_t)size, (uint16_t)size, &ctr, &res);
 	check_result(buf, size, size, &res);
+	closed_port(buf, size, size, &ctr, &res);
 	free(buf);
 	return 0;
 }
@@ -386,6 +425,11 @@ static void reseal(uint8_t *b, size_t size, uint32_t *s)
 			ip[23] = 0;
 			wr16(ip + 22, cksum(ip + 20, (size_t)tot - 20, 0));
 		}
+		if (tot <= size - 14 && ip[9] == 6 && tot >= 40) {
+			ip[36] = 0;
+			ip[37] = 0;
+			wr16(ip + 36, cksum(ip + 20, (size_t)tot - 20, phdr4(ip, tot - 20u, 6)));
+		}
 		ip[10] = 0;
 		ip[11] = 0;
 		wr16(ip + 10, cksum(ip, 20, 0));
@@ -401,6 +445,11 @@ static void reseal(uint8_t *b, size_t size, uint32_t *s)
 			ip[42] = 0;
 			ip[43] = 0;
 			wr16(ip + 42, cksum(ip + 40, plen, phdr6(ip, plen, 58)));
+		}
+		if (ip[6] == 6 && plen >= 20 && plen <= size - 54) {
+			ip[56] = 0;
+			ip[57] = 0;
+			wr16(ip + 56, cksum(ip + 40, plen, phdr6(ip, plen, 6)));
 		}
 	}
 }

@@ -131,6 +131,29 @@ def test_gratuitous_arp_refreshes_but_never_creates(dataplane):
     assert neigh_entries(dataplane).get(dataplane.PEER_IP4) == "02:66:00:00:00:02"
 
 
+CONNECT = """
+import socket, sys, time
+t0 = time.monotonic()
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+    print("connected")
+except ConnectionRefusedError:
+    print("refused %.3f" % (time.monotonic() - t0))
+except OSError as e:
+    print("error", e)
+"""
+
+
+@pytest.mark.parametrize("ip", [Dataplane.DP_IP4, Dataplane.DP_IP6])
+def test_tcp_syn_to_closed_port_gets_rst(dataplane, ip):
+    out = dataplane.ns.run("/usr/bin/python3", "-c", CONNECT, ip, "7").stdout.split()
+    # Refused (an RST came back), and at once: not a timeout.
+    assert out[0] == "refused" and float(out[1]) < 1.0, out
+    st = dataplane.stats()
+    assert st["tcp_rst_out"] >= 1
+    assert st["drop_l4_no_handler"] == 0
+
+
 def test_ipv4_fragments_dropped_and_counted(dataplane):
     r = dataplane.ns.run("ping", "-c", "3", "-i", "0.05", "-W", "1", "-s", "3000",
                          dataplane.DP_IP4, check=False)

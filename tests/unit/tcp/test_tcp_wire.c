@@ -701,8 +701,8 @@ static void test_drop_names(void **state)
 	assert_string_equal(drop_reason_name(DROP_TCP_BAD_CSUM), "tcp_bad_checksum");
 	assert_string_equal(drop_reason_name(DROP_TCP_BAD_OPTION), "tcp_bad_option");
 	assert_string_equal(drop_reason_name(DROP_TCP_BAD_FLAGS), "tcp_bad_flags");
+	assert_string_equal(drop_reason_name(DROP_TCP_RST_NO_CONN), "tcp_rst_no_connection");
 	assert_false(drop_reason_is_consumed(DROP_TCP_BAD_CSUM));
-	assert_true(DROP_TCP_BAD_FLAGS + 1 == DROP_L4_NO_HANDLER);
 }
 
 /* ------------------------------------------------------------------------- */
