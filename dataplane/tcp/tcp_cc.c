@@ -290,13 +290,24 @@ int tcp_cc_init(struct tcp_cc *cc, const struct tcp_cc_ops *ops, uint32_t smss, 
 	return 0;
 }
 
-void tcp_cc_on_ack(struct tcp_cc *cc, uint32_t acked, uint32_t rtt_us, uint64_t now_us)
+void tcp_cc_on_ack(struct tcp_cc *cc, uint32_t acked, uint32_t rtt_us, uint64_t now_us,
+		   bool cwnd_limited)
 {
 	if (acked == 0 || cc->phase == TCP_CC_RECOVERY) {
 		return;
 	}
 	acked = min32(acked, TCP_CC_CWND_MAX);
 	cc->phase = TCP_CC_OPEN;
+	if (!cwnd_limited) {
+		/*
+		 * The application did not use the window (RFC 7661, RFC 9438 5.8):
+		 * do not grow it, and let the algorithm start a fresh growth epoch
+		 * from the current window when the flow fills it again.
+		 */
+		cc->ca_acked = 0;
+		cc->ops->restart(cc);
+		return;
+	}
 	if (cc->cwnd < cc->ssthresh) {
 		/* RFC 3465 2.2 with L = 1*SMSS; stop at ssthresh. */
 		cwnd_set(cc, min32(cc->cwnd + min32(acked, cc->smss), cc->ssthresh));
@@ -319,7 +330,12 @@ void tcp_cc_on_send(struct tcp_cc *cc, uint32_t rto_us, uint64_t now_us)
 
 void tcp_cc_recovery_enter(struct tcp_cc *cc, uint32_t flight_size, bool sack)
 {
-	if (cc->phase == TCP_CC_RECOVERY) {
+	/*
+	 * After an RTO (LOSS) the window was already cut and rebuilds by slow
+	 * start; a FlightSize from before the timeout would set a burst-sized
+	 * window. RFC 6582 3.2: no new recovery until SND.UNA passes |recover|.
+	 */
+	if (cc->phase == TCP_CC_RECOVERY || cc->phase == TCP_CC_LOSS) {
 		return;
 	}
 	flight_size = min32(flight_size, TCP_CC_CWND_MAX);

@@ -201,9 +201,14 @@ static inline bool tcp_cc_in_slow_start(const struct tcp_cc *cc)
  * min(acked, SMSS); in congestion avoidance the algorithm grows it. After an
  * RTO the first such ACK returns the phase to OPEN. During fast recovery it
  * changes nothing: call the tcp_cc_recovery_* functions instead. An ACK of 0
- * bytes (a pure window update or dupack) changes nothing.
+ * bytes (a pure window update or dupack) changes nothing. |cwnd_limited| says
+ * whether the flow was using its window (Linux's test: FlightSize >= cwnd, or
+ * >= cwnd/2 in slow start); when it was not, cwnd does not grow and the
+ * algorithm's growth epoch restarts (RFC 7661, RFC 9438 5.8), so an
+ * application-limited flow cannot build a window it never tested.
  */
-void tcp_cc_on_ack(struct tcp_cc *cc, uint32_t acked, uint32_t rtt_us, uint64_t now_us);
+void tcp_cc_on_ack(struct tcp_cc *cc, uint32_t acked, uint32_t rtt_us, uint64_t now_us,
+		   bool cwnd_limited);
 
 /*
  * tcp_cc_on_send is called when the connection is about to send data at
@@ -217,7 +222,9 @@ void tcp_cc_on_send(struct tcp_cc *cc, uint32_t rto_us, uint64_t now_us);
 
 /*
  * tcp_cc_recovery_enter starts fast recovery on the third duplicate ACK or a
- * SACK loss detection, with |flight_size| bytes outstanding. The algorithm
+ * SACK loss detection, with |flight_size| bytes outstanding. It does nothing
+ * in recovery or after an RTO (phase LOSS, until an ACK of new data): the
+ * caller must not start a recovery before SND.UNA passes |recover|. The algorithm
  * sets ssthresh; cwnd becomes ssthresh + 3*SMSS without SACK (RFC 6582 3.2,
  * RFC 5681 3.2 step 3) or ssthresh with |sack| (RFC 6675 5 step 4.2).
  * Already in recovery, it changes nothing (one reduction per window; the

@@ -7,6 +7,7 @@
 #include "tcp_wire.h"
 
 /* Offsets of the fields the rewrite touches. */
+#define IP4_OFF_TOS	1
 #define IP4_OFF_TOTLEN	2
 #define IP4_OFF_ID	4
 #define IP4_OFF_FRAG	6
@@ -95,23 +96,28 @@ void tcp_closed_input(const struct net_if *nif, uint8_t *frame, struct net_count
 	}
 	net_eth_reply(nif, frame, frame + NET_ETH_OFF_SRC);
 	if (res->family == NET_FAMILY_IP4) {
+		uint16_t ihl = (uint16_t)(res->l4_off - res->l3_off); /* options, if ever kept */
 		uint32_t src, dst;
 		uint16_t ck;
 
 		swap(ip + IP4_OFF_SRC, ip + IP4_OFF_DST, 4);
-		net_put_be16(ip + IP4_OFF_TOTLEN, NET_IP4_HLEN + TCP_HDR_MIN);
+		ip[IP4_OFF_TOS] = 0; /* no ECN or DSCP marks copied from what we answer */
+		net_put_be16(ip + IP4_OFF_TOTLEN, (uint16_t)(ihl + TCP_HDR_MIN));
 		net_put_be16(ip + IP4_OFF_ID, 0);
 		net_put_be16(ip + IP4_OFF_FRAG, IP4_DF);
 		ip[IP4_OFF_TTL] = NET_IP4_TTL;
 		memset(ip + IP4_OFF_CSUM, 0, 2);
-		ck = net_cksum(ip, NET_IP4_HLEN, 0);
+		ck = net_cksum(ip, ihl, 0);
 		memcpy(ip + IP4_OFF_CSUM, &ck, 2);
 		memcpy(&src, ip + IP4_OFF_SRC, 4);
 		memcpy(&dst, ip + IP4_OFF_DST, 4);
 		tcp_csum4_fill(l4, TCP_HDR_MIN, NULL, 0, src, dst);
 	} else {
 		swap(ip + IP6_OFF_SRC, ip + IP6_OFF_DST, 16);
-		net_put_be16(ip + IP6_OFF_PLEN, TCP_HDR_MIN);
+		/* Version 6, traffic class 0 (no ECN/DSCP copied), flow label 0. */
+		net_put_be32(ip, 6u << 28);
+		net_put_be16(ip + IP6_OFF_PLEN,
+			     (uint16_t)(res->l4_off - res->l3_off - NET_IP6_HLEN + TCP_HDR_MIN));
 		ip[IP6_OFF_HLIM] = NET_IP6_HOP_LIMIT;
 		tcp_csum6_fill(l4, TCP_HDR_MIN, NULL, 0, ip + IP6_OFF_SRC, ip + IP6_OFF_DST);
 	}

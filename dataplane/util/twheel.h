@@ -16,7 +16,10 @@
  * same tick fire in the order they were armed; when advance jumps over more
  * than a whole rotation, everything due fires in slot order instead.
  *
- * Not thread-safe: one wheel belongs to one lcore.
+ * Not thread-safe: one wheel belongs to one lcore. Cancel every timer of an
+ * object before freeing it: advance may already hold due timers of the same
+ * tick, and a callback that frees an object with another timer due in that
+ * tick must cancel that timer first.
  */
 #ifndef SB_TWHEEL_H
 #define SB_TWHEEL_H

@@ -80,7 +80,7 @@ static void ack_round(struct tcp_cc *cc, uint64_t *now, uint32_t rtt_us, uint32_
 
 	for (i = 0; i < n; i++) {
 		a = left < per_ack ? left : per_ack;
-		tcp_cc_on_ack(cc, a, rtt_us, *now + (uint64_t)rtt_us * i / n);
+		tcp_cc_on_ack(cc, a, rtt_us, *now + (uint64_t)rtt_us * i / n, true);
 		left -= a;
 	}
 	*now += rtt_us;
@@ -93,7 +93,7 @@ static void grow_to(struct tcp_cc *cc, uint32_t segs, uint64_t now)
 
 	for (n = 0; cc->cwnd < segs * cc->smss; n++) {
 		assert_true(n < segs); /* a mutant that stops growing must fail, not hang */
-		tcp_cc_on_ack(cc, cc->smss, 10000, now);
+		tcp_cc_on_ack(cc, cc->smss, 10000, now, true);
 	}
 	assert_int_equal(cc->cwnd, segs * cc->smss);
 }
@@ -199,14 +199,14 @@ static void slow_start_doubles(const char *algo)
 
 	/* A stretch ACK of ten segments earns one SMSS, and a partial one its bytes. */
 	setup(&cc, algo, MSS);
-	tcp_cc_on_ack(&cc, 10 * MSS, 50000, now);
+	tcp_cc_on_ack(&cc, 10 * MSS, 50000, now, true);
 	assert_int_equal(cc.cwnd, 14600 + MSS);
-	tcp_cc_on_ack(&cc, 100, 50000, now);
+	tcp_cc_on_ack(&cc, 100, 50000, now, true);
 	assert_int_equal(cc.cwnd, 14600 + MSS + 100);
 
 	/* An ACK of nothing changes nothing. */
 	before = cc.cwnd;
-	tcp_cc_on_ack(&cc, 0, 50000, now);
+	tcp_cc_on_ack(&cc, 0, 50000, now, true);
 	assert_int_equal(cc.cwnd, before);
 }
 
@@ -248,13 +248,13 @@ static void test_newreno_ca_one_smss_per_rtt(void **state)
 	}
 	/* Within a round, no growth until a whole window has been acknowledged. */
 	w = cc.cwnd;
-	tcp_cc_on_ack(&cc, w - MSS, 50000, now);
+	tcp_cc_on_ack(&cc, w - MSS, 50000, now, true);
 	assert_int_equal(cc.cwnd, w);
-	tcp_cc_on_ack(&cc, MSS, 50000, now);
+	tcp_cc_on_ack(&cc, MSS, 50000, now, true);
 	assert_int_equal(cc.cwnd, w + MSS);
 	/* A stretch ACK of several windows earns one SMSS. */
 	w = cc.cwnd;
-	tcp_cc_on_ack(&cc, 5 * w, 50000, now);
+	tcp_cc_on_ack(&cc, 5 * w, 50000, now, true);
 	assert_int_equal(cc.cwnd, w + MSS);
 }
 
@@ -280,14 +280,14 @@ static void test_rto_collapse_newreno(void **state)
 	assert_int_equal(cc.cwnd, MSS);
 
 	/* New data acknowledged: slow start from the loss window up to ssthresh. */
-	tcp_cc_on_ack(&cc, MSS, 10000, 0);
+	tcp_cc_on_ack(&cc, MSS, 10000, 0, true);
 	assert_int_equal(cc.phase, TCP_CC_OPEN);
 	assert_int_equal(cc.cwnd, 2 * MSS);
 	for (i = 0; i < 23; i++) {
-		tcp_cc_on_ack(&cc, MSS, 10000, 0);
+		tcp_cc_on_ack(&cc, MSS, 10000, 0, true);
 	}
 	assert_int_equal(cc.cwnd, 25 * MSS);
-	tcp_cc_on_ack(&cc, MSS, 10000, 0);
+	tcp_cc_on_ack(&cc, MSS, 10000, 0, true);
 	assert_int_equal(cc.cwnd, 25 * MSS); /* now in congestion avoidance */
 
 	/* A new timeout with little in flight: ssthresh floor of 2*SMSS. */
@@ -326,10 +326,10 @@ static void test_rto_collapse_cubic(void **state)
 	/* RFC 9438 4.8: the first CA stage after a timeout has K = 0, W_max = cwnd_epoch. */
 	for (i = 0; tcp_cc_in_slow_start(&cc); i++) {
 		assert_true(i < 100);
-		tcp_cc_on_ack(&cc, MSS, 100000, 1000000);
+		tcp_cc_on_ack(&cc, MSS, 100000, 1000000, true);
 	}
 	assert_int_equal(cc.cwnd, 70 * MSS);
-	tcp_cc_on_ack(&cc, MSS, 100000, 2000000);
+	tcp_cc_on_ack(&cc, MSS, 100000, 2000000, true);
 	assert_true(cc.u.cubic.in_epoch);
 	assert_int_equal(cc.u.cubic.cwnd_epoch, 70 * MSS);
 	assert_true(dabs(cc.u.cubic.k) < 1e-12);
@@ -375,7 +375,7 @@ static void test_newreno_fast_recovery_exact(void **state)
 	assert_int_equal(cc.cwnd, 15000);
 
 	/* New-data ACKs during recovery go through the recovery hooks only. */
-	tcp_cc_on_ack(&cc, 3000, 10000, 0);
+	tcp_cc_on_ack(&cc, 3000, 10000, 0, true);
 	assert_int_equal(cc.cwnd, 15000);
 
 	/* Partial ACK of 3 segments: deflate by 3000, add back one SMSS. */
@@ -397,7 +397,7 @@ static void test_newreno_fast_recovery_exact(void **state)
 	assert_int_equal(cc.cwnd, 5000);
 	assert_int_equal(cc.ssthresh, 10000);
 	assert_true(tcp_cc_in_slow_start(&cc));
-	tcp_cc_on_ack(&cc, 1000, 10000, 0);
+	tcp_cc_on_ack(&cc, 1000, 10000, 0, true);
 	assert_int_equal(cc.cwnd, 6000);
 
 	/* Full ACK with more in flight than ssthresh: cwnd = ssthresh. */
@@ -476,7 +476,7 @@ static void test_cubic_wmax_k_after_loss(void **state)
 	assert_false(c->in_epoch);
 
 	/* The epoch starts with the first ACK in congestion avoidance. */
-	tcp_cc_on_ack(&cc, MSS, 100000, 7000000);
+	tcp_cc_on_ack(&cc, MSS, 100000, 7000000, true);
 	assert_true(c->in_epoch);
 	assert_int_equal(c->epoch_us, 7000000);
 	assert_int_equal(c->cwnd_epoch, 70 * MSS);
@@ -487,11 +487,11 @@ static void test_cubic_wmax_k_after_loss(void **state)
 	/* Same with a window that is not a whole number of segments. */
 	setup(&cc, "cubic", 1000);
 	grow_to(&cc, 37, 0);
-	tcp_cc_on_ack(&cc, 400, 0, 0); /* 37400 bytes */
+	tcp_cc_on_ack(&cc, 400, 0, 0, true); /* 37400 bytes */
 	tcp_cc_recovery_enter(&cc, 37400, true);
 	assert_int_equal(cc.ssthresh, 26180);
 	tcp_cc_recovery_exit(&cc, 37400);
-	tcp_cc_on_ack(&cc, 1000, 0, 1);
+	tcp_cc_on_ack(&cc, 1000, 0, 1, true);
 	assert_true(dabs(c->w_max - 37400.0) < 1e-6);
 	assert_true(dabs(c->k - ref_k(37.4, 26.18)) < 1e-9);
 }
@@ -556,20 +556,20 @@ static void test_cubic_per_ack_increment(void **state)
 
 	(void)state;
 	cubic_after_loss(&cc, 100);
-	tcp_cc_on_ack(&cc, MSS, 100000, t0); /* starts the epoch */
+	tcp_cc_on_ack(&cc, MSS, 100000, t0, true); /* starts the epoch */
 
 	/* Concave region, t = 1 s, RTT = 100 ms. */
 	w = cc.cwnd;
 	target = ref_wcubic(1.1, k, 100) * MSS;
 	assert_true(target > w && target < 1.5 * w && target < 100.0 * MSS);
-	tcp_cc_on_ack(&cc, MSS, 100000, t0 + 1000000);
+	tcp_cc_on_ack(&cc, MSS, 100000, t0 + 1000000, true);
 	expect = w + (target - w) / w * MSS;
 	assert_true(dabs(cc.cwnd - expect) <= 1.0);
 
 	/* Same instant, no RTT sample yet: target = W_cubic(t). */
 	w = cc.cwnd;
 	target = ref_wcubic(1.0, k, 100) * MSS;
-	tcp_cc_on_ack(&cc, 2 * MSS, 0, t0 + 1000000);
+	tcp_cc_on_ack(&cc, 2 * MSS, 0, t0 + 1000000, true);
 	expect = w + (target - w) / w * 2 * MSS;
 	assert_true(dabs(cc.cwnd - expect) <= 1.0);
 
@@ -577,7 +577,7 @@ static void test_cubic_per_ack_increment(void **state)
 	w = cc.cwnd;
 	target = ref_wcubic(k + 1.1, k, 100) * MSS;
 	assert_true(target > 100.0 * MSS && target < 1.5 * w);
-	tcp_cc_on_ack(&cc, MSS, 100000, t0 + (uint64_t)((k + 1.0) * 1e6));
+	tcp_cc_on_ack(&cc, MSS, 100000, t0 + (uint64_t)((k + 1.0) * 1e6), true);
 	expect = w + (target - w) / w * MSS;
 	assert_true(dabs(cc.cwnd - expect) <= 1.0);
 }
@@ -624,7 +624,7 @@ static void test_cubic_fast_convergence(void **state)
 	assert_int_equal(c->cwnd_prior, 70 * MSS);
 	assert_int_equal(cc.ssthresh, 49 * MSS);
 	tcp_cc_recovery_exit(&cc, cc.cwnd);
-	tcp_cc_on_ack(&cc, MSS, 100000, 1);
+	tcp_cc_on_ack(&cc, MSS, 100000, 1, true);
 	assert_true(dabs(c->k - ref_k(59.5, 49.0)) < 1e-9);
 
 	/* A loss above the last W_max: no fast convergence, W_max = cwnd. */
@@ -633,7 +633,7 @@ static void test_cubic_fast_convergence(void **state)
 	tcp_cc_recovery_enter(&cc, cc.cwnd, true);
 	tcp_cc_recovery_exit(&cc, cc.cwnd);
 	for (now = 1000000; cc.cwnd < 60 * MSS; now += 1000) {
-		tcp_cc_on_ack(&cc, MSS, 1000, now);
+		tcp_cc_on_ack(&cc, MSS, 1000, now, true);
 		assert_true(now < 100000000);
 	}
 	tcp_cc_recovery_enter(&cc, 60 * MSS, true);
@@ -651,23 +651,23 @@ static void test_cubic_cap_one_and_a_half(void **state)
 
 	(void)state;
 	cubic_after_loss(&cc, 100);
-	tcp_cc_on_ack(&cc, MSS, 100000, t0);
+	tcp_cc_on_ack(&cc, MSS, 100000, t0, true);
 	w = cc.cwnd;
 	k = ref_k(100, 70);
 
 	/* 100 s later, W_cubic(t + RTT) is far beyond 1.5 * cwnd ... */
 	assert_true(ref_wcubic(100.1, k, 100) * MSS > 100.0 * w);
 	/* ... so one SMSS acknowledged grows cwnd by (1.5 cwnd - cwnd) / cwnd SMSS. */
-	tcp_cc_on_ack(&cc, MSS, 100000, t0 + 100000000);
+	tcp_cc_on_ack(&cc, MSS, 100000, t0 + 100000000, true);
 	assert_in_range(cc.cwnd, w + MSS / 2 - 1, w + MSS / 2);
 	/* A stretch ACK of twice the window grows it by at most half. */
 	w = cc.cwnd;
-	tcp_cc_on_ack(&cc, 2 * w, 100000, t0 + 100000000);
+	tcp_cc_on_ack(&cc, 2 * w, 100000, t0 + 100000000, true);
 	assert_in_range(cc.cwnd, w + w / 2 - 1, w + w / 2 + 1);
 	/* The cap on the window itself holds. */
 	for (i = 0; cc.cwnd < TCP_CC_CWND_MAX; i++) {
 		assert_true(i < 100);
-		tcp_cc_on_ack(&cc, cc.cwnd, 100000, t0 + 200000000);
+		tcp_cc_on_ack(&cc, cc.cwnd, 100000, t0 + 200000000, true);
 	}
 	assert_int_equal(cc.cwnd, TCP_CC_CWND_MAX);
 }
@@ -694,7 +694,7 @@ static void idle_restart(const char *algo)
 	assert_int_equal(cc.ssthresh, TCP_CC_SSTHRESH_INF);
 	/* A window already below IW stays. */
 	tcp_cc_on_rto(&cc, 10 * MSS);
-	tcp_cc_on_ack(&cc, MSS, 10000, now);
+	tcp_cc_on_ack(&cc, MSS, 10000, now, true);
 	assert_int_equal(cc.cwnd, 2 * MSS);
 	now += 10 * RTO_US;
 	tcp_cc_on_send(&cc, RTO_US, now);
@@ -720,7 +720,7 @@ static void test_idle_restart_cubic(void **state)
 	/* CUBIC: the epoch ends with the idle period and restarts in CA. */
 	cubic_after_loss(&cc, 100);
 	tcp_cc_on_send(&cc, RTO_US, now);
-	tcp_cc_on_ack(&cc, MSS, 100000, now);
+	tcp_cc_on_ack(&cc, MSS, 100000, now, true);
 	assert_true(c->in_epoch);
 	assert_int_equal(c->epoch_us, now);
 	now += 5 * RTO_US;
@@ -731,11 +731,11 @@ static void test_idle_restart_cubic(void **state)
 	/* Slow start back to ssthresh, then a fresh epoch aiming at the old W_max. */
 	for (i = 0; tcp_cc_in_slow_start(&cc); i++) {
 		assert_true(i < 100);
-		tcp_cc_on_ack(&cc, MSS, 100000, now);
+		tcp_cc_on_ack(&cc, MSS, 100000, now, true);
 	}
 	assert_false(c->in_epoch);
 	now += 300000;
-	tcp_cc_on_ack(&cc, MSS, 100000, now);
+	tcp_cc_on_ack(&cc, MSS, 100000, now, true);
 	assert_true(c->in_epoch);
 	assert_int_equal(c->epoch_us, now);
 	assert_true(dabs(c->k - ref_k(100.0, (double)c->cwnd_epoch / MSS)) < 1e-9);
@@ -762,9 +762,64 @@ static void test_dump(void **state)
 	free(buf);
 }
 
+/* After an RTO the window rebuilds by slow start; a late dupack trigger must not restore it. */
+static void test_no_recovery_after_rto(void **state)
+{
+	const struct tcp_cc_ops *algos[] = {&tcp_cc_newreno_ops, &tcp_cc_cubic_ops};
+
+	(void)state;
+	for (unsigned a = 0; a < 2; a++) {
+		struct tcp_cc cc;
+
+		assert_int_equal(tcp_cc_init(&cc, algos[a], MSS, 0), 0);
+		cc.cwnd = 100 * MSS;
+		tcp_cc_on_rto(&cc, 100 * MSS);
+		assert_int_equal(tcp_cc_cwnd(&cc), MSS);
+		tcp_cc_recovery_enter(&cc, 100 * MSS, a == 1);
+		assert_int_equal(tcp_cc_cwnd(&cc), MSS);
+		assert_false(tcp_cc_in_recovery(&cc));
+		/* An ACK of new data ends LOSS; then recovery may start again. */
+		tcp_cc_on_ack(&cc, MSS, 10000, 1000, true);
+		tcp_cc_recovery_enter(&cc, 2 * MSS, false);
+		assert_true(tcp_cc_in_recovery(&cc));
+	}
+}
+
+/* A flow that does not fill its window does not grow it (RFC 7661, RFC 9438 5.8). */
+static void test_application_limited_does_not_grow(void **state)
+{
+	const struct tcp_cc_ops *algos[] = {&tcp_cc_newreno_ops, &tcp_cc_cubic_ops};
+
+	(void)state;
+	for (unsigned a = 0; a < 2; a++) {
+		struct tcp_cc cc;
+		uint64_t now = 0;
+		uint32_t before;
+
+		assert_int_equal(tcp_cc_init(&cc, algos[a], MSS, 0), 0);
+		cc.ssthresh = 20 * MSS;
+		cc.cwnd = 20 * MSS; /* congestion avoidance */
+		for (int i = 0; i < 1000; i++) {
+			now += 10000;
+			tcp_cc_on_ack(&cc, 2 * MSS, 10000, now, false);
+		}
+		assert_int_equal(tcp_cc_cwnd(&cc), 20 * MSS);
+		/* Filling the window again: growth resumes from here, gently (one RTT). */
+		before = tcp_cc_cwnd(&cc);
+		for (int i = 0; i < 20; i++) {
+			now += 500;
+			tcp_cc_on_ack(&cc, MSS, 10000, now, true);
+		}
+		assert_true(tcp_cc_cwnd(&cc) >= before);
+		assert_true(tcp_cc_cwnd(&cc) <= before + 2 * MSS);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_recovery_after_rto),
+		cmocka_unit_test(test_application_limited_does_not_grow),
 		cmocka_unit_test(test_names_and_lookup),
 		cmocka_unit_test(test_init_and_iw),
 		cmocka_unit_test(test_slow_start_newreno),

@@ -116,7 +116,16 @@ static void test_syn_gets_rst_ack(void **state)
 	tl_if(&nif);
 	memset(&ctr, 0, sizeof(ctr));
 	len = seg4(b, &nif, 0x02, 1000, 0, 0);
+	b[14 + 1] = 0xbb; /* DSCP and ECN CE on the SYN: the RST carries neither */
+	{
+		uint8_t *ip = b + 14;
+
+		ip[10] = 0;
+		ip[11] = 0;
+		tl_put16(ip + 10, tl_cksum(ip, 20, 0));
+	}
 	assert_int_equal(run(&nif, b, len, &res, &ctr), NET_VERDICT_TX);
+	assert_int_equal(b[14 + 1], 0);
 	/* No ACK in the SYN: SEQ=0, ACK=SEG.SEQ+1 (the SYN counts), RST|ACK. */
 	check_rst4(b, res.len, &nif, 0, 1001, 0x14);
 	assert_int_equal(ctr.c[NET_CTR_TCP_RST_OUT], 1);
@@ -206,7 +215,12 @@ static void test_ipv6_syn(void **state)
 	l4 = tcp_hdr(t, 40001, 9, 77, 0, 0x02, 0);
 	tl_put16(t + 16, tl_cksum6(peer, nif.ip6, 6, t, l4));
 	len = tl_ip6_pkt(b, tl_our_mac, peer, nif.ip6, 6, 64, t, l4);
+	b[14] = 0x6b; /* traffic class 0xb3 (ECN CE), flow label 0x12345 */
+	b[15] = 0x31;
+	b[16] = 0x23;
+	b[17] = 0x45;
 	assert_int_equal(run(&nif, b, len, &res, NULL), NET_VERDICT_TX);
+	assert_int_equal(tl_get32(b + 14), 6u << 28);
 	assert_int_equal(res.len, 14 + 40 + 20);
 	assert_int_equal(tl_get16(b + 14 + 4), 20);
 	assert_int_equal(b[14 + 7], 64);
