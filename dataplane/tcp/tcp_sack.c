@@ -121,7 +121,14 @@ uint32_t tcp_sack_board_update(struct tcp_sack_board *b, uint32_t snd_una, uint3
 		uint32_t l = blk[k].left;
 		uint32_t r = blk[k].right;
 
-		if (!tcp_seq_lt(l, r) || tcp_seq_gt(r, snd_max)) {
+		/*
+		 * Sequence comparisons only order numbers less than 2^31 apart; a
+		 * forged block can be anywhere. Measure it from SND.MAX backwards:
+		 * it must be non-empty, end at or below SND.MAX, and be no larger
+		 * than the whole sequence space below SND.MAX could hold.
+		 */
+		if (!tcp_seq_lt(l, r) || tcp_seq_gt(r, snd_max) || snd_max - r > snd_max - l ||
+		    snd_max - l > (uint32_t)INT32_MAX) {
 			b->nb_rejected++;
 			continue;
 		}

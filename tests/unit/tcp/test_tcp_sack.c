@@ -964,9 +964,26 @@ static void test_random_vs_bitmap(void **state)
 	assert_true(nb_forgotten > 0);
 }
 
+/*
+ * A forged block more than 2^31 away from SND.MAX fools plain sequence
+ * comparisons (found by fuzz_tcp_sack): it must be rejected, not stored.
+ */
+static void test_block_far_beyond_window_rejected(void **state)
+{
+	struct tcp_sack_board b;
+	struct tcp_sack_block blk = {.left = 2240594044u, .right = 3495113470u};
+
+	(void)state;
+	tcp_sack_board_init(&b);
+	assert_int_equal(tcp_sack_board_update(&b, 1124025087u, 1346471292u, &blk, 1), 0);
+	assert_int_equal(tcp_sack_board_sacked(&b), 0);
+	assert_int_equal(b.nb_rejected, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_block_far_beyond_window_rejected),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_wraparound),
 		cmocka_unit_test(test_merge),
