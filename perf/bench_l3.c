@@ -35,6 +35,7 @@
 #include "lcore.h"
 #include "net/neigh.h"
 #include "port/port.h"
+#include "perf_util.h"
 
 int sb_logtype;
 
@@ -238,24 +239,6 @@ static void row(const char *name, const struct result *ours, const struct result
 	       tp->ok && tp->cycles_per_pkt > 0 ? ours->cycles_per_pkt / tp->cycles_per_pkt : 0.0);
 }
 
-static bool hugepages_free(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long n = 0;
-
-	if (f == NULL) {
-		return false;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1) {
-			break;
-		}
-	}
-	fclose(f);
-	return n >= 512;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -317,7 +300,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-l3: --seconds >= 1, --size 64..1514, --repeat 1..15\n");
 		return 2;
 	}
-	if (!o.no_huge && !hugepages_free()) {
+	if (!o.no_huge && !perf_hugepages_free()) {
 		o.no_huge = true;
 		printf("note: fewer than 512 free hugepages (run scripts/hugepages); using --no-huge\n");
 	}

@@ -43,6 +43,7 @@
 #include <rte_lcore.h>
 
 #include "tcp_table.h"
+#include "perf_util.h"
 
 #define BURST 32
 
@@ -66,24 +67,6 @@ static uint64_t rnd64(void)
 	rng_state ^= rng_state >> 7;
 	rng_state ^= rng_state << 17;
 	return rng_state;
-}
-
-static bool hugepages_free(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	long n = 0;
-
-	if (f == NULL) {
-		return false;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1) {
-			break;
-		}
-	}
-	fclose(f);
-	return n >= 512;
 }
 
 static uint32_t capacity_for(uint32_t size)
@@ -264,7 +247,7 @@ int main(int argc, char **argv)
 	if (nl < BURST) {
 		nl = BURST;
 	}
-	if (!no_huge && !hugepages_free()) {
+	if (!no_huge && !perf_hugepages_free()) {
 		no_huge = true;
 		printf("note: fewer than 512 free hugepages (run scripts/hugepages); "
 		       "using --no-huge\n");
