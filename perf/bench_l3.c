@@ -385,8 +385,10 @@ int main(int argc, char **argv)
 	if (ours_drop.ok) {
 		row("drop", &ours_drop, &tp_drop, "testpmd io-fwd, 2x net_null");
 	}
-	printf("answer: %llu echo replies for %llu requests received\n",
-	       (unsigned long long)ours_ans.replies, (unsigned long long)ours_ans.packets);
+	if (ours_ans.ok) {
+		printf("answer: %llu echo replies for %llu requests received\n",
+		       (unsigned long long)ours_ans.replies, (unsigned long long)ours_ans.packets);
+	}
 	printf("ratio = our cycles per packet / testpmd's (lower is better; 1.0 = as cheap)\n");
 	if (!o.no_anchors && (!tp_ans.ok || !tp_drop.ok)) {
 		printf("note: testpmd did not report cycles for a case (is '%s' installed?)\n",
