@@ -367,6 +367,34 @@ static int get_u32(struct walker *w, uint32_t min, uint32_t max, uint32_t *out)
 	return rc;
 }
 
+/*
+ * get_bool reads a plain true or false (YAML 1.2's core schema spellings).
+ * YAML 1.1's yes/no/on/off are refused: they are too easy to write by mistake.
+ */
+static int get_bool(struct walker *w, bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE" };
+	static const char *const no[] = { "false", "False", "FALSE" };
+	char buf[DESC_BUF];
+	size_t i;
+
+	if (w->ev.type != YAML_SCALAR_EVENT || is_null(w) || !is_plain(w)) {
+		return fail(w, "expected true or false, got %s", describe(w, buf));
+	}
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (slen(w) == strlen(yes[i]) && memcmp(sval(w), yes[i], slen(w)) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (slen(w) == strlen(no[i]) && memcmp(sval(w), no[i], slen(w)) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return fail(w, "invalid boolean \"%s\" (expected true or false)",
+		    show(buf, sval(w), slen(w)));
+}
+
 /* Descriptor ring sizes: a power of two 64..16384. */
 static int get_desc(struct walker *w, uint16_t *out)
 {
@@ -473,7 +501,7 @@ static int walk_map(struct walker *w, const char *const *keys, value_fn fn, void
 		    uint32_t *seen)
 {
 	char buf[DESC_BUF];
-	char list[160];
+	char list[320];
 	uint32_t found = 0;
 	unsigned int k;
 	size_t old, used;
@@ -716,6 +744,172 @@ static int get_ip6(struct walker *w, struct conf_port *port)
 	return 0;
 }
 
+/*
+ * tcp: the TCP stack's settings. The congestion control names are those of
+ * tcp_cc_names in dataplane/tcp/tcp_cc.c, copied here so that the
+ * configuration library stays free of the TCP stack and DPDK: keep the two
+ * lists in step (tcp_cc_ops_by_name must accept every name listed here).
+ */
+static const char *const tcp_cc_allowed[] = { "newreno", "cubic", NULL };
+
+enum {
+	TK_RCVBUF, TK_SNDBUF, TK_MAX_CONN, TK_CONGESTION, TK_NODELAY, TK_SYN_BACKLOG,
+	TK_SYNCOOKIES, TK_TW_MS, TK_TW_MAX, TK_FW2_MS, TK_DELACK_MS, TK_MIN_RTO_MS,
+	TK_KEEPALIVE, TK_KA_IDLE, TK_KA_INTVL, TK_KA_COUNT, TK_EPHEMERAL
+};
+static const char *const tcp_keys[] = {
+	"rcvbuf", "sndbuf", "max_connections", "congestion", "nodelay", "syn_backlog",
+	"syncookies", "time_wait_ms", "time_wait_max", "fin_wait2_ms", "delack_ms",
+	"min_rto_ms", "keepalive", "keepalive_idle_s", "keepalive_interval_s",
+	"keepalive_count", "ephemeral_ports", NULL
+};
+
+static int get_congestion(struct walker *w, struct conf_tcp *t)
+{
+	char buf[SHOW_BUF];
+	char list[64];
+	size_t used = 0;
+	const char *s;
+	unsigned int i;
+	size_t n;
+	int rc;
+
+	rc = get_str(w, &s, &n);
+	if (rc != 0) {
+		return rc;
+	}
+	for (i = 0; tcp_cc_allowed[i] != NULL; i++) {
+		if (n == strlen(tcp_cc_allowed[i]) && memcmp(s, tcp_cc_allowed[i], n) == 0) {
+			memcpy(t->congestion, s, n);
+			t->congestion[n] = '\0';
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (i = 0; tcp_cc_allowed[i] != NULL && used < sizeof(list); i++) {
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+					 i > 0 ? ", " : "", tcp_cc_allowed[i]);
+	}
+	return fail(w, "unknown congestion control \"%s\" (expected one of: %s)",
+		    show(buf, s, n), list);
+}
+
+/* parse_port reads 1..5 decimal digits, no leading zero, as a value 0..99999. */
+static bool parse_port(const char *s, size_t n, unsigned int *out)
+{
+	unsigned int v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5 || (n > 1 && s[0] == '0')) {
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			return false;
+		}
+		v = v * 10 + (unsigned int)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* ephemeral_ports: "LO-HI", 1024 <= LO <= HI <= 65535. */
+static int get_ephemeral(struct walker *w, struct conf_tcp *t)
+{
+	char buf[SHOW_BUF];
+	const char *s, *dash;
+	unsigned int lo, hi;
+	size_t n;
+	int rc;
+
+	rc = get_str(w, &s, &n);
+	if (rc != 0) {
+		return rc;
+	}
+	dash = memchr(s, '-', n);
+	if (dash == NULL || !parse_port(s, (size_t)(dash - s), &lo) ||
+	    !parse_port(dash + 1, n - (size_t)(dash - s) - 1, &hi)) {
+		return fail(w, "invalid port range \"%s\" (expected LO-HI with "
+			    "1024 <= LO <= HI <= 65535)", show(buf, s, n));
+	}
+	if (lo < 1024 || lo > 65535 || hi < 1024 || hi > 65535) {
+		return fail(w, "port %u is out of range (expected LO-HI with "
+			    "1024 <= LO <= HI <= 65535)", lo < 1024 || lo > 65535 ? lo : hi);
+	}
+	if (lo > hi) {
+		return fail(w, "empty port range \"%s\": %u is greater than %u (expected LO-HI "
+			    "with 1024 <= LO <= HI <= 65535)", show(buf, s, n), lo, hi);
+	}
+	t->eph_lo = (uint16_t)lo;
+	t->eph_hi = (uint16_t)hi;
+	return 0;
+}
+
+static int tcp_value(struct walker *w, unsigned int key, void *arg)
+{
+	struct conf_tcp *t = arg;
+
+	switch (key) {
+	case TK_RCVBUF:
+		return get_u32(w, 16384, 16777216, &t->rcvbuf);
+	case TK_SNDBUF:
+		return get_u32(w, 16384, 16777216, &t->sndbuf);
+	case TK_MAX_CONN:
+		return get_u32(w, 16, 1048576, &t->max_connections);
+	case TK_CONGESTION:
+		return get_congestion(w, t);
+	case TK_NODELAY:
+		return get_bool(w, &t->nodelay);
+	case TK_SYN_BACKLOG:
+		return get_u32(w, 1, 65535, &t->syn_backlog);
+	case TK_SYNCOOKIES:
+		return get_bool(w, &t->syncookies);
+	case TK_TW_MS:
+		return get_u32(w, 0, 600000, &t->time_wait_ms);
+	case TK_TW_MAX:
+		return get_u32(w, 0, 1048576, &t->time_wait_max);
+	case TK_FW2_MS:
+		return get_u32(w, 1000, 600000, &t->fin_wait2_ms);
+	case TK_DELACK_MS:
+		return get_u32(w, 1, 500, &t->delack_ms);
+	case TK_MIN_RTO_MS:
+		return get_u32(w, 1, 1000, &t->min_rto_ms);
+	case TK_KEEPALIVE:
+		return get_bool(w, &t->keepalive);
+	case TK_KA_IDLE:
+		return get_u32(w, 1, 86400, &t->keepalive_idle_s);
+	case TK_KA_INTVL:
+		return get_u32(w, 1, 3600, &t->keepalive_interval_s);
+	case TK_KA_COUNT:
+		return get_u32(w, 1, 127, &t->keepalive_count);
+	default:
+		return get_ephemeral(w, t);
+	}
+}
+
+/* tcp_test_apps: {echo, discard, source}, each a port 1..65535 or 0 (off), distinct. */
+static const char *const tcp_app_keys[] = { "echo", "discard", "source", NULL };
+
+static int tcp_app_value(struct walker *w, unsigned int key, void *arg)
+{
+	struct conf_tcp_apps *a = arg;
+	uint16_t *ports[] = { &a->echo, &a->discard, &a->source };
+	unsigned int i;
+	int rc;
+
+	rc = get_u16(w, 0, 65535, ports[key]);
+	if (rc != 0 || *ports[key] == 0) {
+		return rc;
+	}
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		if (i != key && *ports[i] == *ports[key]) {
+			return fail(w, "duplicate port %u (also tcp_test_apps.%s)",
+				    (unsigned int)*ports[key], tcp_app_keys[i]);
+		}
+	}
+	return 0;
+}
+
 struct port_walk {
 	struct conf *c;
 	unsigned int idx;
@@ -831,9 +1025,9 @@ static int walk_ports(struct walker *w, struct conf *c)
 	return 0;
 }
 
-enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS };
+enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS };
 static const char *const top_keys[] = {
-	"workers", "burst", "mempool", "neighbour", "shm", "ports", NULL
+	"workers", "burst", "mempool", "neighbour", "shm", "ports", "tcp", "tcp_test_apps", NULL
 };
 
 static int top_value(struct walker *w, unsigned int key, void *arg)
@@ -851,8 +1045,12 @@ static int top_value(struct walker *w, unsigned int key, void *arg)
 		return walk_map(w, neigh_keys, neigh_value, c, NULL);
 	case T_SHM:
 		return walk_map(w, shm_keys, shm_value, c, NULL);
-	default:
+	case T_PORTS:
 		return walk_ports(w, c);
+	case T_TCP:
+		return walk_map(w, tcp_keys, tcp_value, &c->tcp, NULL);
+	default:
+		return walk_map(w, tcp_app_keys, tcp_app_value, &c->tcp_apps, NULL);
 	}
 }
 
@@ -951,6 +1149,27 @@ void conf_defaults(struct conf *c)
 	c->neigh_capacity = 1024;
 	c->neigh_timeout_s = 300;
 	snprintf(c->shm_name, sizeof(c->shm_name), "%s", "slimbridge");
+	c->tcp.rcvbuf = 262144;
+	c->tcp.sndbuf = 262144;
+	c->tcp.max_connections = 4096;
+	snprintf(c->tcp.congestion, sizeof(c->tcp.congestion), "%s", "cubic");
+	c->tcp.nodelay = true;
+	c->tcp.syncookies = true;
+	c->tcp.keepalive = false;
+	c->tcp.syn_backlog = 256;
+	c->tcp.time_wait_ms = 60000;
+	c->tcp.time_wait_max = 4096;
+	c->tcp.fin_wait2_ms = 60000;
+	c->tcp.delack_ms = 40;
+	c->tcp.min_rto_ms = 200;
+	c->tcp.keepalive_idle_s = 7200;
+	c->tcp.keepalive_interval_s = 75;
+	c->tcp.keepalive_count = 9;
+	c->tcp.eph_lo = 32768;
+	c->tcp.eph_hi = 60999;
+	c->tcp_apps.echo = 0;
+	c->tcp_apps.discard = 0;
+	c->tcp_apps.source = 0;
 	for (i = 0; i < CONF_MAX_PORTS; i++) {
 		conf_port_defaults(&c->ports[i]);
 	}

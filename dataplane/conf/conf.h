@@ -23,6 +23,7 @@
 #define CONF_MAX_PORTS 16
 #define CONF_NAME_MAX 64
 #define CONF_ERR_MAX 512
+#define CONF_TCP_CC_MAX 16	/* congestion[]: the longest name in tcp_cc_names and NUL */
 
 struct conf_impair {
 	bool enabled;		/* true when any probability is > 0 */
@@ -46,6 +47,38 @@ struct conf_port {
 	struct conf_impair impair;
 };
 
+/*
+ * tcp: the user-space TCP stack. "Per worker" limits apply to each worker
+ * lcore separately. Times are milliseconds (_ms) or seconds (_s).
+ */
+struct conf_tcp {
+	uint32_t rcvbuf;		/* bytes per connection, default 262144, 16384..16777216 */
+	uint32_t sndbuf;		/* bytes per connection, default 262144, 16384..16777216 */
+	uint32_t max_connections;	/* per worker, default 4096, 16..1048576 */
+	char congestion[CONF_TCP_CC_MAX];	/* one of tcp_cc_names, default "cubic" */
+	bool nodelay;			/* default true: Nagle off */
+	bool syncookies;		/* default true */
+	bool keepalive;			/* default false */
+	uint32_t syn_backlog;		/* per listener per worker, default 256, 1..65535 */
+	uint32_t time_wait_ms;		/* default 60000, 0..600000; 0: no TIME-WAIT hold */
+	uint32_t time_wait_max;		/* per worker, default 4096, 0..1048576 */
+	uint32_t fin_wait2_ms;		/* default 60000, 1000..600000 */
+	uint32_t delack_ms;		/* default 40, 1..500 */
+	uint32_t min_rto_ms;		/* default 200, 1..1000 */
+	uint32_t keepalive_idle_s;	/* default 7200, 1..86400 */
+	uint32_t keepalive_interval_s;	/* default 75, 1..3600 */
+	uint32_t keepalive_count;	/* default 9, 1..127 */
+	uint16_t eph_lo;		/* ephemeral ports "LO-HI", default 32768-60999, */
+	uint16_t eph_hi;		/* 1024 <= eph_lo <= eph_hi <= 65535 */
+};
+
+/* tcp_test_apps: TCP ports of the built-in test servers; 0 = off. Used ports are distinct. */
+struct conf_tcp_apps {
+	uint16_t echo;			/* returns every byte it receives */
+	uint16_t discard;		/* reads and drops */
+	uint16_t source;		/* sends bytes 0, 1, ..., 255, 0, 1, ... until closed */
+};
+
 struct conf {
 	uint16_t workers;		/* 0 (default): one per EAL worker lcore */
 	uint16_t burst;			/* rx/tx burst size, default 32, 1..256 */
@@ -57,13 +90,15 @@ struct conf {
 	bool ports_set;			/* false: the key was absent; use every probed port */
 	uint16_t nb_ports;
 	struct conf_port ports[CONF_MAX_PORTS];
+	struct conf_tcp tcp;
+	struct conf_tcp_apps tcp_apps;	/* default all 0 (off) */
 };
 
 /*
- * conf_defaults fills |c| with every default (no ports). Every ports[] entry,
- * used or not, also holds the per-port defaults (mtu, descriptors, impair
- * off with seed 1), so a caller that uses every probed port (ports_set
- * false) can take its settings from ports[0].
+ * conf_defaults fills |c| with every default (no ports, the tcp defaults, no
+ * TCP test apps). Every ports[] entry, used or not, also holds the per-port
+ * defaults (mtu, descriptors, impair off with seed 1), so a caller that uses
+ * every probed port (ports_set false) can take its settings from ports[0].
  */
 void conf_defaults(struct conf *c);
 

@@ -11,7 +11,8 @@
  * context is per lcore (the libcrypto MAC contexts in it are mutable state):
  * no locks, not thread-safe. Give every lcore's context the same 32-byte key,
  * so that an ACK that lands on another queue than its SYN (a changed RSS
- * redirection table) still validates there.
+ * redirection table) still validates there. tests/fuzz/fuzz_tcp_syncookie.c
+ * checks arbitrary segments as cookies and fuzzes make/check round trips.
  *
  * Cookie layout. With H0 and H1 two keyed hashes (below), and ctr the
  * rotation counter (now_us / 64 s):
@@ -36,16 +37,25 @@
  * layout this follows: 8 bits of counter, 24 of MAC plus data).
  *
  * MSS tables (RFC 9293 3.7.1, RFC 6691). The peer's MSS is rounded down to
- * the largest table value not above it:
+ * the largest table value not above it, so the cookie never encodes an MSS
+ * larger than the peer announced:
  *   IPv4 {536, 1300, 1440, 1460}: the default, tunnels, PPPoE/VPN, Ethernet
  *        (Linux's msstab);
- *   IPv6 {1220, 1420, 1440, 8940}: the default (1280 - 60), 1480-byte
- *        tunnel links, Ethernet (1500 - 60), 9000-byte jumbo frames
- *        (Linux's msstab6). An IPv4 peer on jumbo frames gets 1460.
+ *   IPv6 {536, 1220, 1440, 8940}: a floor, the default (1280 - 60),
+ *        Ethernet (1500 - 60), 9000-byte jumbo frames. An IPv6 peer may
+ *        announce less than 1220 although every IPv6 link carries 1280-byte
+ *        packets (an MSS clamped by a middlebox, or a peer configured so);
+ *        the 536 floor lets such a SYN still get a cookie without our
+ *        sending more than it asked for. Linux's msstab6 is {1220, 1420,
+ *        1440, 8940} and encodes a smaller MSS as 1220 anyway; this table
+ *        gives up Linux's 1420 entry (1480-byte tunnel links, which get
+ *        1220 here) for the floor. An IPv4 peer on jumbo frames gets 1460.
  * A SYN without an MSS option counts as 536 (IPv4) or 1220 (IPv6), RFC 9293
- * 3.7.1 (MUST-15). A peer MSS below the smallest entry cannot be encoded:
+ * 3.7.1 (MUST-15); the IPv6 default stays 1220, which the table holds. A
+ * peer MSS below 536, the smallest entry of both tables, cannot be encoded:
  * tcp_syncookie_make returns -ERANGE, rather than sending larger segments
- * than the peer asked for (Linux uses the smallest entry regardless).
+ * than the peer asked for (Linux uses the smallest entry regardless), and the
+ * listener drops the SYN.
  *
  * Options (RFC 7323, RFC 2018). When the SYN carries timestamps, the SYN-ACK
  * carries them too and the low 5 bits of our TSval hold the peer's window
@@ -55,12 +65,20 @@
  * by 32 ticks when that would put it ahead of the clock, so it is never in
  * the future. Without timestamps in the SYN there is nowhere to keep them: the
  * SYN-ACK offers neither window scaling nor SACK and the connection has
- * neither (as in Linux). The option bits are not covered by the MAC: an
- * attacker able to forge them holds a valid cookie already, and could as well
- * have sent a SYN with those options. An ACK without timestamps yields a
- * connection without timestamps, window scaling or SACK (a middlebox may have
- * stripped them); one with timestamps although the SYN had none decodes
- * whatever its TSecr holds, as in Linux (a conforming peer never sends it).
+ * neither (as in Linux). Our own window scale is not in the cookie: the
+ * caller advertises its configured receive shift (rcv_wscale: one constant
+ * per stack, derived from the configured receive buffer, hence the same on
+ * every lcore) in the SYN-ACK when |wscale| says so, and uses that same shift
+ * as the connection's rcv_wscale when tcp_syncookie_check reports |wscale|.
+ * The shift must therefore stay fixed while cookies made under it can still
+ * validate (128 s); Linux makes the same assumption, recomputing its shift at
+ * check time from the current settings. The option bits are not covered by
+ * the MAC: an attacker able to forge them holds a valid cookie already, and
+ * could as well have sent a SYN with those options. An ACK without
+ * timestamps yields a connection without timestamps, window scaling or SACK
+ * (a middlebox may have stripped them); one with timestamps although the SYN
+ * had none decodes whatever its TSecr holds, as in Linux (a conforming peer
+ * never sends it).
  *
  * Keyed hash: SipHash-2-4 with 64-bit output (libcrypto's EVP_MAC "SIPHASH"),
  * H0 keyed with the first 16 bytes of the key and H1 with the last 16. It is
@@ -107,7 +125,7 @@
 
 /* The MSS tables, ascending (see the top comment). */
 #define TCP_SYNCOOKIE_MSS4 {536, 1300, 1440, 1460}
-#define TCP_SYNCOOKIE_MSS6 {1220, 1420, 1440, 8940}
+#define TCP_SYNCOOKIE_MSS6 {536, 1220, 1440, 8940}
 /* RFC 9293 3.7.1: the send MSS of a SYN without an MSS option. */
 #define TCP_SYNCOOKIE_DEFAULT_MSS4 536
 #define TCP_SYNCOOKIE_DEFAULT_MSS6 1220
@@ -165,7 +183,10 @@ static inline void tcp_syncookie_addrs6(struct tcp_syncookie_addrs *a, const uin
  * What to send in the SYN-ACK: <SEQ=isn><ACK=SYN.seq + 1><CTL=SYN,ACK> with
  * an MSS option (our own MSS: the caller's), timestamps <TSval=tsval,
  * TSecr=SYN's TSval> when |ts|, our window scale when |wscale| and
- * SACK_PERM when |sack|. |mss| is the peer MSS the cookie encodes (what
+ * SACK_PERM when |sack|. "Our window scale" is the stack's configured
+ * receive shift, a constant the caller knows and the cookie does not carry:
+ * the connection rebuilt from the ACK must use the same one (see the top
+ * comment). |mss| is the peer MSS the cookie encodes (what
  * tcp_syncookie_check will return), for the caller's statistics.
  */
 struct tcp_syncookie_synack {
@@ -181,8 +202,9 @@ struct tcp_syncookie_synack {
  * What an ACK carrying a valid cookie recovers: the connection's ISS (our
  * ISN, ack - 1) and IRS (the peer's, seq - 1), its send MSS (a table value:
  * clamp it to our own MTU), and the options: timestamps when the ACK carries
- * them; window scaling (the peer's shift in |snd_wscale|) and SACK when the
- * TSecr says the SYN offered them.
+ * them; window scaling (the peer's shift in |snd_wscale|; ours is the
+ * stack's configured shift, advertised in the SYN-ACK, not stored here) and
+ * SACK when the TSecr says the SYN offered them.
  */
 struct tcp_syncookie_conn {
 	uint32_t iss;
@@ -222,8 +244,9 @@ void tcp_syncookie_ctx_cleanup(struct tcp_syncookie_ctx *ctx);
  * tcp_syncookie_synack). To refuse window scaling or SACK, clear
  * |syn->opts.has_wscale| or |sack_permitted| before the call. Returns 0, or:
  *   -EINVAL  a NULL argument or a cleaned-up |ctx|, or |syn| is not a SYN;
- *   -ERANGE  the peer's MSS is below the smallest table entry: no cookie
- *            (drop the SYN, or queue it if there is room);
+ *   -ERANGE  the peer's MSS is below 536, the smallest table entry of
+ *            either family: no cookie (drop the SYN, or queue it if there
+ *            is room);
  *   -EIO     libcrypto failed (|out| must not be used).
  */
 int tcp_syncookie_make(struct tcp_syncookie_ctx *ctx, const struct tcp_syncookie_addrs *addrs,

@@ -28,8 +28,10 @@ static int bad(enum drop_reason *why, enum drop_reason r)
 
 /*
  * Parse the options area |c| (exactly the bytes between the fixed header and
- * the data) into |o|. Returns false if it is malformed (RFC 9293 3.1: "a
+ * the data) into |o|. Returns false if the list is malformed (RFC 9293 3.1: "a
  * length octet ... counts the two octets of option-kind and option-length").
+ * A known kind with a length it never has is skipped by that length, as an
+ * unknown kind would be, and not recorded (Linux's tcp_parse_options).
  */
 static bool parse_opts(struct cursor *c, struct tcp_opts *o)
 {
@@ -50,44 +52,44 @@ static bool parse_opts(struct cursor *c, struct tcp_opts *o)
 		if (!cursor_get_sub(c, &body, (size_t)olen - 2)) {
 			return false;
 		}
+		/*
+		 * |body| holds exactly olen - 2 bytes, so once the length is
+		 * checked the reads below cannot fail.
+		 */
 		switch (kind) {
 		case TCP_OPT_MSS:
-			if (olen != TCP_OLEN_MSS || !cursor_get_u16be(&body, &o->mss)) {
-				return false;
+			if (olen == TCP_OLEN_MSS && cursor_get_u16be(&body, &o->mss)) {
+				o->has_mss = true;
 			}
-			o->has_mss = true;
 			break;
 		case TCP_OPT_WS:
-			if (olen != TCP_OLEN_WS || !cursor_get_u8(&body, &ws)) {
-				return false;
+			if (olen == TCP_OLEN_WS && cursor_get_u8(&body, &ws)) {
+				/* RFC 7323 2.3: log and use 14 instead. */
+				o->wscale = ws > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : ws;
+				o->has_wscale = true;
 			}
-			/* RFC 7323 2.3: log and use 14 instead. */
-			o->wscale = ws > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : ws;
-			o->has_wscale = true;
 			break;
 		case TCP_OPT_SACK_PERM:
-			if (olen != TCP_OLEN_SACK_PERM) {
-				return false;
+			if (olen == TCP_OLEN_SACK_PERM) {
+				o->sack_permitted = true;
 			}
-			o->sack_permitted = true;
 			break;
 		case TCP_OPT_TS:
-			if (olen != TCP_OLEN_TS || !cursor_get_u32be(&body, &o->ts_val) ||
-			    !cursor_get_u32be(&body, &o->ts_ecr)) {
-				return false;
+			if (olen == TCP_OLEN_TS && cursor_get_u32be(&body, &o->ts_val) &&
+			    cursor_get_u32be(&body, &o->ts_ecr)) {
+				o->has_ts = true;
 			}
-			o->has_ts = true;
 			break;
 		case TCP_OPT_SACK:
 			n = ((unsigned int)olen - TCP_OLEN_SACK_BASE) / TCP_OLEN_SACK_BLOCK;
 			if ((olen - TCP_OLEN_SACK_BASE) % TCP_OLEN_SACK_BLOCK != 0 || n == 0 ||
 			    n > TCP_SACK_MAX_BLOCKS) {
-				return false;
+				break;
 			}
 			for (i = 0; i < n; i++) {
 				if (!cursor_get_u32be(&body, &o->sack[i].left) ||
 				    !cursor_get_u32be(&body, &o->sack[i].right)) {
-					return false;
+					return false;	/* cannot happen: body is 8n bytes */
 				}
 			}
 			o->nb_sack = (uint8_t)n;

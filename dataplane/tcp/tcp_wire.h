@@ -140,8 +140,9 @@ struct tcp_sack_block {
 /*
  * The options of one segment, host order. A has_* / sack_permitted flag says
  * whether the option was present (or is to be sent); the values beside it are
- * meaningful only then. When an option appears twice, the last one counts
- * (as in Linux).
+ * meaningful only then. When an option appears twice, the last one of the
+ * right length counts (as in Linux); one of the wrong length is ignored (see
+ * tcp_parse).
  */
 struct tcp_opts {
 	bool has_mss;
@@ -186,16 +187,24 @@ struct tcp_seg {
  *   DROP_TCP_BAD_FLAGS   - SYN with FIN, or SYN with RST. RFC 9293 gives no
  *                          meaning to either and they only serve to fingerprint
  *                          or confuse stacks; Linux and the BSDs drop them too;
- *   DROP_TCP_BAD_OPTION  - malformed options (RFC 9293 3.1, 3.2): after a kind
- *                          other than EOL and NOP, a length byte that is
- *                          missing, below 2 or runs past the header; or a known
- *                          option of the wrong length (MSS 4, WS 3, SACK_PERM 2,
- *                          TS 10, SACK 2 + 8n with n 1..4).
+ *   DROP_TCP_BAD_OPTION  - a structurally broken option list (RFC 9293 3.1):
+ *                          after a kind other than EOL and NOP, a length byte
+ *                          that is missing, below 2, or runs past the header
+ *                          (the list cannot be walked further).
  *
  * EOL ends the list (bytes after it are ignored), NOP is one byte, unknown
- * kinds are skipped by their length. A window scale above 14 is taken as 14
- * (RFC 7323 2.3). The reserved bits next to the data offset are ignored
- * (RFC 9293 3.1). On failure |*seg| holds partial results and must not be used.
+ * kinds are skipped by their length. A known option of the wrong length (MSS
+ * not 4, WS not 3, SACK_PERM not 2, TS not 10, SACK not 2 + 8n with n 1..4)
+ * whose length byte is still >= 2 and fits inside the header is skipped by
+ * that length exactly like an unknown kind: it is not recorded in |opts| (an
+ * earlier well-formed copy of it stays), the options after it are parsed, and
+ * the segment is accepted. This is what Linux's tcp_parse_options does; RFC
+ * 9293 3.1 asks a receiver to be prepared for any option, and one garbled
+ * option is no reason to drop the data or the ACK beside it. Nothing counts
+ * such an option: it is no drop, so no drop reason or counter sees it. A
+ * window scale above 14 is taken as 14 (RFC 7323 2.3). The reserved bits next
+ * to the data offset are ignored (RFC 9293 3.1). On failure |*seg| holds
+ * partial results and must not be used.
  */
 int tcp_parse(const uint8_t *l4, size_t len, struct tcp_seg *seg, enum drop_reason *why)
 	__attribute__((warn_unused_result));

@@ -120,7 +120,9 @@ static bool bad_flags(uint8_t f)
 /*
  * A second option parser, index-based and written from RFC 9293 3.1 and the
  * contract in tcp_wire.h rather than from tcp_wire.c, for a differential check
- * of the |n| bytes of options at |o|. Returns false if they are malformed.
+ * of the |n| bytes of options at |o|. Returns false if they are malformed (a
+ * length byte missing, below 2 or past the end); a known kind of the wrong
+ * length is skipped like an unknown one and not recorded.
  */
 static bool ref_opts(const uint8_t *o, size_t n, struct tcp_opts *r)
 {
@@ -141,36 +143,32 @@ static bool ref_opts(const uint8_t *o, size_t n, struct tcp_opts *r)
 		}
 		switch (o[i]) {
 		case TCP_OPT_MSS:
-			if (l != 4) {
-				return false;
+			if (l == 4) {
+				r->has_mss = true;
+				r->mss = rd16(o + i + 2);
 			}
-			r->has_mss = true;
-			r->mss = rd16(o + i + 2);
 			break;
 		case TCP_OPT_WS:
-			if (l != 3) {
-				return false;
+			if (l == 3) {
+				r->has_wscale = true;
+				r->wscale = o[i + 2] > 14 ? 14 : o[i + 2];
 			}
-			r->has_wscale = true;
-			r->wscale = o[i + 2] > 14 ? 14 : o[i + 2];
 			break;
 		case TCP_OPT_SACK_PERM:
-			if (l != 2) {
-				return false;
+			if (l == 2) {
+				r->sack_permitted = true;
 			}
-			r->sack_permitted = true;
 			break;
 		case TCP_OPT_TS:
-			if (l != 10) {
-				return false;
+			if (l == 10) {
+				r->has_ts = true;
+				r->ts_val = rd32(o + i + 2);
+				r->ts_ecr = rd32(o + i + 6);
 			}
-			r->has_ts = true;
-			r->ts_val = rd32(o + i + 2);
-			r->ts_ecr = rd32(o + i + 6);
 			break;
 		case TCP_OPT_SACK:
 			if (l != 10 && l != 18 && l != 26 && l != 34) {
-				return false;
+				break;
 			}
 			r->nb_sack = (uint8_t)((l - 2) / 8);
 			for (b = 0; b < r->nb_sack; b++) {

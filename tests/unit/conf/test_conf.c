@@ -73,6 +73,27 @@ static void assert_defaults(const struct conf *c)
 		assert_true(p->impair.reorder == 0.0);
 		assert_int_equal(p->impair.seed, 1);
 	}
+	assert_int_equal(c->tcp.rcvbuf, 262144);
+	assert_int_equal(c->tcp.sndbuf, 262144);
+	assert_int_equal(c->tcp.max_connections, 4096);
+	assert_string_equal(c->tcp.congestion, "cubic");
+	assert_true(c->tcp.nodelay);
+	assert_int_equal(c->tcp.syn_backlog, 256);
+	assert_true(c->tcp.syncookies);
+	assert_int_equal(c->tcp.time_wait_ms, 60000);
+	assert_int_equal(c->tcp.time_wait_max, 4096);
+	assert_int_equal(c->tcp.fin_wait2_ms, 60000);
+	assert_int_equal(c->tcp.delack_ms, 40);
+	assert_int_equal(c->tcp.min_rto_ms, 200);
+	assert_false(c->tcp.keepalive);
+	assert_int_equal(c->tcp.keepalive_idle_s, 7200);
+	assert_int_equal(c->tcp.keepalive_interval_s, 75);
+	assert_int_equal(c->tcp.keepalive_count, 9);
+	assert_int_equal(c->tcp.eph_lo, 32768);
+	assert_int_equal(c->tcp.eph_hi, 60999);
+	assert_int_equal(c->tcp_apps.echo, 0);
+	assert_int_equal(c->tcp_apps.discard, 0);
+	assert_int_equal(c->tcp_apps.source, 0);
 }
 
 static void test_defaults(void **state)
@@ -216,7 +237,17 @@ static const struct err_case err_cases[] = {
 	{ "workers: 1\n---\nworkers: 2\n", 2, "", "a second YAML document" },
 	/* unknown keys, at every level */
 	{ "workers: 1\nworker: 2\n", 2, "worker",
-	  "worker: unknown key (expected one of: workers, burst, mempool, neighbour, shm, ports)" },
+	  "worker: unknown key (expected one of: workers, burst, mempool, neighbour, shm, ports, "
+	  "tcp, tcp_test_apps)" },
+	{ "tcp:\n  rcvbuff: 65536\n", 2, "tcp.rcvbuff",
+	  "tcp.rcvbuff: unknown key (expected one of: rcvbuf, sndbuf, max_connections, "
+	  "congestion, nodelay, syn_backlog, syncookies, time_wait_ms, time_wait_max, "
+	  "fin_wait2_ms, delack_ms, min_rto_ms, keepalive, keepalive_idle_s, "
+	  "keepalive_interval_s, keepalive_count, ephemeral_ports)" },
+	{ "tcp: {Nodelay: true}\n", 1, "tcp.Nodelay", "unknown key" },
+	{ "tcp_test_apps: {chargen: 19}\n", 1, "tcp_test_apps.chargen",
+	  "unknown key (expected one of: echo, discard, source)" },
+	{ "tcp_apps: {echo: 7}\n", 1, "tcp_apps", "unknown key" },
 	{ "mempool:\n  mbuf: 2000\n", 2, "mempool.mbuf",
 	  "unknown key (expected one of: mbufs, cache)" },
 	{ "neighbour: {cap: 20}\n", 1, "neighbour.cap",
@@ -244,6 +275,16 @@ static const struct err_case err_cases[] = {
 	  "expected a number, got a sequence" },
 	{ "ports:\n  - name: a\n    impair: 0.1\n", 3, "ports[0].impair",
 	  "expected a mapping, got \"0.1\"" },
+	{ "tcp: 1\n", 1, "tcp", "expected a mapping, got \"1\"" },
+	{ "tcp:\n", 1, "tcp", "expected a mapping, got null" },
+	{ "tcp_test_apps: [7, 9]\n", 1, "tcp_test_apps", "expected a mapping, got a sequence" },
+	{ "tcp: {rcvbuf: [1]}\n", 1, "tcp.rcvbuf", "expected an integer, got a sequence" },
+	{ "tcp: {congestion: [cubic]}\n", 1, "tcp.congestion", "expected a string, got a sequence" },
+	{ "tcp:\n  congestion:\n", 2, "tcp.congestion", "expected a string, got null" },
+	{ "tcp: {ephemeral_ports: {a: 1}}\n", 1, "tcp.ephemeral_ports",
+	  "expected a string, got a mapping" },
+	{ "tcp_test_apps: {echo: \"7\"}\n", 1, "tcp_test_apps.echo",
+	  "expected an integer, got the string \"7\"" },
 	/* integers */
 	{ "workers: -1\n", 1, "workers",
 	  "invalid integer \"-1\" (expected a decimal integer 0..127)" },
@@ -288,6 +329,79 @@ static const struct err_case err_cases[] = {
 	  "invalid integer \"-1\"" },
 	{ "ports:\n- name: a\n  impair: {seed: 18446744073709551616}\n", 3, "ports[0].impair.seed",
 	  "18446744073709551616 is out of range (expected 0..18446744073709551615)" },
+	/* tcp */
+	{ "tcp:\n  rcvbuf: 16383\n", 2, "tcp.rcvbuf",
+	  "tcp.rcvbuf: 16383 is out of range (expected 16384..16777216)" },
+	{ "tcp:\n  sndbuf: 16777217\n", 2, "tcp.sndbuf",
+	  "tcp.sndbuf: 16777217 is out of range (expected 16384..16777216)" },
+	{ "tcp: {max_connections: 15}\n", 1, "tcp.max_connections",
+	  "15 is out of range (expected 16..1048576)" },
+	{ "tcp: {syn_backlog: 0}\n", 1, "tcp.syn_backlog", "0 is out of range (expected 1..65535)" },
+	{ "tcp: {time_wait_ms: 600001}\n", 1, "tcp.time_wait_ms",
+	  "600001 is out of range (expected 0..600000)" },
+	{ "tcp: {time_wait_max: 1048577}\n", 1, "tcp.time_wait_max",
+	  "1048577 is out of range (expected 0..1048576)" },
+	{ "tcp: {fin_wait2_ms: 999}\n", 1, "tcp.fin_wait2_ms",
+	  "999 is out of range (expected 1000..600000)" },
+	{ "tcp: {delack_ms: 501}\n", 1, "tcp.delack_ms", "501 is out of range (expected 1..500)" },
+	{ "tcp: {min_rto_ms: 0}\n", 1, "tcp.min_rto_ms", "0 is out of range (expected 1..1000)" },
+	{ "tcp: {keepalive_idle_s: 86401}\n", 1, "tcp.keepalive_idle_s",
+	  "86401 is out of range (expected 1..86400)" },
+	{ "tcp: {keepalive_interval_s: 3601}\n", 1, "tcp.keepalive_interval_s",
+	  "3601 is out of range (expected 1..3600)" },
+	{ "tcp: {keepalive_count: 128}\n", 1, "tcp.keepalive_count",
+	  "128 is out of range (expected 1..127)" },
+	{ "tcp: {delack_ms: -1}\n", 1, "tcp.delack_ms",
+	  "invalid integer \"-1\" (expected a decimal integer 1..500)" },
+	{ "tcp:\n  congestion: bbr\n", 2, "tcp.congestion",
+	  "tcp.congestion: unknown congestion control \"bbr\" (expected one of: newreno, cubic)" },
+	{ "tcp: {congestion: CUBIC}\n", 1, "tcp.congestion",
+	  "unknown congestion control \"CUBIC\"" },
+	{ "tcp: {congestion: \"\"}\n", 1, "tcp.congestion", "unknown congestion control \"\"" },
+	{ "tcp: {congestion: cubic2}\n", 1, "tcp.congestion", "unknown congestion control" },
+	{ "tcp: {congestion: newrenonewrenonewreno}\n", 1, "tcp.congestion",
+	  "unknown congestion control" },
+	{ "tcp: {nodelay: yes}\n", 1, "tcp.nodelay",
+	  "tcp.nodelay: invalid boolean \"yes\" (expected true or false)" },
+	{ "tcp: {syncookies: 1}\n", 1, "tcp.syncookies", "invalid boolean \"1\"" },
+	{ "tcp: {keepalive: off}\n", 1, "tcp.keepalive", "invalid boolean \"off\"" },
+	{ "tcp: {keepalive: \"true\"}\n", 1, "tcp.keepalive",
+	  "expected true or false, got the string \"true\"" },
+	{ "tcp:\n  nodelay:\n", 2, "tcp.nodelay", "expected true or false, got null" },
+	{ "tcp: {nodelay: [true]}\n", 1, "tcp.nodelay", "expected true or false, got a sequence" },
+	{ "tcp:\n  ephemeral_ports: 60999-32768\n", 2, "tcp.ephemeral_ports",
+	  "tcp.ephemeral_ports: empty port range \"60999-32768\": 60999 is greater than 32768" },
+	{ "tcp: {ephemeral_ports: 1023-2000}\n", 1, "tcp.ephemeral_ports",
+	  "port 1023 is out of range (expected LO-HI with 1024 <= LO <= HI <= 65535)" },
+	{ "tcp: {ephemeral_ports: 2000-65536}\n", 1, "tcp.ephemeral_ports",
+	  "port 65536 is out of range" },
+	{ "tcp: {ephemeral_ports: 0-2000}\n", 1, "tcp.ephemeral_ports", "port 0 is out of range" },
+	{ "tcp: {ephemeral_ports: 40000}\n", 1, "tcp.ephemeral_ports",
+	  "invalid port range \"40000\" (expected LO-HI with 1024 <= LO <= HI <= 65535)" },
+	{ "tcp: {ephemeral_ports: 40000-}\n", 1, "tcp.ephemeral_ports", "invalid port range" },
+	{ "tcp: {ephemeral_ports: -40000}\n", 1, "tcp.ephemeral_ports", "invalid port range" },
+	{ "tcp: {ephemeral_ports: 02000-3000}\n", 1, "tcp.ephemeral_ports",
+	  "invalid port range" },
+	{ "tcp: {ephemeral_ports: 2000-3000-4000}\n", 1, "tcp.ephemeral_ports",
+	  "invalid port range" },
+	{ "tcp: {ephemeral_ports: 2000--3000}\n", 1, "tcp.ephemeral_ports",
+	  "invalid port range" },
+	{ "tcp: {ephemeral_ports: \"2000 - 3000\"}\n", 1, "tcp.ephemeral_ports",
+	  "invalid port range" },
+	{ "tcp: {ephemeral_ports: 100000-200000}\n", 1, "tcp.ephemeral_ports",
+	  "invalid port range" },
+	{ "tcp: {ephemeral_ports: 0x400-0x500}\n", 1, "tcp.ephemeral_ports",
+	  "invalid port range" },
+	{ "tcp:\n  delack_ms: 10\n  delack_ms: 20\n", 3, "tcp.delack_ms", "duplicate key" },
+	/* tcp_test_apps */
+	{ "tcp_test_apps:\n  echo: 7\n  discard: 7\n", 3, "tcp_test_apps.discard",
+	  "tcp_test_apps.discard: duplicate port 7 (also tcp_test_apps.echo)" },
+	{ "tcp_test_apps: {source: 19, echo: 7, discard: 19}\n", 1, "tcp_test_apps.discard",
+	  "duplicate port 19 (also tcp_test_apps.source)" },
+	{ "tcp_test_apps: {echo: 65536}\n", 1, "tcp_test_apps.echo",
+	  "65536 is out of range (expected 0..65535)" },
+	{ "tcp_test_apps: {source: -19}\n", 1, "tcp_test_apps.source", "invalid integer" },
+	{ "tcp_test_apps: {echo: 7, echo: 8}\n", 1, "tcp_test_apps.echo", "duplicate key" },
 	/* duplicate keys */
 	{ "workers: 1\nworkers: 2\n", 2, "workers", "workers: duplicate key" },
 	{ "ports:\n  - name: a\n    ipv4: 10.0.0.1/8\n    ipv4: 10.0.0.2/8\n", 4, "ports[0].ipv4",
@@ -507,6 +621,23 @@ static uint64_t get_txd(const struct conf *c) { return c->ports[0].tx_desc; }
 static uint64_t get_seed(const struct conf *c) { return c->ports[0].impair.seed; }
 static uint64_t get_ip4_prefix(const struct conf *c) { return c->ports[0].ip4_prefix; }
 static uint64_t get_ip6_prefix(const struct conf *c) { return c->ports[0].ip6_prefix; }
+static uint64_t get_rcvbuf(const struct conf *c) { return c->tcp.rcvbuf; }
+static uint64_t get_sndbuf(const struct conf *c) { return c->tcp.sndbuf; }
+static uint64_t get_maxconn(const struct conf *c) { return c->tcp.max_connections; }
+static uint64_t get_backlog(const struct conf *c) { return c->tcp.syn_backlog; }
+static uint64_t get_tw_ms(const struct conf *c) { return c->tcp.time_wait_ms; }
+static uint64_t get_tw_max(const struct conf *c) { return c->tcp.time_wait_max; }
+static uint64_t get_fw2_ms(const struct conf *c) { return c->tcp.fin_wait2_ms; }
+static uint64_t get_delack(const struct conf *c) { return c->tcp.delack_ms; }
+static uint64_t get_min_rto(const struct conf *c) { return c->tcp.min_rto_ms; }
+static uint64_t get_ka_idle(const struct conf *c) { return c->tcp.keepalive_idle_s; }
+static uint64_t get_ka_intvl(const struct conf *c) { return c->tcp.keepalive_interval_s; }
+static uint64_t get_ka_count(const struct conf *c) { return c->tcp.keepalive_count; }
+static uint64_t get_eph_lo(const struct conf *c) { return c->tcp.eph_lo; }
+static uint64_t get_eph_hi(const struct conf *c) { return c->tcp.eph_hi; }
+static uint64_t get_echo(const struct conf *c) { return c->tcp_apps.echo; }
+static uint64_t get_discard(const struct conf *c) { return c->tcp_apps.discard; }
+static uint64_t get_source(const struct conf *c) { return c->tcp_apps.source; }
 
 static const struct bound bounds[] = {
 	{ "workers: %s", "0", "127", NULL, "128", 0, 127, get_workers },
@@ -523,6 +654,28 @@ static const struct bound bounds[] = {
 	{ "ports: [{name: a, ipv4: 10.1.2.3/%s}]", "1", "32", "0", "33", 1, 32, get_ip4_prefix },
 	{ "ports: [{name: a, ipv6: '2001:db8::1/%s'}]", "1", "128", "0", "129", 1, 128,
 	  get_ip6_prefix },
+	{ "tcp: {rcvbuf: %s}", "16384", "16777216", "16383", "16777217", 16384, 16777216,
+	  get_rcvbuf },
+	{ "tcp: {sndbuf: %s}", "16384", "16777216", "16383", "16777217", 16384, 16777216,
+	  get_sndbuf },
+	{ "tcp: {max_connections: %s}", "16", "1048576", "15", "1048577", 16, 1048576,
+	  get_maxconn },
+	{ "tcp: {syn_backlog: %s}", "1", "65535", "0", "65536", 1, 65535, get_backlog },
+	{ "tcp: {time_wait_ms: %s}", "0", "600000", NULL, "600001", 0, 600000, get_tw_ms },
+	{ "tcp: {time_wait_max: %s}", "0", "1048576", NULL, "1048577", 0, 1048576, get_tw_max },
+	{ "tcp: {fin_wait2_ms: %s}", "1000", "600000", "999", "600001", 1000, 600000, get_fw2_ms },
+	{ "tcp: {delack_ms: %s}", "1", "500", "0", "501", 1, 500, get_delack },
+	{ "tcp: {min_rto_ms: %s}", "1", "1000", "0", "1001", 1, 1000, get_min_rto },
+	{ "tcp: {keepalive_idle_s: %s}", "1", "86400", "0", "86401", 1, 86400, get_ka_idle },
+	{ "tcp: {keepalive_interval_s: %s}", "1", "3600", "0", "3601", 1, 3600, get_ka_intvl },
+	{ "tcp: {keepalive_count: %s}", "1", "127", "0", "128", 1, 127, get_ka_count },
+	{ "tcp: {ephemeral_ports: %s-65535}", "1024", "65535", "1023", "65536", 1024, 65535,
+	  get_eph_lo },
+	{ "tcp: {ephemeral_ports: 1024-%s}", "1024", "65535", "1023", "65536", 1024, 65535,
+	  get_eph_hi },
+	{ "tcp_test_apps: {echo: %s}", "0", "65535", NULL, "65536", 0, 65535, get_echo },
+	{ "tcp_test_apps: {discard: %s}", "0", "65535", NULL, "65536", 0, 65535, get_discard },
+	{ "tcp_test_apps: {source: %s}", "0", "65535", NULL, "65536", 0, 65535, get_source },
 };
 
 static int parse_with(struct conf *c, const char *fmt, const char *v, char *err)
@@ -590,6 +743,180 @@ static void test_probabilities(void **state)
 	assert_int_equal(c.ports[0].impair.seed, 1);
 }
 
+static const char tcp_example[] =
+	"tcp:\n"
+	"  rcvbuf: 1048576\n"
+	"  sndbuf: 65536\n"
+	"  max_connections: 100000\n"
+	"  congestion: newreno\n"
+	"  nodelay: false\n"
+	"  syn_backlog: 1024\n"
+	"  syncookies: false\n"
+	"  time_wait_ms: 0\n"
+	"  time_wait_max: 0\n"
+	"  fin_wait2_ms: 1000\n"
+	"  delack_ms: 1\n"
+	"  min_rto_ms: 1000\n"
+	"  keepalive: true\n"
+	"  keepalive_idle_s: 60\n"
+	"  keepalive_interval_s: 10\n"
+	"  keepalive_count: 3\n"
+	"  ephemeral_ports: 40000-40000\n"
+	"tcp_test_apps:\n"
+	"  echo: 7\n"
+	"  discard: 9\n"
+	"  source: 19\n";
+
+static void test_tcp(void **state)
+{
+	char err[CONF_ERR_MAX];
+	struct conf c, d;
+	int rc;
+
+	(void)state;
+	rc = parse(&c, tcp_example, err);
+	if (rc != 0) {
+		print_error("%s\n", err);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(c.tcp.rcvbuf, 1048576);
+	assert_int_equal(c.tcp.sndbuf, 65536);
+	assert_int_equal(c.tcp.max_connections, 100000);
+	assert_string_equal(c.tcp.congestion, "newreno");
+	assert_false(c.tcp.nodelay);
+	assert_int_equal(c.tcp.syn_backlog, 1024);
+	assert_false(c.tcp.syncookies);
+	assert_int_equal(c.tcp.time_wait_ms, 0);
+	assert_int_equal(c.tcp.time_wait_max, 0);
+	assert_int_equal(c.tcp.fin_wait2_ms, 1000);
+	assert_int_equal(c.tcp.delack_ms, 1);
+	assert_int_equal(c.tcp.min_rto_ms, 1000);
+	assert_true(c.tcp.keepalive);
+	assert_int_equal(c.tcp.keepalive_idle_s, 60);
+	assert_int_equal(c.tcp.keepalive_interval_s, 10);
+	assert_int_equal(c.tcp.keepalive_count, 3);
+	assert_int_equal(c.tcp.eph_lo, 40000);
+	assert_int_equal(c.tcp.eph_hi, 40000);
+	assert_int_equal(c.tcp_apps.echo, 7);
+	assert_int_equal(c.tcp_apps.discard, 9);
+	assert_int_equal(c.tcp_apps.source, 19);
+	/* Nothing else moved. */
+	conf_defaults(&d);
+	d.tcp = c.tcp;
+	d.tcp_apps = c.tcp_apps;
+	assert_memory_equal(&c, &d, sizeof(c));
+
+	/* The same in flow style. */
+	assert_int_equal(parse(&d,
+			       "{tcp: {rcvbuf: 1048576, sndbuf: 65536, max_connections: 100000,"
+			       " congestion: 'newreno', nodelay: false, syn_backlog: 1024,"
+			       " syncookies: false, time_wait_ms: 0, time_wait_max: 0,"
+			       " fin_wait2_ms: 1000, delack_ms: 1, min_rto_ms: 1000, keepalive: true,"
+			       " keepalive_idle_s: 60, keepalive_interval_s: 10, keepalive_count: 3,"
+			       " ephemeral_ports: \"40000-40000\"},"
+			       " tcp_test_apps: {echo: 7, discard: 9, source: 19}}",
+			       err),
+			 0);
+	assert_memory_equal(&c, &d, sizeof(c));
+
+	/* An empty tcp mapping keeps every default. */
+	assert_int_equal(parse(&c, "tcp: {}\ntcp_test_apps: {}\n", err), 0);
+	assert_defaults(&c);
+}
+
+static void test_tcp_values(void **state)
+{
+	static const struct {
+		const char *v;
+		bool b;
+	} bools[] = {
+		{ "true", true }, { "True", true }, { "TRUE", true },
+		{ "false", false }, { "False", false }, { "FALSE", false },
+	};
+	static const char *const bad_bools[] = {
+		"yes", "no", "on", "off", "y", "n", "1", "0", "tRUE", "truee", "'true'", "~",
+	};
+	char err[CONF_ERR_MAX];
+	struct conf c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		assert_int_equal(parse_with(&c, "tcp: {nodelay: %s}", bools[i].v, err), 0);
+		assert_true(c.tcp.nodelay == bools[i].b);
+		assert_int_equal(parse_with(&c, "tcp: {syncookies: %s}", bools[i].v, err), 0);
+		assert_true(c.tcp.syncookies == bools[i].b);
+		assert_int_equal(parse_with(&c, "tcp: {keepalive: %s}", bools[i].v, err), 0);
+		assert_true(c.tcp.keepalive == bools[i].b);
+	}
+	for (i = 0; i < sizeof(bad_bools) / sizeof(bad_bools[0]); i++) {
+		assert_int_equal(parse_with(&c, "tcp: {keepalive: %s}", bad_bools[i], err), -EINVAL);
+		assert_non_null(strstr(err, SRC ":1:18: tcp.keepalive: "));
+		assert_non_null(strstr(err, "true or false"));
+	}
+
+	/* Every congestion control the stack knows (tcp_cc_names), quoted or not. */
+	assert_int_equal(parse(&c, "tcp: {congestion: newreno}", err), 0);
+	assert_string_equal(c.tcp.congestion, "newreno");
+	assert_int_equal(parse(&c, "tcp: {congestion: \"cubic\"}", err), 0);
+	assert_string_equal(c.tcp.congestion, "cubic");
+	assert_int_equal(parse(&c, "tcp:\n  congestion: 'newreno'\n", err), 0);
+	assert_string_equal(c.tcp.congestion, "newreno");
+
+	/* Port ranges: a single port, the widest, quoted. */
+	assert_int_equal(parse(&c, "tcp: {ephemeral_ports: 1024-65535}", err), 0);
+	assert_int_equal(c.tcp.eph_lo, 1024);
+	assert_int_equal(c.tcp.eph_hi, 65535);
+	assert_int_equal(parse(&c, "tcp: {ephemeral_ports: '50000-50000'}", err), 0);
+	assert_int_equal(c.tcp.eph_lo, 50000);
+	assert_int_equal(c.tcp.eph_hi, 50000);
+
+	/* The exact message, with the column of the value. */
+	assert_int_equal(parse(&c, "tcp:\n  ephemeral_ports: 5000-4000\n", err), -EINVAL);
+	assert_string_equal(err, SRC ":2:20: tcp.ephemeral_ports: empty port range \"5000-4000\": "
+			    "5000 is greater than 4000 (expected LO-HI with 1024 <= LO <= HI <= "
+			    "65535)");
+	assert_int_equal(parse(&c, "tcp:\n  min_rto_ms: 1001\n", err), -EINVAL);
+	assert_string_equal(err, SRC ":2:15: tcp.min_rto_ms: 1001 is out of range "
+			    "(expected 1..1000)");
+}
+
+static void test_tcp_apps(void **state)
+{
+	char err[CONF_ERR_MAX];
+	struct conf c;
+
+	(void)state;
+	/* Flow style, as in the documentation. */
+	assert_int_equal(parse(&c, "tcp_test_apps: {echo: 7, discard: 9, source: 19}", err), 0);
+	assert_int_equal(c.tcp_apps.echo, 7);
+	assert_int_equal(c.tcp_apps.discard, 9);
+	assert_int_equal(c.tcp_apps.source, 19);
+
+	/* Any subset; absent is off. */
+	assert_int_equal(parse(&c, "tcp_test_apps: {source: 65535}", err), 0);
+	assert_int_equal(c.tcp_apps.echo, 0);
+	assert_int_equal(c.tcp_apps.discard, 0);
+	assert_int_equal(c.tcp_apps.source, 65535);
+
+	/* 0 is off, and several apps may be off at once. */
+	assert_int_equal(parse(&c, "tcp_test_apps: {echo: 0, discard: 0, source: 1}", err), 0);
+	assert_int_equal(c.tcp_apps.echo, 0);
+	assert_int_equal(c.tcp_apps.discard, 0);
+	assert_int_equal(c.tcp_apps.source, 1);
+
+	/* Used ports must differ, whatever the key order. */
+	assert_int_equal(parse(&c, "tcp_test_apps:\n  source: 5000\n  echo: 5000\n", err),
+			 -EINVAL);
+	assert_string_equal(err, SRC ":3:9: tcp_test_apps.echo: duplicate port 5000 "
+			    "(also tcp_test_apps.source)");
+	assert_defaults(&c);
+	assert_int_equal(parse(&c, "tcp_test_apps: {echo: 7, discard: 9, source: 7}", err),
+			 -EINVAL);
+	assert_string_equal(err, SRC ":1:46: tcp_test_apps.source: duplicate port 7 "
+			    "(also tcp_test_apps.echo)");
+}
+
 /* Edge addresses that are fine: network and broadcast of their own prefix, 240/4. */
 static void test_addresses_accepted(void **state)
 {
@@ -625,7 +952,7 @@ static void test_addresses_accepted(void **state)
 static void test_load_example(void **state)
 {
 	char err[CONF_ERR_MAX];
-	struct conf c;
+	struct conf c, d;
 	int rc;
 
 	(void)state;
@@ -640,6 +967,13 @@ static void test_load_example(void **state)
 	assert_true(c.ports[0].has_ip6);
 	assert_string_equal(c.ports[1].name, "net_tap1");
 	assert_false(c.ports[1].impair.enabled);
+	/* The example spells out every tcp key with its default value. */
+	conf_defaults(&d);
+	assert_memory_equal(&c.tcp, &d.tcp, sizeof(c.tcp));
+	/* tcp_test_apps is commented out there: the test servers stay off. */
+	assert_int_equal(c.tcp_apps.echo, 0);
+	assert_int_equal(c.tcp_apps.discard, 0);
+	assert_int_equal(c.tcp_apps.source, 0);
 }
 
 static void test_load_missing(void **state)
@@ -830,6 +1164,9 @@ int main(void)
 		cmocka_unit_test(test_hostile_messages),
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_probabilities),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_tcp_values),
+		cmocka_unit_test(test_tcp_apps),
 		cmocka_unit_test(test_addresses_accepted),
 		cmocka_unit_test(test_load_example),
 		cmocka_unit_test(test_load_missing),

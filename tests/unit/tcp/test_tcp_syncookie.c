@@ -294,15 +294,75 @@ static void test_mss_table_v6(void **state)
 {
 	static const uint16_t tab[] = TCP_SYNCOOKIE_MSS6;
 	static const struct mss_case cases[] = {
-		{0, 0, 1220},	    {536, -ERANGE, 0}, {1219, -ERANGE, 0}, {1220, 0, 1220},
-		{1000, -ERANGE, 0}, {1419, 0, 1220},   {1420, 0, 1420},	   {1439, 0, 1420},
-		{1440, 0, 1440},    {1460, 0, 1440},   {8939, 0, 1440},	   {8940, 0, 8940},
-		{8941, 0, 8940},    {65535, 0, 8940},
+		/* No MSS option: the IPv6 default, 1220 (RFC 9293 3.7.1), not the floor. */
+		{0, 0, 1220},
+		{1, -ERANGE, 0},
+		{535, -ERANGE, 0},
+		{536, 0, 536},
+		{537, 0, 536},
+		/* Below the IPv6 minimum link MTU's 1220, still a cookie: the 536 floor. */
+		{600, 0, 536},
+		{1000, 0, 536},
+		{1219, 0, 536},
+		{1220, 0, 1220},
+		{1221, 0, 1220},
+		{1419, 0, 1220},
+		{1420, 0, 1220},
+		{1439, 0, 1220},
+		{1440, 0, 1440},
+		{1460, 0, 1440},
+		{8939, 0, 1440},
+		{8940, 0, 8940},
+		{8941, 0, 8940},
+		{65535, 0, 8940},
 	};
 	struct tcp_syncookie_addrs a;
 
 	addrs6(&a);
 	check_mss_cases(*state, &a, cases, sizeof(cases) / sizeof(cases[0]), tab);
+}
+
+/*
+ * Over every peer MSS of both families: a cookie encodes the largest table
+ * entry not above it, so never more than the peer announced, and only an MSS
+ * below 536 gets none.
+ */
+static void test_mss_never_above_peer(void **state)
+{
+	static const uint16_t tab4[] = TCP_SYNCOOKIE_MSS4;
+	static const uint16_t tab6[] = TCP_SYNCOOKIE_MSS6;
+	struct tcp_syncookie_ctx *ctx = *state;
+	struct tcp_syncookie_addrs a[2];
+
+	addrs4(&a[0]);
+	addrs6(&a[1]);
+	assert_int_equal(tab4[0], 536);
+	assert_int_equal(tab6[0], 536);
+	for (unsigned int f = 0; f < 2; f++) {
+		const uint16_t *tab = f == 0 ? tab4 : tab6;
+
+		for (uint32_t peer = 0; peer <= 0xffff; peer += peer < 9000 ? 1 : 61) {
+			struct tcp_seg syn = syn_seg(peer);
+			struct tcp_syncookie_synack sa;
+			uint16_t want = 0;
+			int ret;
+
+			set_mss(&syn, (uint16_t)peer);
+			for (unsigned int j = 0; j < TCP_SYNCOOKIE_NB_MSS; j++) {
+				if (tab[j] <= peer) {
+					want = tab[j];
+				}
+			}
+			ret = tcp_syncookie_make(ctx, &a[f], &syn, T0, 0, &sa);
+			if (peer < 536) {
+				assert_int_equal(ret, -ERANGE);
+				continue;
+			}
+			assert_int_equal(ret, 0);
+			assert_true(sa.mss <= peer);
+			assert_int_equal(sa.mss, want);
+		}
+	}
 }
 
 /* The MSS index is the low 2 bits of ISN - H0 - IRS: cookies differing only in it show it. */
@@ -833,6 +893,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip_v6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mss_table_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mss_table_v6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mss_never_above_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layout_mss_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ts_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ts_absent_in_ack, setup, teardown),

@@ -350,7 +350,36 @@ static bool known_len_ok(uint8_t kind, unsigned int olen)
 	}
 }
 
-/* Every kind of interest with every length 0..40 that the area can hold. */
+static bool is_known(uint8_t kind)
+{
+	return kind == TCP_OPT_MSS || kind == TCP_OPT_WS || kind == TCP_OPT_SACK_PERM ||
+	       kind == TCP_OPT_TS || kind == TCP_OPT_SACK;
+}
+
+/* Whether |opts| records the known option |kind| (false for the unknown ones). */
+static bool recorded(const struct tcp_opts *opts, uint8_t kind)
+{
+	switch (kind) {
+	case TCP_OPT_MSS:
+		return opts->has_mss;
+	case TCP_OPT_WS:
+		return opts->has_wscale;
+	case TCP_OPT_SACK_PERM:
+		return opts->sack_permitted;
+	case TCP_OPT_TS:
+		return opts->has_ts;
+	case TCP_OPT_SACK:
+		return opts->nb_sack != 0;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Every kind of interest with every length 0..40 that the area can hold: a
+ * length below 2 breaks the list (dropped); any other length that fits is
+ * accepted, and a known option is recorded only with its own length.
+ */
 static void test_opt_every_length(void **state)
 {
 	static const uint8_t kinds[] = {2, 3, 4, 5, 8, 6, 7, 9, 19, 28, 29, 30, 34, 253, 254, 255};
@@ -370,14 +399,115 @@ static void test_opt_every_length(void **state)
 			o[1] = (uint8_t)olen;
 			why = DROP__MAX;
 			rc = parse_opts(o, n, &seg, &why);
-			if (known_len_ok(kinds[k], olen)) {
-				assert_int_equal(rc, 0);
-			} else {
+			if (olen < 2) {
 				assert_int_equal(rc, -EBADMSG);
 				assert_int_equal(why, DROP_TCP_BAD_OPTION);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_int_equal(why, DROP__MAX);
+			assert_int_equal(recorded(&seg.opts, kinds[k]),
+					 is_known(kinds[k]) && known_len_ok(kinds[k], olen));
+			if (!known_len_ok(kinds[k], olen)) {
+				/* Nothing of the ignored option leaks into the others. */
+				assert_false(seg.opts.has_mss || seg.opts.has_wscale ||
+					     seg.opts.sack_permitted || seg.opts.has_ts);
+				assert_int_equal(seg.opts.nb_sack, 0);
+				assert_int_equal(seg.opts.mss, 0);
+				assert_int_equal(seg.opts.wscale, 0);
 			}
 		}
 	}
+}
+
+/*
+ * A known option of the wrong length is skipped by its length byte, as
+ * Linux's tcp_parse_options does, and the options after it are parsed.
+ */
+static void test_opt_wrong_length_ignored(void **state)
+{
+	/* MSS of length 3 (one byte of value), then WS 7 and SACK_PERM. */
+	static const uint8_t mss3[] = {2, 3, 0x05, 1, 3, 3, 7, 4, 2};
+	/* MSS of length 6, then timestamps. */
+	static const uint8_t mss6[] = {2, 6, 0x05, 0xb4, 0, 0, 1, 1,
+				       8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+	/* SACK of length 2 + 8 + 4 (not 2 + 8n), then MSS 1400. */
+	static const uint8_t sack14[] = {1, 1, 5, 14, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3,
+					 2, 4, 0x05, 0x78};
+	/* SACK of length 2 (no blocks), then a good SACK of one block. */
+	static const uint8_t sack2[] = {5, 2, 1, 1, 5, 10, 0, 0, 0, 9, 0, 0, 0, 10};
+	/* TS of length 8, WS of length 4, SACK_PERM of length 3, then MSS 536. */
+	static const uint8_t mixed[] = {8, 8, 1, 2, 3, 4, 5, 6, 3, 4, 9, 9, 4, 3, 0,
+					2, 4, 0x02, 0x18};
+	/* A good MSS, then a bad one: the good one stays (it is not overwritten). */
+	static const uint8_t good_bad[] = {2, 4, 0x05, 0xb4, 2, 5, 0x00, 0x01, 0x02};
+	/* A bad MSS that runs exactly to the end of the header. */
+	static const uint8_t to_end[] = {1, 1, 1, 1, 2, 8, 1, 2, 3, 4, 5, 6};
+	struct tcp_seg seg;
+	enum drop_reason why = DROP__MAX;
+
+	(void)state;
+	assert_int_equal(parse_opts(mss3, sizeof(mss3), &seg, &why), 0);
+	assert_int_equal(why, DROP__MAX);
+	assert_false(seg.opts.has_mss);
+	assert_int_equal(seg.opts.mss, 0);
+	assert_true(seg.opts.has_wscale);
+	assert_int_equal(seg.opts.wscale, 7);
+	assert_true(seg.opts.sack_permitted);
+
+	assert_int_equal(parse_opts(mss6, sizeof(mss6), &seg, NULL), 0);
+	assert_false(seg.opts.has_mss);
+	assert_true(seg.opts.has_ts);
+	assert_int_equal(seg.opts.ts_val, 1);
+	assert_int_equal(seg.opts.ts_ecr, 2);
+
+	assert_int_equal(parse_opts(sack14, sizeof(sack14), &seg, NULL), 0);
+	assert_int_equal(seg.opts.nb_sack, 0);
+	assert_true(seg.opts.has_mss);
+	assert_int_equal(seg.opts.mss, 1400);
+
+	assert_int_equal(parse_opts(sack2, sizeof(sack2), &seg, NULL), 0);
+	assert_int_equal(seg.opts.nb_sack, 1);
+	assert_int_equal(seg.opts.sack[0].left, 9);
+	assert_int_equal(seg.opts.sack[0].right, 10);
+
+	assert_int_equal(parse_opts(mixed, sizeof(mixed), &seg, NULL), 0);
+	assert_false(seg.opts.has_ts || seg.opts.has_wscale || seg.opts.sack_permitted);
+	assert_int_equal(seg.opts.ts_val, 0);
+	assert_true(seg.opts.has_mss);
+	assert_int_equal(seg.opts.mss, 536);
+
+	assert_int_equal(parse_opts(good_bad, sizeof(good_bad), &seg, NULL), 0);
+	assert_true(seg.opts.has_mss);
+	assert_int_equal(seg.opts.mss, 1460);
+
+	assert_int_equal(parse_opts(to_end, sizeof(to_end), &seg, NULL), 0);
+	assert_false(seg.opts.has_mss);
+	assert_int_equal(seg.hdr_len, 32);
+}
+
+/* A wrong length is forgiven only while the list stays walkable. */
+static void test_opt_wrong_length_structure(void **state)
+{
+	/* MSS of length 6 with only 4 bytes left in the header: runs past it. */
+	static const uint8_t mss_past[] = {1, 1, 1, 1, 1, 1, 1, 1, 2, 6, 0, 0};
+	/* SACK of length 13 with 12 bytes left. */
+	static const uint8_t sack_past[] = {1, 1, 1, 1, 5, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	/* A skipped bad-length option followed by a length of 1. */
+	static const uint8_t then_one[] = {2, 3, 0, 30, 1, 1, 1, 1};
+	/* A skipped bad-length option followed by a kind without a length byte. */
+	static const uint8_t then_none[] = {1, 1, 3, 2, 1, 1, 1, 8};
+	/* The length must not borrow from the payload. */
+	static const uint8_t ts_into_payload[] = {1, 1, 1, 1, 8, 12, 0, 0};
+	uint8_t b[80];
+
+	(void)state;
+	expect_drop(b, mkseg(b, mss_past, sizeof(mss_past), 0), DROP_TCP_BAD_OPTION);
+	expect_drop(b, mkseg(b, sack_past, sizeof(sack_past), 0), DROP_TCP_BAD_OPTION);
+	expect_drop(b, mkseg(b, then_one, sizeof(then_one), 0), DROP_TCP_BAD_OPTION);
+	expect_drop(b, mkseg(b, then_none, sizeof(then_none), 0), DROP_TCP_BAD_OPTION);
+	expect_drop(b, mkseg(b, ts_into_payload, sizeof(ts_into_payload), 16),
+		    DROP_TCP_BAD_OPTION);
 }
 
 static void test_opt_values(void **state)
@@ -536,14 +666,28 @@ static void test_opt_sack_blocks(void **state)
 			assert_int_equal(seg.opts.sack[i].right, 0xfffffff0u + 0x100 * i + 0x80);
 		}
 	}
-	/* A length that is not 2 + 8n, inside an area that holds it. */
-	o[3] = 2 + 8 + 4;
-	why = DROP__MAX;
-	assert_int_equal(parse_opts(o, 16, &seg, &why), -EBADMSG);
-	assert_int_equal(why, DROP_TCP_BAD_OPTION);
-	/* No blocks at all. */
+	/*
+	 * A length that is not 2 + 8n, inside an area that holds it: ignored,
+	 * and the NOPs after it parsed.
+	 */
+	for (i = 3; i < 34; i++) {
+		uint8_t w[36];
+
+		if ((i - 2) % 8 == 0) {
+			continue;
+		}
+		memcpy(w, o, sizeof(w));
+		w[3] = (uint8_t)i;
+		memset(w + 2 + i, TCP_OPT_NOP, sizeof(w) - 2 - i);
+		why = DROP__MAX;
+		assert_int_equal(parse_opts(w, sizeof(w), &seg, &why), 0);
+		assert_int_equal(why, DROP__MAX);
+		assert_int_equal(seg.opts.nb_sack, 0);
+	}
+	/* No blocks at all: ignored too. */
 	o[3] = 2;
-	assert_int_equal(parse_opts(o, 4, &seg, &why), -EBADMSG);
+	assert_int_equal(parse_opts(o, 4, &seg, &why), 0);
+	assert_int_equal(seg.opts.nb_sack, 0);
 	/* Five blocks cannot fit: 2 + 40 > 40, the length runs past the area. */
 	o[3] = 2 + 8 * 5;
 	assert_int_equal(parse_opts(o, 36, &seg, &why), -EBADMSG);
@@ -1135,6 +1279,8 @@ int main(void)
 		cmocka_unit_test(test_parse_sack),
 		cmocka_unit_test(test_opt_every_length),
 		cmocka_unit_test(test_opt_values),
+		cmocka_unit_test(test_opt_wrong_length_ignored),
+		cmocka_unit_test(test_opt_wrong_length_structure),
 		cmocka_unit_test(test_opt_past_header),
 		cmocka_unit_test(test_opt_zero_length),
 		cmocka_unit_test(test_opt_eol_garbage),
