@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "net/net.h"
+#include "tcp/tcp_rss.h"
 
 struct neigh_table;
 struct rte_mempool;
@@ -31,6 +32,15 @@ struct dp_port {
 	struct conf_port conf;
 	struct neigh_table *neigh;	/* written by the main lcore only */
 	struct rte_mempool *pool;
+	bool tx_csum;			/* TX IPv4 + TCP checksum offload enabled */
+	/*
+	 * How TCP replies reach the worker that owns a connection: the device's
+	 * RSS (tcp_rss_from_port), or with tcp_handoff a software RSS
+	 * (tcp_rss_init_soft) by which workers pass segments to their owner.
+	 */
+	struct tcp_rss tcp_rss;
+	bool tcp_handoff;
+	const char *tcp_rss_why;
 };
 
 /* What workers read to find the current policy; swapped by the main lcore. */

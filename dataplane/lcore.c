@@ -15,15 +15,26 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <sys/random.h>
+
+#include "app/tcp_apps.h"
 #include "dp.h"
 #include "net/neigh.h"
 #include "tcp/tcp_closed.h"
+#include "tcp/tcp_stack.h"
+#include "util/log.h"
 
 /* Prefetch this many packets ahead of the one being handled. */
 #define PREFETCH_OFFSET 3
 #define LEARN_RING_SIZE 1024
 #define CMD_RING_SIZE 64
 #define NET_PROTO_TCP_NUM 6	/* IANA protocol number, as in net_result.l4_proto */
+#define HANDOFF_RING_SIZE 4096
+#define TCP_POOL_MBUFS 16383
+
+static void tcp_emit(void *arg, struct rte_mbuf *m, uint16_t port_idx, uint8_t family,
+		     const uint8_t *dst);
+static int tcp_setup(struct lcore_ctx *lc, int socket);
 
 struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcore_id)
 {
@@ -69,14 +80,109 @@ struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcor
 		impair_init(&q->im_tx, &port->conf.impair, stream | 1);
 	}
 	lc->nb_queues = dp->nb_ports;
+	if (tcp_setup(lc, socket) != 0) {
+		int e = rte_errno;
+
+		lcore_ctx_free(lc);
+		rte_errno = e;
+		return NULL;
+	}
 	return lc;
+}
+
+/* The worker's TCP stack: configuration, ports, test apps (slow path). */
+static int tcp_setup(struct lcore_ctx *lc, int socket)
+{
+	const struct conf *c = &lc->dp->conf;
+	struct tcp_stack_conf tc;
+	struct tcp_stack_env env;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	lc->tsc_per_us = lc->dp->tsc_hz / 1000000;
+	if (lc->tsc_per_us == 0) {
+		lc->tsc_per_us = 1;
+	}
+	snprintf(name, sizeof(name), "sb_hand_%u", lc->index);
+	lc->handoff_ring = rte_ring_create_elem(name, sizeof(struct lcore_handoff),
+						HANDOFF_RING_SIZE, socket, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "sb_tcp_%u", lc->index);
+	lc->tcp_pool = rte_pktmbuf_pool_create(name, TCP_POOL_MBUFS, 256, 0,
+					       RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (lc->handoff_ring == NULL || lc->tcp_pool == NULL) {
+		rte_errno = ENOMEM;
+		return -ENOMEM;
+	}
+	tcp_stack_conf_defaults(&tc);
+	tc.max_conns = c->tcp.max_connections;
+	tc.rcvbuf = c->tcp.rcvbuf;
+	tc.sndbuf = c->tcp.sndbuf;
+	tc.cc = tcp_cc_ops_by_name(c->tcp.congestion);
+	tc.nodelay = c->tcp.nodelay;
+	tc.syn_backlog = c->tcp.syn_backlog;
+	tc.syncookies = c->tcp.syncookies;
+	tc.time_wait_ms = c->tcp.time_wait_ms;
+	tc.time_wait_max = c->tcp.time_wait_max;
+	tc.fin_wait2_ms = c->tcp.fin_wait2_ms;
+	tc.delack_ms = c->tcp.delack_ms;
+	tc.min_rto_ms = c->tcp.min_rto_ms;
+	tc.keepalive = c->tcp.keepalive;
+	tc.keep_idle_ms = c->tcp.keepalive_idle_s * 1000;
+	tc.keep_intvl_ms = c->tcp.keepalive_interval_s * 1000;
+	tc.keep_cnt = c->tcp.keepalive_count;
+	tc.eph_lo = c->tcp.eph_lo;
+	tc.eph_hi = c->tcp.eph_hi;
+	tc.seed = lc->index + 1;
+	if (getrandom(tc.secret, sizeof(tc.secret), 0) != (ssize_t)sizeof(tc.secret)) {
+		rte_errno = EIO;
+		return -EIO;
+	}
+	env = (struct tcp_stack_env){.emit = tcp_emit, .arg = lc, .pool = lc->tcp_pool};
+	snprintf(name, sizeof(name), "sb_tcp_conn_%u", lc->index);
+	lc->tcp = tcp_stack_new(name, socket, &tc, &env, rte_rdtsc() / lc->tsc_per_us);
+	explicit_bzero(tc.secret, sizeof(tc.secret)); /* the stack keyed its MACs with it */
+	if (lc->tcp == NULL) {
+		return -rte_errno;
+	}
+	for (uint16_t p = 0; p < lc->dp->nb_ports; p++) {
+		const struct dp_port *port = &lc->dp->ports[p];
+		struct tcp_stack_port sp = {
+			.has_ip4 = port->nif.has_ip4,
+			.has_ip6 = port->nif.has_ip6,
+			.tx_csum = port->tx_csum,
+			.mtu = port->nif.mtu,
+			.ip4 = port->nif.ip4,
+			.rss = &port->tcp_rss,
+			.queue = lc->index,
+		};
+
+		memcpy(sp.ip6, port->nif.ip6, 16);
+		if (tcp_stack_set_port(lc->tcp, p, &sp) != 0) {
+			rte_errno = EINVAL;
+			return -EINVAL;
+		}
+	}
+	if (tcp_apps_listen(lc->tcp, &c->tcp_apps) != 0) {
+		rte_errno = EINVAL;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void lcore_ctx_free(struct lcore_ctx *lc)
 {
+	struct lcore_handoff h;
+
 	if (lc == NULL) {
 		return;
 	}
+	/* Resets go into the TX buffers, which are freed below unsent: the ports are stopping. */
+	tcp_stack_free(lc->tcp);
+	lc->tcp = NULL;
+	while (lc->handoff_ring != NULL &&
+	       rte_ring_sc_dequeue_elem(lc->handoff_ring, &h, sizeof(h)) == 0) {
+		rte_pktmbuf_free(h.m);
+	}
+	rte_ring_free(lc->handoff_ring);
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
 		struct lcore_queue *q = &lc->q[p];
 
@@ -87,6 +193,7 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 	}
 	rte_ring_free(lc->learn_ring);
 	rte_ring_free(lc->cmd_ring);
+	rte_mempool_free(lc->tcp_pool);
 	rte_free(lc);
 }
 
@@ -114,9 +221,15 @@ static void reply(struct lcore_queue *q, struct rte_mbuf *m, uint16_t len)
 	q->tx[q->nb_tx++] = m;
 }
 
+/* TCP segments of one burst, for one call into the stack. */
+struct tcp_batch {
+	uint16_t n;
+	struct tcp_pkt pkts[LCORE_BURST_MAX];
+};
+
 /* Returns true if |m| is to be freed by the caller (collected for one bulk free). */
 static bool handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net_if *nif,
-		   struct rte_mbuf *m)
+		   struct rte_mbuf *m, struct tcp_batch *tb)
 {
 	struct net_result res;
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
@@ -133,15 +246,16 @@ static bool handle(struct lcore_ctx *lc, struct lcore_queue *q, const struct net
 		reply(q, m, res.len);
 		return false;
 	case NET_VERDICT_LOCAL:
-		/* No listener or connection exists yet: TCP gets its reset, UDP is dropped. */
 		if (res.l4_proto == NET_PROTO_TCP_NUM) {
-			tcp_closed_input(nif, frame, &lc->stats.net, &res);
-			if (res.verdict == NET_VERDICT_TX) {
-				reply(q, m, res.len);
-				return false;
-			}
-			lc->stats.drops[res.drop]++;
-			break;
+			tb->pkts[tb->n++] = (struct tcp_pkt){
+				.m = m,
+				.l3_off = res.l3_off,
+				.l4_off = res.l4_off,
+				.l4_len = res.l4_len,
+				.family = res.family,
+				.port_idx = q->port_idx,
+			};
+			return false;
 		}
 		lc->stats.drops[DROP_L4_NO_HANDLER]++;
 		break;
@@ -311,6 +425,14 @@ static void run_commands(struct lcore_ctx *lc)
 	for (unsigned i = 0; i < n; i++) {
 		if (cmds[i].type == LCORE_CMD_RESOLVE) {
 			(void)lcore_resolve(lc, cmds[i].port_idx, cmds[i].family, cmds[i].ip, mac);
+		} else if (cmds[i].type == LCORE_CMD_TCP_CONNECT) {
+			int rc = tcp_apps_connect(lc->tcp, cmds[i].port_idx, cmds[i].family,
+						  cmds[i].ip, cmds[i].dport);
+
+			if (rc != 0) {
+				lc->stats.tcp_connect_failed++;
+			}
+			tcp_stack_flush(lc->tcp);
 		}
 	}
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
@@ -320,8 +442,158 @@ static void run_commands(struct lcore_ctx *lc)
 	}
 }
 
+/* The stack's output: add the Ethernet header and queue on the port. */
+static void tcp_emit(void *arg, struct rte_mbuf *m, uint16_t port_idx, uint8_t family,
+		     const uint8_t *dst)
+{
+	struct lcore_ctx *lc = arg;
+	const struct dp_port *port = &lc->dp->ports[port_idx];
+	struct lcore_queue *q = &lc->q[port_idx];
+	struct rte_ether_hdr *eh;
+	uint8_t mac[NET_ETH_ALEN];
+
+	if (!neigh_lookup(port->neigh, family, dst, rte_rdtsc(), mac)) {
+		/* Ask (at most once a second); TCP's retransmission carries on after. */
+		if (lcore_resolve(lc, port_idx, family, dst, mac) != 0) {
+			lc->stats.drops[DROP_TCP_NO_NEIGH]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
+	if (eh == NULL) {
+		lc->stats.drops[DROP_NO_TAILROOM]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(&eh->dst_addr, mac, NET_ETH_ALEN);
+	memcpy(&eh->src_addr, port->nif.mac, NET_ETH_ALEN);
+	eh->ether_type = rte_cpu_to_be_16(family == NET_FAMILY_IP4 ? RTE_ETHER_TYPE_IPV4
+								  : RTE_ETHER_TYPE_IPV6);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	if (q->nb_tx == LCORE_BURST_MAX) {
+		tx_flush(lc, q, rte_rdtsc());
+	}
+	q->tx[q->nb_tx++] = m;
+}
+
+/* Segments no connection or listener took: the closed-port reset (RFC 9293 3.10.7.1). */
+static void tcp_misses(struct lcore_ctx *lc, const struct tcp_pkt *pkts, const uint16_t *miss,
+		       uint16_t nm)
+{
+	for (uint16_t i = 0; i < nm; i++) {
+		const struct tcp_pkt *p = &pkts[miss[i]];
+		struct lcore_queue *q = &lc->q[p->port_idx];
+		struct net_result res = {
+			.verdict = NET_VERDICT_LOCAL,
+			.l3_off = p->l3_off,
+			.l4_off = p->l4_off,
+			.l4_len = p->l4_len,
+			.l4_proto = NET_PROTO_TCP_NUM,
+			.family = p->family,
+		};
+
+		tcp_closed_input(&lc->dp->ports[p->port_idx].nif, rte_pktmbuf_mtod(p->m, uint8_t *),
+				 &lc->stats.net, &res);
+		if (res.verdict == NET_VERDICT_TX) {
+			if (q->nb_tx == LCORE_BURST_MAX) {
+				tx_flush(lc, q, rte_rdtsc());
+			}
+			reply(q, p->m, res.len);
+		} else {
+			lc->stats.drops[res.drop]++;
+			rte_pktmbuf_free(p->m);
+		}
+	}
+}
+
+/* Which worker owns the connection of |p| under the port's software RSS. */
+static uint16_t tcp_owner(const struct dp_port *port, const struct tcp_pkt *p)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(p->m, const uint8_t *, p->l3_off);
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(p->m, const uint8_t *, p->l4_off);
+	uint16_t sport = (uint16_t)(l4[0] << 8 | l4[1]), dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	int q;
+
+	if (p->l4_len < 4) {
+		return 0;
+	}
+	if (p->family == NET_FAMILY_IP4) {
+		uint32_t s, d;
+
+		memcpy(&s, l3 + 12, 4);
+		memcpy(&d, l3 + 16, 4);
+		q = tcp_rss_flow_queue4(&port->tcp_rss, s, d, sport, dport);
+	} else {
+		q = tcp_rss_flow_queue6(&port->tcp_rss, l3 + 8, l3 + 24, sport, dport);
+	}
+	return q < 0 ? 0 : (uint16_t)q;
+}
+
+/* Hand foreign segments to their owners; run the rest through our stack. */
+static void tcp_batch_run(struct lcore_ctx *lc, struct tcp_batch *tb, uint64_t now_tsc)
+{
+	uint16_t miss[LCORE_BURST_MAX];
+	uint16_t keep = 0, nm;
+
+	if (tb->n == 0) {
+		return;
+	}
+	for (uint16_t i = 0; i < tb->n; i++) {
+		struct tcp_pkt *p = &tb->pkts[i];
+		const struct dp_port *port = &lc->dp->ports[p->port_idx];
+		uint16_t owner;
+
+		if (port->tcp_handoff && (owner = tcp_owner(port, p)) != lc->index) {
+			struct lcore_handoff h = {.m = p->m, .l3_off = p->l3_off, .l4_off = p->l4_off,
+						  .l4_len = p->l4_len, .family = p->family,
+						  .port_idx = (uint8_t)p->port_idx};
+
+			if (rte_ring_mp_enqueue_elem(lc->dp->lcores[owner]->handoff_ring, &h,
+						     sizeof(h)) != 0) {
+				lc->stats.drops[DROP_TCP_HANDOFF_FULL]++;
+				rte_pktmbuf_free(p->m);
+			} else {
+				lc->stats.tcp_handoff_out++;
+			}
+			continue;
+		}
+		tb->pkts[keep++] = *p;
+	}
+	tb->n = keep;
+	if (keep == 0) {
+		return;
+	}
+	nm = tcp_stack_input(lc->tcp, tb->pkts, keep, miss, now_tsc / lc->tsc_per_us);
+	tcp_misses(lc, tb->pkts, miss, nm);
+	tb->n = 0;
+}
+
+/* Segments other workers passed to us. */
+static void tcp_handoff_drain(struct lcore_ctx *lc, struct tcp_batch *tb, uint64_t now_tsc)
+{
+	struct lcore_handoff h[64];
+	unsigned n = rte_ring_sc_dequeue_burst_elem(lc->handoff_ring, h, sizeof(h[0]), RTE_DIM(h),
+						    NULL);
+	uint16_t miss[64], nm;
+
+	if (n == 0) {
+		return;
+	}
+	lc->stats.tcp_handoff_in += n;
+	for (unsigned i = 0; i < n; i++) {
+		tb->pkts[i] = (struct tcp_pkt){.m = h[i].m, .l3_off = h[i].l3_off,
+					       .l4_off = h[i].l4_off, .l4_len = h[i].l4_len,
+					       .family = h[i].family, .port_idx = h[i].port_idx};
+	}
+	nm = tcp_stack_input(lc->tcp, tb->pkts, (uint16_t)n, miss, now_tsc / lc->tsc_per_us);
+	tcp_misses(lc, tb->pkts, miss, nm);
+	tb->n = 0;
+}
+
 uint32_t lcore_poll(struct lcore_ctx *lc)
 {
+	static __thread struct tcp_batch tb;
 	/* Room for a full burst plus a packet released by impairment. */
 	struct rte_mbuf *pkts[LCORE_BURST_MAX];
 	struct rte_mbuf *dead[LCORE_BURST_MAX];
@@ -346,19 +618,30 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 		}
 		for (i = 0; i + PREFETCH_OFFSET < n; i++) {
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_OFFSET], void *));
-			if (handle(lc, q, nif, pkts[i])) {
+			if (handle(lc, q, nif, pkts[i], &tb)) {
 				dead[nb_dead++] = pkts[i];
 			}
 		}
 		for (; i < n; i++) {
-			if (handle(lc, q, nif, pkts[i])) {
+			if (handle(lc, q, nif, pkts[i], &tb)) {
 				dead[nb_dead++] = pkts[i];
 			}
 		}
 		if (nb_dead != 0) {
 			rte_pktmbuf_free_bulk(dead, nb_dead);
 		}
+		tcp_batch_run(lc, &tb, t0);
 		tx_flush(lc, q, t0);
+	}
+	/* TCP: segments handed to us, timers, and whatever they made us send. */
+	if (!rte_ring_empty(lc->handoff_ring)) {
+		tcp_handoff_drain(lc, &tb, t0);
+	}
+	tcp_stack_tick(lc->tcp, t0 / lc->tsc_per_us);
+	for (uint16_t p = 0; p < lc->nb_queues; p++) {
+		if (lc->q[p].nb_tx != 0) {
+			tx_flush(lc, &lc->q[p], t0);
+		}
 	}
 	lc->stats.polls++;
 	if (total != 0) {

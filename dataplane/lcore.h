@@ -31,8 +31,11 @@
 #define LCORE_BURST_MAX 512
 
 struct rte_mbuf;
+struct rte_mempool;
 struct rte_ring;
 struct dp;
+struct tcp_stack;
+struct tcp_pkt;
 
 struct lcore_stats {
 	uint64_t rx_packets;
@@ -44,6 +47,9 @@ struct lcore_stats {
 	uint64_t busy_tsc;	/* TSC ticks spent in busy iterations */
 	uint64_t policy_epoch;	/* the policy epoch this worker last saw */
 	uint64_t drops[DROP__MAX];
+	uint64_t tcp_handoff_out;	/* segments passed to their owning worker */
+	uint64_t tcp_handoff_in;	/* segments received from other workers */
+	uint64_t tcp_connect_failed;	/* LCORE_CMD_TCP_CONNECT that tcp_connect refused */
 	struct net_counters net;
 };
 
@@ -65,15 +71,32 @@ static_assert(sizeof(struct lcore_learn_msg) % 4 == 0, "rte_ring element size");
 /* A request to a worker from the slow path (telemetry, main lcore); ring element, 24 bytes. */
 enum lcore_cmd_type {
 	LCORE_CMD_RESOLVE = 1,	/* resolve |ip| on |port_idx| (ARP request / NS) */
+	LCORE_CMD_TCP_CONNECT,	/* open a source-app connection to |ip|:|dport| */
 };
 
 struct lcore_cmd {
 	uint16_t type;
 	uint16_t port_idx;
 	uint8_t family;		/* enum net_family */
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t dport;
 	uint8_t ip[16];
 };
+
+/*
+ * A TCP segment on its way to the worker that owns its connection (software
+ * hand-off on ports whose RSS we cannot predict); ring element, 16 bytes.
+ */
+struct lcore_handoff {
+	struct rte_mbuf *m;
+	uint16_t l3_off;
+	uint16_t l4_off;
+	uint16_t l4_len;
+	uint8_t family;
+	uint8_t port_idx;
+};
+
+static_assert(sizeof(struct lcore_handoff) == 16, "rte_ring element size");
 
 /* Addresses this worker is resolving, so it asks at most once per interval. */
 #define LCORE_RESOLVE_SLOTS 16
@@ -106,14 +129,19 @@ struct lcore_ctx {
 	struct rte_ring *cmd_ring;	/* from the slow path, MP/SC */
 	uint64_t resolve_interval_tsc;	/* 1 s */
 	struct lcore_resolve resolving[LCORE_RESOLVE_SLOTS];
+	struct tcp_stack *tcp;		/* this worker's TCP stack */
+	struct rte_mempool *tcp_pool;	/* segments the stack builds */
+	struct rte_ring *handoff_ring;	/* TCP segments from other workers, MP/SC */
+	uint64_t tsc_per_us;
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;
 
 /*
  * lcore_ctx_new allocates and initialises the context of worker |index| on
- * |lcore_id| for every port of |dp| (NUMA-local memory, learn ring). Returns
- * NULL with rte_errno set.
+ * |lcore_id| for every port of |dp| (NUMA-local memory, learn ring, TCP
+ * stack with its mbuf pool, listeners of the test apps). Returns NULL with
+ * rte_errno set.
  */
 struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcore_id);
 

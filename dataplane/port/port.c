@@ -84,6 +84,12 @@ int port_start(struct dp_port *p, const struct conf *c, uint16_t nb_queues, char
 						 info.flow_type_rss_offloads;
 		p->rss = pc.rx_adv_conf.rss_conf.rss_hf != 0;
 	}
+	p->tx_csum = false;
+	if ((info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) ==
+	    (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
+		pc.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		p->tx_csum = true;
+	}
 	if (nb_queues > 1 && !p->rss) {
 		SB_LOG(WARNING, "port %s has no RSS: only worker 0 will receive from it", p->name);
 	}
@@ -93,6 +99,21 @@ int port_start(struct dp_port *p, const struct conf *c, uint16_t nb_queues, char
 			 nb_queues, strerror(-rc));
 		return rc;
 	}
+	/* Where TCP replies land (tcp_rss.h): the device's RSS, or a software hand-off. */
+	rc = tcp_rss_from_port(&p->tcp_rss, p->port_id, nb_queues, &p->tcp_rss_why);
+	p->tcp_handoff = false;
+	if (rc != 0 || (p->tcp_rss.strategy == TCP_RSS_UNKNOWN && nb_queues > 1)) {
+		if (tcp_rss_init_soft(&p->tcp_rss, nb_queues) != 0) {
+			snprintf(err, errlen, "port %s: %u queues are too many for TCP steering",
+				 p->name, nb_queues);
+			return -EINVAL;
+		}
+		p->tcp_handoff = nb_queues > 1;
+	}
+	SB_LOG(INFO, "port %s: TCP placement %s%s (%s)", p->name,
+	       tcp_rss_strategy_name(p->tcp_rss.strategy),
+	       p->tcp_handoff ? ", software hand-off between workers" : "",
+	       p->tcp_rss_why != NULL ? p->tcp_rss_why : "");
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: descriptor counts: %s", p->name, strerror(-rc));

@@ -62,6 +62,8 @@
 	_(TCP_BAD_OPTION, "tcp_bad_option")				\
 	_(TCP_BAD_FLAGS, "tcp_bad_flags")				\
 	_(TCP_RST_NO_CONN, "tcp_rst_no_connection")			\
+	_(TCP_NO_NEIGH, "tcp_no_neighbour")				\
+	_(TCP_HANDOFF_FULL, "tcp_handoff_ring_full")			\
 	/* Transport: no listener yet for this protocol/port */	\
 	_(L4_NO_HANDLER, "l4_no_handler")				\
 	/* Port I/O */							\

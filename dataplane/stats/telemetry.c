@@ -15,6 +15,7 @@
 
 #include "dp.h"
 #include "lcore.h"
+#include "tcp/tcp_stack.h"
 #include "net/neigh.h"
 #include "shm/shm_reader.h"
 
@@ -235,6 +236,124 @@ static int cmd_resolve(const char *cmd, const char *params, struct rte_tel_data 
 	return 0;
 }
 
+/* "/slimbridge/tcp": every worker's TCP counters and connection states. */
+static int cmd_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+		const struct lcore_ctx *lc = tdp->lcores[w];
+		const struct tcp_stack_stats *ts = tcp_stack_stats(lc->tcp);
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char key[32];
+
+		if (c == NULL) {
+			return -ENOMEM;
+		}
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "connections", ts->conns);
+		for (int s = TCP_SYN_SENT; s < TCP__STATE_MAX; s++) {
+			rte_tel_data_add_dict_u64(c, tcp_state_name((enum tcp_state)s),
+						  ts->by_state[s]);
+		}
+		for (int k = 0; k < TCP_CTR__MAX; k++) {
+			rte_tel_data_add_dict_u64(c, tcp_ctr_name((enum tcp_ctr)k), ts->ctr[k]);
+		}
+		rte_tel_data_add_dict_u64(c, "handoff_out", lc->stats.tcp_handoff_out);
+		rte_tel_data_add_dict_u64(c, "handoff_in", lc->stats.tcp_handoff_in);
+		rte_tel_data_add_dict_u64(c, "connect_failed", lc->stats.tcp_connect_failed);
+		snprintf(key, sizeof(key), "worker_%u", w);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	return 0;
+}
+
+/* "/slimbridge/tcp_conns,WORKER": up to 32 connections of a worker, one string each. */
+static int cmd_tcp_conns(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tcp_conn_info in[32];
+	unsigned long w;
+	char *end;
+	uint32_t n;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0') {
+		return -EINVAL;
+	}
+	w = strtoul(params, &end, 10);
+	if (*end != '\0' || w >= tdp->nb_workers) {
+		return -EINVAL;
+	}
+	n = tcp_stack_conns_info(tdp->lcores[w]->tcp, in, RTE_DIM(in));
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (uint32_t i = 0; i < n; i++) {
+		char line[512];
+
+		snprintf(line, sizeof(line),
+			 "%s %u->%u cwnd %u ssth %u snd_wnd %u rcv_wnd %u nxt+%u max+%u sndq %u "
+			 "unread %u ooo %u dup %u phase %u flags %#x rexmt %u persist %u dack %u "
+			 "srtt %lu rto %lu retrans %lu",
+			 tcp_state_name(in[i].state), in[i].lport, in[i].rport, in[i].cwnd,
+			 in[i].ssthresh, in[i].snd_wnd, in[i].rcv_wnd, in[i].snd_nxt_off,
+			 in[i].snd_max_off, in[i].sndq, in[i].unread, in[i].ooo_segs, in[i].dupacks,
+			 in[i].cc_phase, in[i].flags, in[i].rexmt_in_ms, in[i].persist_in_ms,
+			 in[i].dack_in_ms, (unsigned long)in[i].srtt_us, (unsigned long)in[i].rto_us,
+			 (unsigned long)in[i].retrans);
+		line[RTE_TEL_MAX_STRING_LEN - 1] = 0;
+		rte_tel_data_add_array_string(d, line);
+	}
+	return 0;
+}
+
+/*
+ * "/slimbridge/tcp_connect,WORKER,ADDRESS,PORT": WORKER opens a connection
+ * from port 0 to ADDRESS:PORT running the source service (tcp_apps.h).
+ */
+static int cmd_tcp_connect(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct lcore_cmd c = {.type = LCORE_CMD_TCP_CONNECT};
+	char buf[INET6_ADDRSTRLEN + 24], *addr, *port, *end;
+	unsigned long w, dport;
+
+	(void)cmd;
+	if (params == NULL || strlen(params) >= sizeof(buf)) {
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", params);
+	addr = strchr(buf, ',');
+	port = addr != NULL ? strrchr(addr + 1, ',') : NULL;
+	if (addr == NULL || port == NULL) {
+		return -EINVAL;
+	}
+	*addr++ = '\0';
+	*port++ = '\0';
+	w = strtoul(buf, &end, 10);
+	if (*end != '\0' || w >= tdp->nb_workers) {
+		return -EINVAL;
+	}
+	dport = strtoul(port, &end, 10);
+	if (*end != '\0' || dport == 0 || dport > 65535) {
+		return -EINVAL;
+	}
+	if (inet_pton(AF_INET, addr, c.ip) == 1) {
+		c.family = NET_FAMILY_IP4;
+	} else if (inet_pton(AF_INET6, addr, c.ip) == 1) {
+		c.family = NET_FAMILY_IP6;
+	} else {
+		return -EINVAL;
+	}
+	c.port_idx = 0;
+	c.dport = (uint16_t)dport;
+	if (lcore_post(tdp->lcores[w], &c) != 0) {
+		return -ENOBUFS;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "queued", addr);
+	rte_tel_data_add_dict_u64(d, "worker", w);
+	return 0;
+}
+
 static const char *const state_names[] = {"absent", "attached", "waiting", "invalid"};
 
 static int cmd_policy(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -324,6 +443,13 @@ static const struct {
 	 "/slimbridge/neigh. Parameters: port index, address."},
 	{"/slimbridge/policy", cmd_policy, "Shared-memory policy attachment. No parameters."},
 	{"/slimbridge/ports", cmd_ports, "Configured ports. No parameters."},
+	{"/slimbridge/tcp", cmd_tcp,
+	 "TCP counters and connection states of every worker. No parameters."},
+	{"/slimbridge/tcp_conns", cmd_tcp_conns,
+	 "Connections of one worker (up to 32), one line each. Parameter: worker index."},
+	{"/slimbridge/tcp_connect", cmd_tcp_connect,
+	 "Open an outbound TCP connection running the source service. Parameters: worker, "
+	 "address, port."},
 };
 
 static int dispatch(const char *cmd, const char *params, struct rte_tel_data *d)

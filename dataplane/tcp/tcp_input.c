@@ -419,7 +419,20 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_m
 			free_payload(m);
 			return;
 		}
-		/* Data in the SYN-ACK: queue it like any text (RFC 9293 3.10.7.3). */
+		/*
+		 * Data in the SYN-ACK: queue it like any text (RFC 9293 3.10.7.3),
+		 * trimmed to the window our SYN offered.
+		 */
+		if (seg->payload_len > RTE_MIN(tcp_rcv_space(c), 65535u)) {
+			uint32_t wnd = RTE_MIN(tcp_rcv_space(c), 65535u);
+
+			if (wnd == 0) {
+				free_payload(m);
+				return;
+			}
+			tcp_mbuf_trim_to(m, wnd);
+			seg->payload_len = wnd;
+		}
 		rcv_data(c, c->rcv_nxt, m, (uint32_t)seg->payload_len);
 		return;
 	}
@@ -617,6 +630,12 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_mbuf *m)
 			free_payload(m);
 			return;
 		}
+		if (c->flags & TCP_F_FIN_QUEUED) {
+			/* Shut down in SYN_RECEIVED (tcp_conn_shutdown): the FIN can go now. */
+			c->fin_seq = c->snd_una + c->sndq.bytes;
+			tcp_conn_set_state(c, TCP_FIN_WAIT_1);
+		}
+		tcp_conn_mark(c); /* what the app queued before the handshake can go now */
 	}
 
 	if (!ack_input(c, seg)) {
@@ -652,6 +671,12 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_mbuf *m)
 		c->rcv_nxt++;
 		c->flags |= TCP_F_FIN_RCVD | TCP_F_READABLE;
 		owe_ack(c);
+		/* Out-of-order data lies beyond the FIN: it can never be read (Linux drops it too). */
+		for (uint32_t i = 0; i < c->nb_ooo; i++) {
+			rte_pktmbuf_free(c->ooo[i].m);
+		}
+		c->nb_ooo = 0;
+		c->ooo_bytes = 0;
 		switch (c->state) {
 		case TCP_SYN_RECEIVED:
 		case TCP_ESTABLISHED:

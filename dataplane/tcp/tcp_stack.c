@@ -415,7 +415,8 @@ void tcp_deliver_established(struct tcp_conn *c)
 			return;
 		}
 		c->flags |= TCP_F_CONNECTED_CB;
-	} else {
+	} else if (!(c->flags & TCP_F_APP_CLOSED)) {
+		/* (An app that closed in SYN_RECEIVED hears no more, as in SYN_SENT.) */
 		c->flags |= TCP_F_CONNECTED_CB;
 		if (c->ops != NULL && c->ops->connected != NULL) {
 			c->ops->connected(c);
@@ -916,13 +917,20 @@ static void listen_syn(struct tcp_stack *st, const struct tcp_pkt *p, const stru
 	(void)tcp_send_syn(c);
 }
 
-/* An ACK for a listener with no connection: a SYN cookie, or a reset. */
+static struct rte_mbuf *take_payload(const struct tcp_pkt *p, const struct tcp_seg *seg);
+
+/*
+ * An ACK for a listener with no connection: a SYN cookie, or a reset. Returns
+ * true when a cookie made the connection and the segment (p->m, payload and
+ * all) went to it.
+ */
 static bool listen_ack(struct tcp_stack *st, const struct tcp_pkt *p, const struct tcp_key *k,
-		       uint32_t li, struct tcp_seg *seg, struct rte_mbuf *payload)
+		       uint32_t li, struct tcp_seg *seg)
 {
 	const uint8_t *src, *dst;
 	struct tcp_syncookie_addrs a;
 	struct tcp_syncookie_conn sc;
+	struct rte_mbuf *payload;
 	struct tcp_conn *c;
 
 	if (!st->syncookie_ok) {
@@ -977,6 +985,7 @@ static bool listen_ack(struct tcp_stack *st, const struct tcp_pkt *p, const stru
 	c->listen_idx = li;
 	tcp_ctr(st, TCP_CTR_PASSIVE_OPENS, 1);
 	tcp_deliver_established(c);
+	payload = take_payload(p, seg);
 	if (!(c->flags & TCP_F_REAP)) {
 		tcp_conn_input(c, seg, payload);
 	} else if (payload != NULL) {
@@ -1102,9 +1111,7 @@ static bool input_one(struct tcp_stack *st, const struct tcp_pkt *p, struct tcp_
 		return true;
 	}
 	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_ACK) {
-		if (listen_ack(st, p, k, li, seg, NULL)) {
-			/* listen_ack ran the segment without its payload: redo with it. */
-			rte_pktmbuf_free(p->m);
+		if (listen_ack(st, p, k, li, seg)) {
 			return true;
 		}
 	}
@@ -1317,7 +1324,12 @@ int tcp_conn_send(struct tcp_conn *c, struct rte_mbuf *m)
 		return -EPIPE;
 	}
 	len = rte_pktmbuf_pkt_len(m);
-	if (len > tcp_conn_send_space(c)) {
+	/*
+	 * sndbuf is a soft limit: a chain is taken whenever some space is left,
+	 * so a chain larger than the whole buffer (an echo of a full receive
+	 * queue) cannot wait forever. The overshoot is at most one chain.
+	 */
+	if (tcp_conn_send_space(c) == 0) {
 		c->flags |= TCP_F_WANT_WRITE;
 		return -EAGAIN;
 	}
@@ -1382,6 +1394,12 @@ void tcp_conn_shutdown(struct tcp_conn *c)
 		tcp_conn_drop(c, 0);
 		return;
 	case TCP_SYN_RECEIVED:
+		/*
+		 * RFC 9293 3.10.4: the FIN waits for ESTABLISHED (tcp_input.c): our
+		 * SYN is not acknowledged yet, so sndq does not start at SND.UNA.
+		 */
+		c->flags |= TCP_F_FIN_QUEUED;
+		return;
 	case TCP_ESTABLISHED:
 		c->flags |= TCP_F_FIN_QUEUED;
 		c->fin_seq = c->snd_una + c->sndq.bytes;
@@ -1485,6 +1503,30 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
 	o->srtt_us = tcp_rtt_srtt(&c->rtt);
 	o->rto_us = tcp_rtt_rto(&c->rtt);
 	o->retrans = c->retrans;
+	o->flags = c->flags;
+	o->snd_nxt_off = c->snd_nxt - c->snd_una;
+	o->snd_max_off = c->snd_max - c->snd_una;
+	o->sndq = c->sndq.bytes;
+	o->ooo_segs = c->nb_ooo;
+	o->dupacks = c->dupacks;
+	o->cc_phase = (uint8_t)c->cc.phase;
+	o->rexmt_in_ms = c->t_rexmt ? (uint32_t)(c->t_rexmt - c->st->now_ms) : 0;
+	o->persist_in_ms = c->t_persist ? (uint32_t)(c->t_persist - c->st->now_ms) : 0;
+	o->dack_in_ms = c->t_dack ? (uint32_t)(c->t_dack - c->st->now_ms) : 0;
+}
+
+uint32_t tcp_stack_conns_info(const struct tcp_stack *st, struct tcp_conn_info *out, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < st->conf.max_conns && n < max; i++) {
+		const struct tcp_conn *c = &st->conns[i];
+
+		if (c->st == st && c->state != TCP_CLOSED && !(c->flags & TCP_F_REAP)) {
+			tcp_conn_info(c, &out[n++]);
+		}
+	}
+	return n;
 }
 
 void tcp_stack_dump(FILE *f, const struct tcp_stack *st, uint32_t max_conns)

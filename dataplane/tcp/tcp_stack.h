@@ -219,7 +219,20 @@ struct tcp_conn_info {
 	uint32_t unacked, unsent, unread;
 	uint64_t srtt_us, rto_us;
 	uint64_t retrans;
+	/* For debugging stalls: offsets from SND.UNA, queue sizes, timers (ms from now, 0 off). */
+	uint32_t flags;
+	uint32_t snd_nxt_off, snd_max_off;
+	uint32_t sndq, ooo_segs, dupacks;
+	uint8_t cc_phase;
+	uint32_t rexmt_in_ms, persist_in_ms, dack_in_ms;
 };
+
+/*
+ * tcp_stack_conns_info fills |out| with up to |max| connections of |st| and
+ * returns how many. Any thread while the owner is quiescent (telemetry reads
+ * it racily; values may be torn but never point anywhere).
+ */
+uint32_t tcp_stack_conns_info(const struct tcp_stack *st, struct tcp_conn_info *out, uint32_t max);
 
 /* tcp_stack_conf_defaults fills |c| with the defaults (CUBIC, 256 KiB buffers, ...). */
 void tcp_stack_conf_defaults(struct tcp_stack_conf *c);
@@ -333,9 +346,10 @@ uint32_t tcp_conn_send_space(const struct tcp_conn *c);
 
 /*
  * tcp_conn_send queues the mbuf chain |m| (pkt_len bytes, any segmentation)
- * for sending and takes ownership. Returns 0; -EAGAIN when it does not fit in
- * tcp_conn_send_space (|m| stays the caller's; |writable| follows when space
- * opens); -EPIPE after tcp_conn_shutdown/close or once the connection cannot
+ * for sending and takes ownership. sndbuf is a soft limit: the chain is
+ * taken whole whenever tcp_conn_send_space is not 0 (so the queue may exceed
+ * sndbuf by one chain). Returns 0; -EAGAIN when the space is 0 (|m| stays
+ * the caller's; |writable| follows when space opens); -EPIPE after tcp_conn_shutdown/close or once the connection cannot
  * send (|m| stays the caller's); -ENOTCONN before the handshake completes
  * (data may be queued in SYN_SENT: it is, and 0 is returned).
  */
