@@ -117,8 +117,37 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, struct rte_mbuf *m, uin
 	}
 	if (i < c->nb_ooo && tcp_seq_lt(c->ooo[i].seq, end)) {
 		len = c->ooo[i].seq - seq;
+		if (len == 0) {
+			/* Cut to the one before, we start where this one does: it holds us. */
+			tcp_ctr(c->st, TCP_CTR_DUP_SEGS, 1);
+			rte_pktmbuf_free(m);
+			tcp_sack_rcv_note(&c->sr, c->ooo[i].seq, c->ooo[i].seq + c->ooo[i].len);
+			return;
+		}
 		end = seq + len;
 		tcp_mbuf_trim_to(m, len);
+	}
+	/*
+	 * Contiguous with the range before: extend it (its mbufs chained), so
+	 * entries count ranges (holes), not segments, and a window of losses
+	 * fits in TCP_OOO_MAX entries.
+	 */
+	if (i > 0 && c->ooo[i - 1].seq + c->ooo[i - 1].len == seq &&
+	    c->ooo[i - 1].m->nb_segs + m->nb_segs < UINT16_MAX) {
+		struct tcp_ooo *p = &c->ooo[i - 1];
+
+		(void)!rte_pktmbuf_chain(p->m, m);
+		p->len += len;
+		c->ooo_bytes += len;
+		if (i < c->nb_ooo && p->seq + p->len == c->ooo[i].seq &&
+		    p->m->nb_segs + c->ooo[i].m->nb_segs < UINT16_MAX) {
+			(void)!rte_pktmbuf_chain(p->m, c->ooo[i].m);
+			p->len += c->ooo[i].len;
+			memmove(&c->ooo[i], &c->ooo[i + 1], (c->nb_ooo - i - 1) * sizeof(c->ooo[0]));
+			c->nb_ooo--;
+		}
+		tcp_sack_rcv_note(&c->sr, seq, end);
+		return;
 	}
 	if (c->nb_ooo == TCP_OOO_MAX) {
 		tcp_ctr(c->st, TCP_CTR_RCV_QUEUE_FULL, 1);
@@ -129,6 +158,14 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, struct rte_mbuf *m, uin
 	c->ooo[i] = (struct tcp_ooo){.seq = seq, .len = len, .m = m};
 	c->nb_ooo++;
 	c->ooo_bytes += len;
+	/* Contiguous with the range after: take it into this one. */
+	if (i + 1 < c->nb_ooo && seq + len == c->ooo[i + 1].seq &&
+	    m->nb_segs + c->ooo[i + 1].m->nb_segs < UINT16_MAX) {
+		(void)!rte_pktmbuf_chain(m, c->ooo[i + 1].m);
+		c->ooo[i].len += c->ooo[i + 1].len;
+		memmove(&c->ooo[i + 1], &c->ooo[i + 2], (c->nb_ooo - i - 2) * sizeof(c->ooo[0]));
+		c->nb_ooo--;
+	}
 	tcp_sack_rcv_note(&c->sr, seq, end);
 }
 

@@ -351,8 +351,9 @@ void tcp_enter_time_wait(struct tcp_conn *c)
 		tcp_ctr(st, TCP_CTR_TW_DROPPED, 1);
 		tcp_conn_drop(st->tw_head, 0);
 	}
-	/* Data that arrived with the FIN reaches the app before it lets go. */
-	if ((c->flags & TCP_F_READABLE) && c->ops != NULL && c->ops->readable != NULL) {
+	/* Data that arrived with the FIN reaches the app before it lets go (unless it closed). */
+	if ((c->flags & TCP_F_READABLE) && !(c->flags & TCP_F_APP_CLOSED) && c->ops != NULL &&
+	    c->ops->readable != NULL) {
 		c->flags &= ~TCP_F_READABLE;
 		c->ops->readable(c);
 		if (c->flags & TCP_F_REAP) {
@@ -1200,7 +1201,9 @@ void tcp_stack_flush(struct tcp_stack *st)
 			conn_free(c);
 			continue;
 		}
-		if ((c->flags & TCP_F_READABLE) && c->ops != NULL) {
+		/* After tcp_conn_close only |closed| may follow. */
+		if ((c->flags & TCP_F_READABLE) && c->ops != NULL &&
+		    !(c->flags & TCP_F_APP_CLOSED)) {
 			c->flags &= ~TCP_F_READABLE;
 			if (c->ops->readable != NULL) {
 				c->ops->readable(c);
