@@ -291,7 +291,9 @@ void world_inject(struct world *w, int to, uint8_t family, const struct tcp_seg 
 		if (tcp_build(seg, p + l3, hlen) < 0) {
 			abort();
 		}
-		memcpy(p + l3 + hlen, payload, len);
+		if (len > 0) {
+			memcpy(p + l3 + hlen, payload, len);
+		}
 		memcpy(&s, src, 4);
 		memcpy(&d, dst, 4);
 		tcp_csum4_fill(p + l3, hlen, p + l3 + hlen, len, s, d);
@@ -307,7 +309,9 @@ void world_inject(struct world *w, int to, uint8_t family, const struct tcp_seg 
 		if (tcp_build(seg, p + l3, hlen) < 0) {
 			abort();
 		}
-		memcpy(p + l3 + hlen, payload, len);
+		if (len > 0) {
+			memcpy(p + l3 + hlen, payload, len);
+		}
 		tcp_csum6_fill(p + l3, hlen, p + l3 + hlen, len, src, dst);
 	}
 	pkt = (struct tcp_pkt){.m = m, .l3_off = 0, .l4_off = (uint16_t)l3,
