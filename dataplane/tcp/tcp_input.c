@@ -87,6 +87,21 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, struct rte_mbuf *m, uin
 {
 	uint32_t end = seq + len;
 	uint32_t i = 0;
+	uint32_t segs = c->rcvq.nb + m->nb_segs;
+
+	/*
+	 * Out-of-order ranges are mbuf chains: bound the mbufs they and rcvq pin
+	 * together (tiny segments must not hold the RX pool), leaving room for
+	 * the segment that fills the hole. The peer resends what is dropped.
+	 */
+	for (uint32_t k = 0; k < c->nb_ooo; k++) {
+		segs += c->ooo[k].m->nb_segs;
+	}
+	if (segs >= TCP_RCVQ_SEGS_MAX) {
+		tcp_ctr(c->st, TCP_CTR_RCV_QUEUE_FULL, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
 
 	tcp_ctr(c->st, TCP_CTR_OOO_SEGS, 1);
 	while (i < c->nb_ooo && tcp_seq_leq(c->ooo[i].seq, seq)) {
