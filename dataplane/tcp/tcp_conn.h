@@ -145,7 +145,8 @@ struct tcp_conn {
 	uint64_t t_persist;
 	uint64_t t_keep;
 	uint64_t t_close; /* TIME_WAIT end, FIN_WAIT_2 timeout */
-	uint32_t nb_probes; /* keepalive or zero-window probes unanswered */
+	uint32_t nb_probes; /* keepalive probes unanswered */
+	uint32_t persist_backoff; /* zero-window probes since the window closed */
 	uint32_t nb_rexmt;  /* SYN retransmissions */
 	uint64_t last_rcv_ms;
 	uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;

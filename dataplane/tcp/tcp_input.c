@@ -318,7 +318,7 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		if (wnd > 0 && (c->flags & TCP_F_PERSIST)) {
 			c->flags &= ~TCP_F_PERSIST;
 			c->t_persist = 0;
-			c->nb_probes = 0;
+			c->persist_backoff = 0;
 			tcp_conn_mark(c);
 		}
 		if (win_changed) {
@@ -630,13 +630,9 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_mbuf *m)
 
 	/* SYN in a synchronized state (RFC 5961 4.2): challenge ACK. */
 	if (seg->flags & TCP_FLAG_SYN) {
-		if (c->state == TCP_SYN_RECEIVED && seq + 1 == c->rcv_nxt) {
-			/* Our SYN-ACK was lost: the peer's SYN again. */
-			(void)tcp_send_syn(c);
-		} else {
-			tcp_ctr(st, TCP_CTR_CHALLENGE_ACKS, 1);
-			owe_ack(c);
-		}
+		/* (The peer's SYN again, our SYN-ACK lost, is outside the window: above.) */
+		tcp_ctr(st, TCP_CTR_CHALLENGE_ACKS, 1);
+		owe_ack(c);
 		free_payload(m);
 		return;
 	}

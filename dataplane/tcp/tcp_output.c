@@ -561,6 +561,18 @@ void tcp_output(struct tcp_conn *c)
 			tcp_send_ack(c);
 		}
 		return;
+	case TCP_SYN_RECEIVED:
+		/*
+		 * An ACK owed before the handshake completes (the peer's SYN again,
+		 * a segment outside the window): our SYN is not acknowledged yet, so
+		 * the answer is the SYN-ACK again, as Linux does, not a bare ACK the
+		 * peer in SYN_SENT would reset.
+		 */
+		if (c->flags & TCP_F_ACK_NOW) {
+			(void)tcp_send_syn(c);
+			c->flags &= ~TCP_F_RTT_TIMING; /* Karn: which SYN-ACK an ACK answers is unknown */
+		}
+		return;
 	default:
 		return;
 	}

@@ -63,6 +63,7 @@ void tcp_stack_conf_defaults(struct tcp_stack_conf *c)
 	c->min_rto_ms = 200;
 	c->max_retries = 15;
 	c->syn_retries = 6;
+	c->orphan_retries = 8;
 	c->keepalive = false;
 	c->keep_idle_ms = 7200 * 1000;
 	c->keep_intvl_ms = 75 * 1000;
@@ -939,6 +940,13 @@ static bool listen_ack(struct tcp_stack *st, const struct tcp_pkt *p, const stru
 	}
 	seg_addrs(p, &src, &dst);
 	cookie_addrs(p, src, dst, &a);
+	/*
+	 * Only a segment at IRS + 1 carries the cookie back: if the ACK, the data
+	 * and all that follows were lost and the peer retransmits a later segment
+	 * first (a tail-loss probe of its FIN), this fails and the peer is reset,
+	 * as in Linux. The SYN queue holds such connections; the cookies are for
+	 * what does not fit.
+	 */
 	if (tcp_syncookie_check(&st->sc, &a, seg, st->now_us, &sc) != 0) {
 		tcp_ctr(st, TCP_CTR_SYNCOOKIES_BAD, 1);
 		return false;

@@ -81,6 +81,7 @@ struct tcp_stack_conf {
 	uint32_t min_rto_ms;	  /* RTO floor (RFC 6298 says 1000; Linux 200) */
 	uint32_t max_retries;	  /* RTO expiries in a row before the connection is dropped */
 	uint32_t syn_retries;	  /* SYN / SYN-ACK retransmissions before giving up */
+	uint32_t orphan_retries;  /* zero-window probes to a closed (orphan) connection's peer */
 	bool keepalive;		  /* keepalive on new connections */
 	uint32_t keep_idle_ms;
 	uint32_t keep_intvl_ms;

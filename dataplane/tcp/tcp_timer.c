@@ -116,16 +116,27 @@ static void persist_expired(struct tcp_conn *c)
 {
 	struct tcp_stack *st = c->st;
 	uint64_t rto_ms = (tcp_rtt_rto(&c->rtt) + 999) / 1000;
-	uint32_t shift = c->nb_probes < 6 ? c->nb_probes : 6;
+	uint32_t shift = c->persist_backoff < 6 ? c->persist_backoff : 6;
 
 	c->t_persist = 0;
 	if (!(c->flags & TCP_F_PERSIST) || c->snd_wnd != 0) {
 		return;
 	}
+	/*
+	 * A peer that keeps its window shut answers every probe, so only the
+	 * application can end a live connection in persist (as in Linux). One it
+	 * has closed (an orphan) has nobody to do that: after orphan_retries
+	 * probes it is reset, so a peer cannot pin our buffers for ever.
+	 */
+	if ((c->flags & TCP_F_APP_CLOSED) && c->persist_backoff >= st->conf.orphan_retries) {
+		tcp_send_rst(c);
+		tcp_conn_drop(c, -ETIMEDOUT);
+		return;
+	}
 	tcp_ctr(st, TCP_CTR_ZWP_SENT, 1);
 	tcp_send_probe(c);
-	/* Backs off like the RTO, up to 64 x; reset by any window that opens. */
-	c->nb_probes++;
+	/* Backs off like the RTO, up to 64 x (ACKs of the probes do not reset it); any window that opens does. */
+	c->persist_backoff++;
 	c->t_persist = st->now_ms + RTE_MIN(rto_ms << shift, (uint64_t)60000);
 }
 

@@ -171,6 +171,10 @@ class Dataplane:
         sh("ip", "link", "set", self.tap, "netns", self.ns.name)
         n = self.ns.name
         sh("ip", "-n", n, "link", "set", self.tap, "address", self.PEER_MAC)
+        # The kernel drops what it sends into the tap beyond txqueuelen (1000 by
+        # default) while the worker shares a CPU with the peer; a burst of a
+        # thousand handshakes would lose segments there, outside the stack.
+        sh("ip", "-n", n, "link", "set", self.tap, "txqueuelen", "10000")
         sh("ip", "-n", n, "addr", "add", f"{self.PEER_IP4}/24", "dev", self.tap)
         sh("ip", "-n", n, "-6", "addr", "add", f"{self.PEER_IP6}/64", "dev", self.tap, "nodad")
         sh("ip", "-n", n, "link", "set", self.tap, "up")

@@ -11,6 +11,7 @@
                               source service) and read BYTES from each
   abort ADDR PORT             connect, send, then reset (SO_LINGER 0)
 """
+import errno
 import hashlib
 import json
 import os
@@ -93,6 +94,7 @@ def many(addr, port, n):
     fam = family(addr)
     socks = {}
     done = failed = 0
+    why = {}
     for i in range(n):
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.setblocking(False)
@@ -123,15 +125,21 @@ def many(addr, port, n):
                             done += 1
                         else:
                             failed += 1
+                            why["short"] = why.get("short", 0) + 1
                         sel.unregister(s)
                         s.close()
                         del socks[s]
-            except OSError:
+            except OSError as e:
                 failed += 1
+                k = errno.errorcode.get(e.errno, str(e.errno))
+                why[k] = why.get(k, 0) + 1
                 sel.unregister(s)
                 s.close()
                 del socks[s]
-    return {"ok": done, "failed": failed, "unfinished": len(socks)}
+    r = {"ok": done, "failed": failed, "unfinished": len(socks)}
+    if why:
+        r["why"] = why
+    return r
 
 
 def source(addr, port, total):

@@ -395,14 +395,11 @@ static void test_echo_both_ways(void **state)
 
 /* ---- zero window, persist ------------------------------------------- */
 
-static void test_zero_window_probe_and_reopen(void **state)
+/* A sends |n| bytes of |data| to B, which reads nothing and has a 64 KiB buffer: its window shuts. */
+static void zero_window_setup(uint8_t *data, size_t n)
 {
 	struct tcp_stack_conf c;
-	size_t n = 200000;
-	uint8_t *data = pattern(n, 3);
-	struct tcp_conn_info bi;
 
-	(void)state;
 	tcp_stack_conf_defaults(&c);
 	c.rcvbuf = 65536;
 	w = world_new(NULL, &c, 500);
@@ -411,6 +408,16 @@ static void test_zero_window_probe_and_reopen(void **state)
 	cli.tx_len = n;
 	open_conn(&cli, TCP_KEY_V4, 9);
 	world_run(w, 10ull * 1000000, NULL, NULL);
+}
+
+static void test_zero_window_probe_and_reopen(void **state)
+{
+	size_t n = 200000;
+	uint8_t *data = pattern(n, 3);
+	struct tcp_conn_info bi;
+
+	(void)state;
+	zero_window_setup(data, n);
 	/* B's buffer is full, its window closed; A probes. */
 	tcp_conn_info(srv.c, &bi);
 	assert_int_equal(bi.rcv_wnd, 0);
@@ -424,6 +431,35 @@ static void test_zero_window_probe_and_reopen(void **state)
 	world_run(w, 10ull * 1000000, NULL, NULL);
 	assert_int_equal(srv.rx_len, n);
 	assert_memory_equal(srv.rx, data, n);
+	free(data);
+	app_reset(&cli);
+}
+
+/* A connection its app has closed (an orphan) does not probe a shut window for ever. */
+static void test_orphan_zero_window_gives_up(void **state)
+{
+	size_t n = 200000;
+	uint8_t *data = pattern(n, 4);
+	uint64_t probes;
+
+	(void)state;
+	zero_window_setup(data, n);
+	probes = tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_ZWP_SENT];
+	assert_true(probes > 0);
+	/* The peer answers every probe, window still 0; a live connection keeps probing. */
+	world_run(w, 60ull * 1000000, NULL, NULL);
+	assert_false(cli.closed);
+	assert_int_equal(tcp_stack_stats(w->n[0].st)->conns, 1);
+	/* Once closed by its app, it gives up after orphan_retries probes and resets the peer. */
+	tcp_conn_close(cli.c);
+	tcp_stack_flush(w->n[0].st);
+	probes = tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_ZWP_SENT];
+	world_run(w, 600ull * 1000000, NULL, NULL);
+	assert_int_equal(tcp_stack_stats(w->n[0].st)->conns, 0);
+	assert_int_equal(tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_TIMEOUTS], 1);
+	assert_true(tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_ZWP_SENT] - probes <= 8);
+	assert_true(srv.closed);
+	assert_int_equal(srv.closed_err, -ECONNRESET);
 	free(data);
 	app_reset(&cli);
 }
@@ -977,6 +1013,90 @@ static void test_syn_flood_answered_with_cookies(void **state)
 	app_reset(&cli);
 }
 
+static bool drop_first_pure_ack_from_a(struct world *ww, const struct wseg *s, void *arg)
+{
+	bool *dropped = arg;
+
+	(void)ww;
+	if (s->from == 0 && s->seg.flags == TCP_FLAG_ACK && s->seg.payload_len == 0 && !*dropped) {
+		*dropped = true;
+		return false;
+	}
+	return true;
+}
+
+/* A cookie connection whose handshake ACK is lost is made by the first data segment. */
+static void test_cookie_connection_survives_lost_ack(void **state)
+{
+	struct tcp_stack_conf c;
+	struct tcp_seg s = {0};
+	bool dropped = false;
+
+	(void)state;
+	tcp_stack_conf_defaults(&c);
+	c.syn_backlog = 1;
+	w = world_new(NULL, &c, 500);
+	assert_int_equal(tcp_listen(w->n[1].st, TCP_KEY_V4, NULL, 80, &ops, &srv), 0);
+	s = (struct tcp_seg){.sport = 999, .dport = 80, .seq = 5, .flags = TCP_FLAG_SYN,
+			     .window = 100};
+	world_inject(w, 1, TCP_KEY_V4, &s, NULL, 0); /* fills the queue of one */
+	w->filter = drop_first_pure_ack_from_a;
+	w->filter_arg = &dropped;
+	assert_int_equal(tcp_connect(w->n[0].st, 0, TCP_KEY_V4, world_ip4[1], 80, &ops, &cli,
+				     &cli.c),
+			 0);
+	tcp_stack_flush(w->n[0].st);
+	world_run(w, 100000, NULL, NULL);
+	assert_true(dropped);
+	assert_true(cli.connected);
+	assert_int_equal(tcp_stack_stats(w->n[1].st)->ctr[TCP_CTR_SYNCOOKIES_SENT], 1);
+	assert_int_equal(tcp_stack_stats(w->n[1].st)->ctr[TCP_CTR_SYNCOOKIES_OK], 0);
+	assert_int_equal(tcp_conn_write(cli.c, "hello", 5), 5);
+	tcp_stack_flush(w->n[0].st);
+	world_run(w, 100000, NULL, NULL);
+	assert_int_equal(tcp_stack_stats(w->n[1].st)->ctr[TCP_CTR_SYNCOOKIES_OK], 1);
+	assert_true(srv.connected);
+	assert_int_equal(srv.rx_len, 5);
+	assert_memory_equal(srv.rx, "hello", 5);
+	w->filter = NULL;
+	app_reset(&cli);
+}
+
+/* The peer's SYN again in SYN_RECEIVED (our SYN-ACK lost): the same SYN-ACK at once. */
+static void test_syn_again_in_syn_received_gets_synack(void **state)
+{
+	struct tcp_seg s = {0}, first;
+
+	(void)state;
+	w = world_new(NULL, NULL, 500);
+	assert_int_equal(tcp_listen(w->n[1].st, TCP_KEY_V4, NULL, 80, &ops, &srv), 0);
+	w->capture = true;
+	s = (struct tcp_seg){.sport = 2000, .dport = 80, .seq = 77, .flags = TCP_FLAG_SYN,
+			     .window = 100};
+	s.opts.has_mss = true;
+	s.opts.mss = 1460;
+	world_inject(w, 1, TCP_KEY_V4, &s, NULL, 0);
+	assert_non_null(last_from_b());
+	first = *last_from_b();
+	assert_int_equal(first.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	w->ncap = 0;
+	world_inject(w, 1, TCP_KEY_V4, &s, NULL, 0);
+	assert_non_null(last_from_b());
+	assert_int_equal(last_from_b()->flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(last_from_b()->seq, first.seq);
+	assert_int_equal(last_from_b()->ack, 78);
+	assert_int_equal(tcp_stack_stats(w->n[1].st)->by_state[TCP_SYN_RECEIVED], 1);
+	/* Data beyond the window before the handshake: the SYN-ACK again, not a bare ACK. */
+	w->ncap = 0;
+	s.flags = TCP_FLAG_ACK;
+	s.seq = 78 + 10000000;
+	s.ack = first.seq + 1;
+	world_inject(w, 1, TCP_KEY_V4, &s, "x", 1);
+	assert_non_null(last_from_b());
+	assert_int_equal(last_from_b()->flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(tcp_stack_stats(w->n[1].st)->by_state[TCP_SYN_RECEIVED], 1);
+}
+
 /* ---- congestion control selectable ------------------------------------ */
 
 static void test_cc_selectable(void **state)
@@ -1011,6 +1131,7 @@ int main(void)
 		T(test_bulk_ipv6_heavy_loss),
 		T(test_echo_both_ways),
 		T(test_zero_window_probe_and_reopen),
+		T(test_orphan_zero_window_gives_up),
 		T(test_rto_backoff_and_timeout),
 		T(test_syn_retries_then_timeout),
 		T(test_out_of_order_gets_sack_then_fill),
@@ -1029,6 +1150,8 @@ int main(void)
 		T(test_abort_sends_rst),
 		T(test_connect_refused),
 		T(test_syn_flood_answered_with_cookies),
+		T(test_syn_again_in_syn_received_gets_synack),
+		T(test_cookie_connection_survives_lost_ack),
 		T(test_cc_selectable),
 	};
 	int rc;
