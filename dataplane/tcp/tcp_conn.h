@@ -74,6 +74,9 @@ struct rte_mbuf;
 #define TCP_F_CONNECTED_CB (1u << 18) /* accept/connected was delivered */
 #define TCP_F_READABLE	  (1u << 19) /* call |readable| at the next flush */
 #define TCP_F_PERSIST	  (1u << 20) /* in persist (zero window) mode */
+#define TCP_F_TLP	  (1u << 21) /* a tail loss probe is outstanding (tlp_seq, tlp_end) */
+#define TCP_F_TLP_RXT	  (1u << 22) /* ... and it was a retransmission */
+#define TCP_F_DSACK	  (1u << 23) /* report dsack_left..right in the next segment (RFC 2883) */
 
 struct tcp_mq {
 	struct rte_mbuf *head;
@@ -145,6 +148,9 @@ struct tcp_conn {
 	uint64_t t_persist;
 	uint64_t t_keep;
 	uint64_t t_close; /* TIME_WAIT end, FIN_WAIT_2 timeout */
+	uint64_t t_tlp;	  /* tail loss probe (RFC 8985 7.2), before t_rexmt */
+	uint32_t tlp_seq; /* the probe's first octet */
+	uint32_t tlp_end; /* SND.MAX once it was sent */
 	uint32_t nb_probes; /* keepalive probes unanswered */
 	uint32_t persist_backoff; /* zero-window probes since the window closed */
 	uint32_t nb_rexmt;  /* SYN retransmissions */
@@ -167,6 +173,9 @@ struct tcp_conn {
 	struct tcp_rtt rtt;
 	struct tcp_sack_board sb;
 	struct tcp_sack_rcv sr;
+	uint32_t dsack_left, dsack_right; /* a duplicate received, for D-SACK */
+	uint32_t rcv_edge; /* the right edge we offer, exact (rcv_window in tcp_output.c) */
+	uint64_t oow_ack_ms; /* last answer to an out-of-window pure ACK (storm limit) */
 	uint32_t nb_ooo;
 	uint32_t ooo_bytes;
 	struct tcp_ooo ooo[TCP_OOO_MAX];
@@ -233,7 +242,8 @@ void tcp_deliver_established(struct tcp_conn *c); /* accept or connected callbac
 /* ---- tcp_timer.c ---- */
 void tcp_timer_update(struct tcp_conn *c); /* rearm the wheel timer at the earliest t_* */
 void tcp_timer_fire(struct twheel_timer *t, void *arg);
-void tcp_rexmt_arm(struct tcp_conn *c);	   /* (re)start the RTO from now */
+void tcp_rexmt_arm(struct tcp_conn *c);	   /* (re)start the RTO (and the loss probe) from now */
+void tcp_tlp_arm(struct tcp_conn *c);	   /* schedule the tail loss probe if one is due */
 
 /* ---- tcp_output.c ---- */
 /* tcp_output sends what |c| may send now: data, FIN, ACK. */
@@ -248,6 +258,10 @@ void tcp_send_rst(struct tcp_conn *c);
 void tcp_send_probe(struct tcp_conn *c);
 /* tcp_retransmit_head resends the first unacknowledged segment. */
 void tcp_retransmit_head(struct tcp_conn *c);
+/* tcp_send_loss_probe sends the tail loss probe of RFC 8985 7.3 (t_tlp expired). */
+void tcp_send_loss_probe(struct tcp_conn *c);
+/* tcp_tlp_eligible: a probe may be scheduled or sent now (RFC 8985 7.2 conditions). */
+bool tcp_tlp_eligible(const struct tcp_conn *c);
 /*
  * tcp_send_raw emits a segment with no connection: RST or SYN-ACK (cookie)
  * from |laddr|:|lport| to |raddr|:|rport| on |port_idx|.

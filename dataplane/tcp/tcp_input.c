@@ -25,6 +25,44 @@ static void owe_ack(struct tcp_conn *c)
 	tcp_conn_mark(c);
 }
 
+/*
+ * An ACK owed to a segment that is out of the window, PAWS-rejected or
+ * acknowledges what was never sent. Two stacks that disagree on the
+ * sequence space would answer each other's pure ACKs for ever (an ACK
+ * storm, RFC 5961 10), so those get one answer per TCP_OOW_RATELIMIT_MS per
+ * connection, as in Linux; a segment carrying data, SYN or FIN always gets
+ * its ACK.
+ */
+#define TCP_OOW_RATELIMIT_MS 500
+
+static void owe_oow_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint64_t now = c->st->now_ms;
+
+	if (seg->payload_len == 0 && !(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))) {
+		if (c->oow_ack_ms != 0 && now - c->oow_ack_ms < TCP_OOW_RATELIMIT_MS) {
+			tcp_ctr(c->st, TCP_CTR_OOW_LIMITED, 1);
+			return;
+		}
+		c->oow_ack_ms = now != 0 ? now : 1;
+	}
+	owe_ack(c);
+}
+
+/* RFC 2883: the next segment reports [left, right) as received twice (first SACK block). */
+static void note_dsack(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	/* Only what was received: nothing before the first data octet (a SYN's seq, or older). */
+	if (tcp_seq_leq(left, c->irs)) {
+		left = c->irs + 1;
+	}
+	if ((c->flags & TCP_F_SACK) && tcp_seq_lt(left, right)) {
+		c->dsack_left = left;
+		c->dsack_right = right;
+		c->flags |= TCP_F_DSACK;
+	}
+}
+
 static void free_payload(struct rte_mbuf *m)
 {
 	if (m != NULL) {
@@ -113,6 +151,7 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, struct rte_mbuf *m, uin
 
 		if (tcp_seq_geq(pend, end)) {
 			tcp_ctr(c->st, TCP_CTR_DUP_SEGS, 1);
+			note_dsack(c, seq, end);
 			rte_pktmbuf_free(m);
 			tcp_sack_rcv_note(&c->sr, c->ooo[i - 1].seq, pend);
 			return;
@@ -135,6 +174,7 @@ static void ooo_insert(struct tcp_conn *c, uint32_t seq, struct rte_mbuf *m, uin
 		if (len == 0) {
 			/* Cut to the one before, we start where this one does: it holds us. */
 			tcp_ctr(c->st, TCP_CTR_DUP_SEGS, 1);
+			note_dsack(c, seq, end);
 			rte_pktmbuf_free(m);
 			tcp_sack_rcv_note(&c->sr, c->ooo[i].seq, c->ooo[i].seq + c->ooo[i].len);
 			return;
@@ -239,12 +279,65 @@ static void enter_recovery(struct tcp_conn *c)
 
 	c->recover = c->snd_max;
 	c->flags |= TCP_F_IN_RECOVERY;
-	c->flags &= ~TCP_F_RESCUE;
+	c->flags &= ~(TCP_F_RESCUE | TCP_F_TLP | TCP_F_TLP_RXT);
+	c->t_tlp = 0;
 	c->high_rxt = c->snd_una;
 	tcp_ctr(c->st, TCP_CTR_FAST_RECOVERY, 1);
 	tcp_cc_recovery_enter(&c->cc, flight, sack);
 	/* Both RFCs: retransmit the first unacknowledged segment now. */
 	tcp_retransmit_head(c);
+}
+
+/* A SACK block of |seg| covers data at or beyond |seq| (and is no D-SACK below SND.UNA). */
+static bool sacked_from(const struct tcp_conn *c, const struct tcp_seg *seg, uint32_t seq)
+{
+	for (unsigned int i = 0; i < seg->opts.nb_sack; i++) {
+		const struct tcp_sack_block *b = &seg->opts.sack[i];
+
+		if (tcp_seq_gt(b->right, seq) && tcp_seq_geq(b->left, c->snd_una) &&
+		    tcp_seq_leq(b->right, c->snd_max)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The outcome of a tail loss probe (RFC 8985 7.4), after the ACK's
+ * cumulative and selective parts are applied. Returns true when the ACK
+ * shows data sent before the probe lost: the probe went out at least a
+ * PTO (2 SRTT) after all of it and arrived, so what is still missing is
+ * taken as lost (RACK's reasoning, with a reordering window under PTO).
+ */
+static bool tlp_outcome(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t flight_before,
+			bool dsack)
+{
+	bool sack = (c->flags & TCP_F_SACK) != 0;
+
+	if (!(c->flags & TCP_F_TLP)) {
+		return false;
+	}
+	if (!(c->flags & TCP_F_IN_RECOVERY) && tcp_seq_lt(c->snd_una, c->tlp_seq) &&
+	    sacked_from(c, seg, c->tlp_seq)) {
+		c->flags &= ~(TCP_F_TLP | TCP_F_TLP_RXT);
+		tcp_sack_board_mark_lost(&c->sb, c->tlp_seq);
+		tcp_ctr(c->st, TCP_CTR_TLP_RECOVERY, 1);
+		return true;
+	}
+	if (tcp_seq_geq(c->snd_una, c->tlp_end)) {
+		if ((c->flags & TCP_F_TLP_RXT) && !dsack && !(c->flags & TCP_F_IN_RECOVERY)) {
+			/*
+			 * A retransmitted probe and no D-SACK for it: the original
+			 * was lost and the probe repaired it. Respond as to a loss
+			 * (RFC 8985 7.4.2): one multiplicative decrease.
+			 */
+			tcp_cc_recovery_enter(&c->cc, flight_before, sack);
+			tcp_cc_recovery_exit(&c->cc, c->snd_max - c->snd_una);
+			tcp_ctr(c->st, TCP_CTR_TLP_RECOVERY, 1);
+		}
+		c->flags &= ~(TCP_F_TLP | TCP_F_TLP_RXT);
+	}
+	return false;
 }
 
 /*
@@ -259,19 +352,20 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
 	uint32_t flight_before = c->snd_max - c->snd_una;
 	uint32_t acked = 0, data_acked = 0, newly_sacked = 0;
 	bool sack = (c->flags & TCP_F_SACK) != 0;
+	uint64_t dsack_before = c->sb.nb_dsack;
 	bool win_changed = false;
-	bool is_dup;
+	bool is_dup, tlp_loss;
 
 	if (tcp_seq_gt(ack, c->snd_max)) {
 		/* RFC 9293 3.10.7.4: ACK of something not yet sent: ACK and drop. */
 		tcp_ctr(st, TCP_CTR_ACK_UNSENT, 1);
-		owe_ack(c);
+		owe_oow_ack(c, seg);
 		return false;
 	}
 	if (tcp_seq_lt(ack, c->snd_una - RTE_MAX(c->max_snd_wnd, 65535u))) {
 		/* RFC 5961 5.2: far too old: a blind injection. */
 		tcp_ctr(st, TCP_CTR_CHALLENGE_ACKS, 1);
-		owe_ack(c);
+		owe_oow_ack(c, seg);
 		return false;
 	}
 	if (tcp_seq_gt(ack, c->snd_una)) {
@@ -360,6 +454,7 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		/* RFC 6298 5.2/5.3: stop or restart the RTO. */
 		if (c->snd_una == c->snd_max) {
 			c->t_rexmt = 0;
+			c->t_tlp = 0;
 		} else if (!(c->flags & TCP_F_IN_RECOVERY) || sack) {
 			tcp_rexmt_arm(c);
 		}
@@ -376,16 +471,21 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		tcp_conn_mark(c);
 	}
 
+	tlp_loss = tlp_outcome(c, seg, flight_before, c->sb.nb_dsack != dsack_before);
+
 	/* Loss detection: not twice for one window (RFC 6582 "recover", RFC 6675 5.1). */
 	if (!(c->flags & TCP_F_IN_RECOVERY) && c->snd_una != c->snd_max &&
 	    tcp_seq_geq(c->snd_una, c->recover) && c->cc.phase != TCP_CC_LOSS) {
-		bool loss = sack ? tcp_sack_board_loss_detected(&c->sb, c->snd_una, c->dupacks,
-								c->smss)
+		bool loss = sack ? tlp_loss || tcp_sack_board_loss_detected(&c->sb, c->snd_una,
+									   c->dupacks, c->smss)
 				 : c->dupacks >= TCP_SACK_DUPTHRESH;
 
 		if (loss) {
 			enter_recovery(c);
 		}
+	}
+	if (c->t_tlp == 0 && (acked > 0 || tlp_loss)) {
+		tcp_tlp_arm(c);
 	}
 
 	/* Our FIN acknowledged. */
@@ -441,7 +541,7 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_m
 	}
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
-	c->rcv_adv = c->rcv_nxt;
+	c->rcv_adv = c->rcv_edge = c->rcv_nxt;
 	c->last_ack_sent = c->rcv_nxt;
 	tcp_stack_syn_options(c, seg);
 	if (has_ack) {
@@ -524,7 +624,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_mbuf *m)
 	    tcp_seq_lt(seg->opts.ts_val, c->ts_recent) &&
 	    st->now_ms - c->ts_recent_ms < TCP_PAWS_IDLE_MS) {
 		tcp_ctr(st, TCP_CTR_PAWS_REJECT, 1);
-		owe_ack(c);
+		owe_oow_ack(c, seg);
 		free_payload(m);
 		return;
 	}
@@ -556,7 +656,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_mbuf *m)
 	if (!acceptable) {
 		tcp_ctr(st, TCP_CTR_UNACCEPTABLE, 1);
 		if (!(seg->flags & TCP_FLAG_RST)) {
-			owe_ack(c);
+			owe_oow_ack(c, seg);
 			if (c->state == TCP_TIME_WAIT && (seg->flags & TCP_FLAG_FIN)) {
 				/* A retransmitted FIN: ACK it, restart 2MSL (RFC 9293 3.10.7.4). */
 				c->t_close = st->now_ms + st->conf.time_wait_ms;
@@ -566,6 +666,7 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_mbuf *m)
 		if (len > 0 && tcp_seq_lt(seq, c->rcv_nxt)) {
 			tcp_ctr(st, TCP_CTR_DUP_SEGS, 1);
 			c->quickack = RTE_MAX(c->quickack, (uint16_t)1);
+			note_dsack(c, seq, tcp_seq_lt(seq + len, c->rcv_nxt) ? seq + len : c->rcv_nxt);
 		}
 		free_payload(m);
 		return;
@@ -579,6 +680,9 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *seg, struct rte_mbuf *m)
 			seg->flags &= (uint8_t)~TCP_FLAG_SYN;
 			d--;
 			seq++;
+		}
+		if (d > 0 && len > 0) {
+			note_dsack(c, seq, seq + RTE_MIN(d, len));
 		}
 		if (d >= len) {
 			free_payload(m);

@@ -133,11 +133,16 @@ static const uint8_t *conn_raddr(const struct tcp_conn *c)
 }
 
 /*
- * The window to advertise, as the 16-bit field, updating rcv_adv. The right
- * edge never moves left (RFC 9293 3.8.6.2.2 "the window should not shrink")
- * and moves right only by at least min(rcvbuf/2, RMSS) (receiver SWS
- * avoidance). Scaled windows are rounded up so the edge does not shrink
- * through rounding.
+ * The window to advertise, as the 16-bit field. rcv_edge is the right edge
+ * we mean to offer: it never moves left (RFC 9293 3.8.6.2.2 "the window
+ * should not shrink") and moves right only by at least min(rcvbuf/2, RMSS)
+ * (receiver SWS avoidance), to RCV.NXT + free space exactly. A scaled field
+ * is rounded up, so the edge on the wire may lie up to 2^rcv_wscale - 1
+ * octets beyond rcv_edge; rcv_adv is the highest edge any segment announced
+ * (what the peer may fill). The next rounding starts from rcv_edge again, not
+ * from rcv_adv, so the rounding never accumulates beyond the buffer; the
+ * wire edge may then retract by less than 2^rcv_wscale (RFC 7323 2.4 allows
+ * for it), while everything up to rcv_adv is still taken.
  */
 static uint16_t rcv_window(struct tcp_conn *c, bool syn)
 {
@@ -148,22 +153,29 @@ static uint16_t rcv_window(struct tcp_conn *c, bool syn)
 
 	if (syn) {
 		win = RTE_MIN(space, 65535u);
-		c->rcv_adv = c->rcv_nxt + win;
+		/* A SYN-ACK sent again does not take back what an earlier one offered. */
+		if (tcp_seq_gt(c->rcv_adv, c->rcv_nxt + win)) {
+			win = RTE_MIN(c->rcv_adv - c->rcv_nxt, 65535u);
+		}
+		c->rcv_adv = c->rcv_edge = c->rcv_nxt + win;
 		return (uint16_t)win;
 	}
-	if (tcp_seq_lt(c->rcv_adv, c->rcv_nxt)) {
-		c->rcv_adv = c->rcv_nxt;
+	if (tcp_seq_lt(c->rcv_edge, c->rcv_nxt)) {
+		c->rcv_edge = c->rcv_nxt;
 	}
-	if (tcp_seq_gt(right, c->rcv_adv) &&
-	    (right - c->rcv_adv >= step || c->rcv_adv == c->rcv_nxt)) {
-		c->rcv_adv = right;
+	if (tcp_seq_gt(right, c->rcv_edge) &&
+	    (right - c->rcv_edge >= step || c->rcv_edge == c->rcv_nxt)) {
+		c->rcv_edge = right;
 	}
-	win = c->rcv_adv - c->rcv_nxt;
+	win = c->rcv_edge - c->rcv_nxt;
 	field = (win + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
 	if (field > 65535) {
 		field = 65535;
 	}
-	c->rcv_adv = c->rcv_nxt + (field << c->rcv_wscale);
+	if (tcp_seq_lt(c->rcv_adv, c->rcv_nxt) ||
+	    tcp_seq_gt(c->rcv_nxt + (field << c->rcv_wscale), c->rcv_adv)) {
+		c->rcv_adv = c->rcv_nxt + (field << c->rcv_wscale);
+	}
 	return (uint16_t)field;
 }
 
@@ -204,14 +216,26 @@ static void seg_init(struct tcp_conn *c, struct tcp_seg *s, uint32_t seq, uint8_
 		s->opts.ts_val = tcp_ts_now(c);
 		s->opts.ts_ecr = c->ts_recent;
 	}
-	if ((c->flags & TCP_F_SACK) && c->nb_ooo > 0 && !(flags & TCP_FLAG_SYN)) {
+	if ((c->flags & TCP_F_SACK) && (c->nb_ooo > 0 || (c->flags & TCP_F_DSACK)) &&
+	    !(flags & TCP_FLAG_SYN)) {
 		struct tcp_sack_block b[TCP_SACK_MAX_BLOCKS];
-		unsigned int max, n;
+		unsigned int max, n = 0;
 
 		s->opts.nb_sack = TCP_SACK_MAX_BLOCKS;
 		max = tcp_build_nb_sack(&s->opts);
-		n = sack_blocks(c, b, max);
-		memcpy(s->opts.sack, b, n * sizeof(b[0]));
+		if ((c->flags & TCP_F_DSACK) && max > 0) {
+			/* RFC 2883: the duplicate first, once; then the usual blocks. */
+			c->flags &= ~TCP_F_DSACK;
+			s->opts.sack[n].left = c->dsack_left;
+			s->opts.sack[n].right = c->dsack_right;
+			n++;
+		}
+		if (max > n) {
+			unsigned int k = sack_blocks(c, b, max - n);
+
+			memcpy(&s->opts.sack[n], b, k * sizeof(b[0]));
+			n += k;
+		}
 		s->opts.nb_sack = (uint8_t)n;
 	}
 	s->window = rcv_window(c, (flags & TCP_FLAG_SYN) != 0);
@@ -433,6 +457,62 @@ void tcp_retransmit_head(struct tcp_conn *c)
 	}
 }
 
+void tcp_send_loss_probe(struct tcp_conn *c)
+{
+	uint32_t end = data_end(c);
+	uint32_t wnd_end = c->snd_una + c->snd_wnd;
+	uint32_t seq, left, right;
+	struct tcp_sack_block h;
+	bool rxt = false;
+	uint8_t fin;
+
+	if (!tcp_tlp_eligible(c)) {
+		return;
+	}
+	if (tcp_seq_lt(c->snd_max, end) && tcp_seq_lt(c->snd_max, wnd_end)) {
+		/* New data where the peer's window has room: it probes and makes progress. */
+		uint32_t len = RTE_MIN((uint32_t)c->smss, end - c->snd_max);
+
+		len = RTE_MIN(len, wnd_end - c->snd_max);
+		seq = c->snd_max;
+		fin = fin_at(c, seq + len);
+		if (xmit_data(c, seq, len, fin, false) != 0) {
+			return;
+		}
+		c->snd_max += len + (fin ? 1 : 0);
+		c->snd_nxt = c->snd_max;
+	} else {
+		/*
+		 * Else the last segment again. RFC 8985 takes the last one sent;
+		 * this takes the last one not SACKed, which is the same unless
+		 * the tail arrived (then resending it would only draw a D-SACK).
+		 */
+		if (!tcp_sack_board_last_hole(&c->sb, c->snd_una, c->snd_max, &h)) {
+			return;
+		}
+		right = h.right;
+		fin = 0;
+		if (tcp_seq_gt(right, end)) {
+			fin = fin_at(c, end);
+			right = end;
+		}
+		left = right - h.left > c->smss ? right - c->smss : h.left;
+		if (tcp_seq_lt(right, left)) {
+			left = right; /* the hole is the FIN alone */
+		}
+		if (xmit_data(c, left, right - left, fin, true) != 0) {
+			return;
+		}
+		seq = left;
+		rxt = true;
+	}
+	c->tlp_seq = seq;
+	c->tlp_end = c->snd_max;
+	c->flags |= TCP_F_TLP | (rxt ? TCP_F_TLP_RXT : 0);
+	tcp_ctr(c->st, TCP_CTR_TLP, 1);
+	tcp_rexmt_arm(c); /* RFC 8985 7.3: the RTO restarts after the probe */
+}
+
 /* RFC 6675 4: sends while cwnd - pipe >= 1 SMSS. */
 static void output_sack_recovery(struct tcp_conn *c)
 {
@@ -481,6 +561,14 @@ static void output_sack_recovery(struct tcp_conn *c)
 			uint32_t right = b.right;
 			uint8_t fin = 0;
 
+			if (r == TCP_SACK_NEXT_RESCUE && tcp_seq_leq(right, c->high_rxt)) {
+				/*
+				 * The highest unSACKed octet was resent in this
+				 * recovery already (the head, at its start): no
+				 * rescue, which would send the same segment twice.
+				 */
+				return;
+			}
 			if (tcp_seq_gt(right, end)) {
 				/* The hole reaches the FIN's sequence number. */
 				fin = fin_at(c, end);
@@ -511,8 +599,19 @@ static void output_normal(struct tcp_conn *c)
 		uint32_t end = data_end(c);
 		uint32_t nxt = c->snd_nxt;
 		uint32_t avail = tcp_seq_lt(nxt, end) ? end - nxt : 0;
-		uint32_t wnd = RTE_MIN(c->snd_wnd, tcp_cc_cwnd(&c->cc));
-		uint32_t in_flight = nxt - c->snd_una;
+		uint32_t cwnd = tcp_cc_cwnd(&c->cc);
+		uint32_t wnd, in_flight = nxt - c->snd_una;
+
+		/*
+		 * RFC 3042 limited transmit: a new segment for each of the first two
+		 * duplicate ACKs, so a small window still draws the three that
+		 * start fast recovery.
+		 */
+		if (c->dupacks > 0 && c->dupacks < TCP_SACK_DUPTHRESH &&
+		    !(c->flags & TCP_F_IN_RECOVERY) && nxt == c->snd_max) {
+			cwnd += c->dupacks * smss;
+		}
+		wnd = RTE_MIN(c->snd_wnd, cwnd);
 		uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
 		uint32_t len = avail < smss ? avail : smss;
 		uint8_t fin;
@@ -576,10 +675,15 @@ void tcp_output(struct tcp_conn *c)
 	default:
 		return;
 	}
+	uint32_t old_max = c->snd_max;
+
 	if ((c->flags & TCP_F_IN_RECOVERY) && (c->flags & TCP_F_SACK)) {
 		output_sack_recovery(c);
 	} else {
 		output_normal(c);
+	}
+	if (c->snd_max != old_max) {
+		tcp_tlp_arm(c); /* RFC 8985 7.2: new data sent, the probe timeout restarts */
 	}
 	/* Zero window with data waiting and nothing in flight: probe (RFC 9293 3.8.6.1). */
 	if (c->snd_una == c->snd_max && tcp_seq_lt(c->snd_nxt, data_end(c)) && c->snd_wnd == 0) {

@@ -43,6 +43,15 @@ void tcp_sack_board_clear(struct tcp_sack_board *b)
 {
 	b->nb = 0;
 	b->sacked = 0;
+	b->lost_valid = false;
+}
+
+void tcp_sack_board_mark_lost(struct tcp_sack_board *b, uint32_t seq)
+{
+	if (!b->lost_valid || tcp_seq_gt(seq, b->lost_below)) {
+		b->lost_below = seq;
+		b->lost_valid = true;
+	}
 }
 
 void tcp_sack_board_ack(struct tcp_sack_board *b, uint32_t snd_una)
@@ -187,6 +196,9 @@ bool tcp_sack_board_is_lost(const struct tcp_sack_board *b, uint32_t seq, uint32
 	if (smss == 0) {
 		smss = 1;
 	}
+	if (b->lost_valid && tcp_seq_lt(seq, b->lost_below)) {
+		return true;
+	}
 	for (uint32_t k = b->nb; k-- > 0;) {
 		const struct tcp_sack_block *r = &b->r[k];
 		uint32_t part;
@@ -267,6 +279,18 @@ static void make_view(const struct tcp_sack_board *b, uint32_t una, uint32_t max
 		if (over_thresh(segs, bytes, smss)) {
 			v->lost_to = k;
 			break;
+		}
+	}
+	/* Holes wholly below the mark of tcp_sack_board_mark_lost are lost too. */
+	if (b->lost_valid && tcp_seq_gt(b->lost_below, una)) {
+		for (uint32_t k = v->hi; k-- > v->lo;) {
+			if ((int64_t)k <= v->lost_to) {
+				break;
+			}
+			if (tcp_seq_leq(v_left(b, v, k), b->lost_below)) {
+				v->lost_to = k; /* hole k ends where range k starts */
+				break;
+			}
 		}
 	}
 }
@@ -363,6 +387,27 @@ bool tcp_sack_board_loss_detected(const struct tcp_sack_board *b, uint32_t snd_u
 				  unsigned int dupacks, uint32_t smss)
 {
 	return dupacks >= TCP_SACK_DUPTHRESH || tcp_sack_board_is_lost(b, snd_una, smss);
+}
+
+bool tcp_sack_board_last_hole(const struct tcp_sack_board *b, uint32_t snd_una, uint32_t snd_max,
+			      struct tcp_sack_block *hole)
+{
+	uint32_t right = snd_max;
+
+	for (uint32_t k = b->nb; k-- > 0;) {
+		if (tcp_seq_lt(b->r[k].right, right)) {
+			hole->left = b->r[k].right;
+			hole->right = right;
+			return true;
+		}
+		right = b->r[k].left;
+	}
+	if (tcp_seq_lt(snd_una, right)) {
+		hole->left = snd_una;
+		hole->right = right;
+		return true;
+	}
+	return false;
 }
 
 void tcp_sack_board_dump(FILE *f, const struct tcp_sack_board *b)

@@ -65,6 +65,9 @@ struct tcp_sack_board {
 	uint64_t nb_forgotten; /* ranges dropped because the board was full */
 	/* Sorted by sequence, disjoint and not adjacent, all within [snd_una, snd_max). */
 	struct tcp_sack_block r[TCP_SACK_BOARD_MAX];
+	/* tcp_sack_board_mark_lost: unSACKed octets below lost_below are lost. */
+	uint32_t lost_below;
+	bool lost_valid;
 };
 
 /*
@@ -206,6 +209,26 @@ enum tcp_sack_next tcp_sack_board_next_seg(const struct tcp_sack_board *b, uint3
  */
 bool tcp_sack_board_loss_detected(const struct tcp_sack_board *b, uint32_t snd_una,
 				  unsigned int dupacks, uint32_t smss);
+
+/*
+ * tcp_sack_board_mark_lost declares every octet below |seq| that no SACKed
+ * range covers lost, whatever is SACKed above it: the sender learned it
+ * otherwise than by counting (a tail loss probe sent long after those
+ * octets arrived before them, RFC 8985). IsLost, pipe and NextSeg then treat
+ * a hole that ends at or below |seq| as lost. The mark stays until
+ * tcp_sack_board_clear, or until SND.UNA passes it; a second call can only
+ * move it up.
+ */
+void tcp_sack_board_mark_lost(struct tcp_sack_board *b, uint32_t seq);
+
+/*
+ * tcp_sack_board_last_hole stores in |*hole| the highest range of
+ * [snd_una, snd_max) that no SACKed range covers, and returns true; false
+ * when the board covers all of it. The tail loss probe (RFC 8985 7.3)
+ * retransmits the last segment of that range.
+ */
+bool tcp_sack_board_last_hole(const struct tcp_sack_board *b, uint32_t snd_una, uint32_t snd_max,
+			      struct tcp_sack_block *hole);
 
 /* tcp_sack_board_dump writes |b|'s ranges and counters to |f| for humans. */
 void tcp_sack_board_dump(FILE *f, const struct tcp_sack_board *b);

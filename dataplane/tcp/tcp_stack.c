@@ -324,7 +324,7 @@ void tcp_conn_drop(struct tcp_conn *c, int err)
 	}
 	(void)!tcp_table_del(st->tbl, &c->key);
 	twheel_cancel(&st->wheel, &c->tm);
-	c->t_rexmt = c->t_dack = c->t_persist = c->t_keep = c->t_close = 0;
+	c->t_rexmt = c->t_dack = c->t_persist = c->t_keep = c->t_close = c->t_tlp = 0;
 	if (err == -ETIMEDOUT) {
 		tcp_ctr(st, TCP_CTR_TIMEOUTS, 1);
 	}
@@ -908,7 +908,7 @@ static void listen_syn(struct tcp_stack *st, const struct tcp_pkt *p, const stru
 	conn_init_common(c, p->port_idx);
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
-	c->rcv_adv = c->rcv_nxt;
+	c->rcv_adv = c->rcv_edge = c->rcv_nxt;
 	c->snd_wnd = seg->window; /* a SYN's window is never scaled (RFC 7323 2.2) */
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -964,7 +964,7 @@ static bool listen_ack(struct tcp_stack *st, const struct tcp_pkt *p, const stru
 	c->recover = c->high_rxt = c->snd_una;
 	c->irs = sc.irs;
 	c->rcv_nxt = sc.irs + 1;
-	c->rcv_adv = c->rcv_nxt + RTE_MIN(st->conf.rcvbuf, 65535u);
+	c->rcv_adv = c->rcv_edge = c->rcv_nxt + RTE_MIN(st->conf.rcvbuf, 65535u);
 	c->peer_mss = sc.mss;
 	c->ts_off = 0; /* cookie SYN-ACKs carry the stack clock unshifted */
 	if (sc.wscale) {

@@ -192,7 +192,10 @@ enum tcp_state {
 	_(BAD_SEG, "bad_segment")                                                                 \
 	_(ACK_UNSENT, "ack_of_unsent_data")                                                       \
 	_(UNACCEPTABLE, "unacceptable_segments")                                                  \
-	_(TIMEOUTS, "connection_timeouts")
+	_(TIMEOUTS, "connection_timeouts")                                                        \
+	_(TLP, "loss_probes")                                                                     \
+	_(TLP_RECOVERY, "loss_probe_recoveries")                                                  \
+	_(OOW_LIMITED, "out_of_window_acks_limited")
 
 enum tcp_ctr {
 #define _(sym, str) TCP_CTR_##sym,

@@ -2,7 +2,8 @@
 /*
  * tcp_timer.c - the timers of a connection. Each connection keeps absolute
  * deadlines (stack milliseconds) for retransmission (RFC 6298), delayed ACK,
- * persist (zero-window probes), keepalive and TIME_WAIT / FIN_WAIT_2, and one
+ * tail loss probe (RFC 8985), persist (zero-window probes), keepalive and
+ * TIME_WAIT / FIN_WAIT_2, and one
  * wheel timer armed at the earliest of them; when it fires, every deadline
  * that has passed is handled and the timer rearmed.
  */
@@ -25,7 +26,7 @@ void tcp_timer_update(struct tcp_conn *c)
 {
 	struct tcp_stack *st = c->st;
 	uint64_t t = min_nz(min_nz(min_nz(c->t_rexmt, c->t_dack), min_nz(c->t_persist, c->t_keep)),
-			    c->t_close);
+			    min_nz(c->t_close, c->t_tlp));
 
 	if (c->flags & TCP_F_REAP) {
 		return;
@@ -37,6 +38,57 @@ void tcp_timer_update(struct tcp_conn *c)
 	}
 }
 
+bool tcp_tlp_eligible(const struct tcp_conn *c)
+{
+	switch (c->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT_1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		break;
+	default:
+		return false;
+	}
+	/*
+	 * RFC 8985 7.2: SACK on, data outstanding, not in loss recovery (nor
+	 * after an RTO, while SND.NXT is pulled back), one probe at a time.
+	 */
+	return (c->flags & TCP_F_SACK) && !(c->flags & (TCP_F_IN_RECOVERY | TCP_F_TLP)) &&
+	       c->snd_una != c->snd_max && c->snd_nxt == c->snd_max &&
+	       c->cc.phase != TCP_CC_LOSS && tcp_rtt_has_sample(&c->rtt);
+}
+
+/*
+ * RFC 8985 7.2: PTO = 2 SRTT, plus the worst-case delayed ACK (200 ms) when
+ * one segment is in flight, at least 10 ms (the floor Linux uses, which keeps
+ * a jittery sub-millisecond path from probing at every pause); no probe when
+ * the RTO comes first.
+ */
+static uint64_t tlp_deadline(const struct tcp_conn *c)
+{
+	uint64_t pto_us, t;
+
+	if (!tcp_tlp_eligible(c)) {
+		return 0;
+	}
+	pto_us = 2 * tcp_rtt_srtt(&c->rtt);
+	if (c->snd_max - c->snd_una <= c->smss) {
+		pto_us += 200000;
+	}
+	if (pto_us < 10000) {
+		pto_us = 10000;
+	}
+	t = (c->st->now_us + pto_us + 999) / 1000;
+	return c->t_rexmt != 0 && t >= c->t_rexmt ? 0 : t;
+}
+
+void tcp_tlp_arm(struct tcp_conn *c)
+{
+	c->t_tlp = tlp_deadline(c);
+	tcp_timer_update(c);
+}
+
 void tcp_rexmt_arm(struct tcp_conn *c)
 {
 	/* Rounded up to the next ms tick: the timer must never fire early (RFC 6298 2.4). */
@@ -44,6 +96,7 @@ void tcp_rexmt_arm(struct tcp_conn *c)
 	if (c->t_rexmt <= c->st->now_ms) {
 		c->t_rexmt = c->st->now_ms + 1;
 	}
+	c->t_tlp = tlp_deadline(c);
 	tcp_timer_update(c);
 }
 
@@ -75,6 +128,7 @@ static void rexmt_expired(struct tcp_conn *c)
 		return;
 	}
 	tcp_ctr(st, TCP_CTR_RTO, 1);
+	c->flags &= ~(TCP_F_TLP | TCP_F_TLP_RXT);
 	tcp_cc_on_rto(&c->cc, c->snd_max - c->snd_una);
 	tcp_rtt_backoff(&c->rtt);
 	/* No new recovery before all that was outstanding is acknowledged. */
@@ -160,6 +214,10 @@ void tcp_timer_fire(struct twheel_timer *t, void *arg)
 		if (c->flags & TCP_F_REAP) {
 			return;
 		}
+	}
+	if (c->t_tlp != 0 && c->t_tlp <= now) {
+		c->t_tlp = 0;
+		tcp_send_loss_probe(c);
 	}
 	if (c->t_dack != 0 && c->t_dack <= now) {
 		c->t_dack = 0;

@@ -567,6 +567,11 @@ static void check_conn_seg(struct tcp_conn *c, struct slot *s, const struct tcp_
 		if (g->flags & TCP_FLAG_ACK) {
 			CHECK(g->ack == c->rcv_nxt);
 		}
+		/*
+		 * A new incarnation (the same pool entry, and the same ISS when the
+		 * ISN clock did not move) starts here: forget the old edge.
+		 */
+		s->edge_c = NULL;
 		return;
 	}
 	CHECK(g->flags & TCP_FLAG_ACK);
@@ -583,7 +588,12 @@ static void check_conn_seg(struct tcp_conn *c, struct slot *s, const struct tcp_
 			const struct tcp_sack_block *b = &g->opts.sack[i];
 
 			CHECK(tcp_seq_lt(b->left, b->right));
-			CHECK(tcp_seq_gt(b->left, c->rcv_nxt));
+			if (i == 0 && tcp_seq_leq(b->left, c->rcv_nxt)) {
+				/* A D-SACK (RFC 2883): data received twice, at or below RCV.NXT. */
+				CHECK(tcp_seq_gt(b->left, c->irs));
+			} else {
+				CHECK(tcp_seq_gt(b->left, c->rcv_nxt));
+			}
 			CHECK(tcp_seq_leq(b->right, c->rcv_adv));
 		}
 	}
@@ -599,11 +609,16 @@ static void check_conn_seg(struct tcp_conn *c, struct slot *s, const struct tcp_
 		CHECK(c->flags & TCP_F_FIN_QUEUED);
 		CHECK(g->seq + len == c->fin_seq);
 	}
-	/* The advertised right edge is RCV.ADV, and it never moves left. */
+	/*
+	 * The advertised right edge: RCV.ADV is the highest one announced, and
+	 * scaling's rounding moves it back by less than 2^rcv_wscale at most
+	 * (RFC 7323 2.4), unless the 16-bit field is at its limit.
+	 */
 	edge = g->ack + ((uint32_t)g->window << c->rcv_wscale);
-	CHECK(edge == c->rcv_adv);
+	CHECK(tcp_seq_leq(edge, c->rcv_adv));
+	CHECK(g->window == 65535 || tcp_seq_gt(edge + (1u << c->rcv_wscale), c->rcv_adv));
 	if (s->edge_c == c && s->edge_iss == c->iss) {
-		CHECK(tcp_seq_geq(edge, s->edge));
+		CHECK(tcp_seq_gt(edge + (1u << c->rcv_wscale), s->edge));
 	}
 	s->edge_c = c;
 	s->edge_iss = c->iss;

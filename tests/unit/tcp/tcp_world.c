@@ -49,6 +49,38 @@ static void enqueue(struct wnode *n, struct rte_mbuf *m, uint16_t port_idx, uint
 	n->q[n->nq++] = (struct wpkt){.m = m, .due_us = due, .port_idx = port_idx, .family = family};
 }
 
+/*
+ * TCP_WORLD_TRACE="FROM_MS,TO_MS" prints every segment emitted in that window
+ * of virtual time (and whether the link lost or reordered it) to stderr.
+ */
+static bool trace_on(const struct world *w)
+{
+	static long lo = -1, hi;
+	long now_ms = (long)(w->now_us / 1000);
+
+	if (lo < 0) {
+		const char *e = getenv("TCP_WORLD_TRACE");
+		const char *comma = e != NULL ? strchr(e, ',') : NULL;
+
+		lo = comma != NULL ? atol(e) : 0;
+		hi = comma != NULL ? atol(comma + 1) : -1;
+	}
+	return now_ms >= lo && now_ms <= hi;
+}
+
+static void trace_seg(const struct wnode *n, const struct tcp_seg *seg)
+{
+	const struct world *w = n->w;
+
+	fprintf(stderr, "%lu.%03lu %s seq=%u ack=%u len=%u flags=%#x win=%u",
+		(unsigned long)(w->now_us / 1000), (unsigned long)(w->now_us % 1000),
+		n->id ? "B>A" : "A>B", seg->seq, seg->ack, (unsigned)seg->payload_len, seg->flags,
+		seg->window);
+	for (unsigned int i = 0; i < seg->opts.nb_sack; i++) {
+		fprintf(stderr, " sack[%u,%u)", seg->opts.sack[i].left, seg->opts.sack[i].right);
+	}
+}
+
 static void emit(void *arg, struct rte_mbuf *m, uint16_t port_idx, uint8_t family,
 		 const uint8_t *dst)
 {
@@ -62,18 +94,29 @@ static void emit(void *arg, struct rte_mbuf *m, uint16_t port_idx, uint8_t famil
 	if (w->capture && w->ncap < WORLD_CAP_MAX) {
 		w->cap[w->ncap++] = s;
 	}
+	bool dbg = trace_on(w);
+
+	if (dbg) {
+		trace_seg(n, &s.seg);
+	}
 	if (w->filter != NULL && !w->filter(w, &s, w->filter_arg)) {
 		rte_pktmbuf_free(m);
 		w->dropped++;
 		return;
 	}
 	if (w->loss > 0 && rnd(w) < w->loss) {
+		if (dbg) {
+			fprintf(stderr, " LOST\n");
+		}
 		rte_pktmbuf_free(m);
 		w->dropped++;
 		return;
 	}
 	if (w->reorder > 0 && rnd(w) < w->reorder) {
 		due += w->delay_us + 1; /* overtaken by what follows */
+	}
+	if (dbg) {
+		fprintf(stderr, "%s\n", due > w->now_us + w->delay_us ? " REORDERED" : "");
 	}
 	if (w->dup > 0 && rnd(w) < w->dup) {
 		struct rte_mbuf *c = rte_pktmbuf_copy(m, w->pool, 0, UINT32_MAX);

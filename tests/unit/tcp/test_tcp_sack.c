@@ -392,6 +392,39 @@ static void test_pipe(void **state)
 	assert_int_equal(tcp_sack_board_pipe(&b, 1200, 2000, 1400, SMSS), 400);
 }
 
+/* A probe sent long after 1000..1900 was SACKed alone: everything below it is lost. */
+static void test_mark_lost(void **state)
+{
+	struct tcp_sack_board b;
+	struct tcp_sack_block seg;
+
+	(void)state;
+	tcp_sack_board_init(&b);
+	assert_int_equal(sack1(&b, 1000, 2000, 1900, 2000), 100);
+	/* One segment SACKed above: by counting, nothing is lost; all 900 are in flight. */
+	assert_false(tcp_sack_board_is_lost(&b, 1000, SMSS));
+	assert_false(tcp_sack_board_loss_detected(&b, 1000, 1, SMSS));
+	assert_int_equal(tcp_sack_board_pipe(&b, 1000, 2000, 1000, SMSS), 900);
+	tcp_sack_board_mark_lost(&b, 1900);
+	assert_true(tcp_sack_board_is_lost(&b, 1000, SMSS));
+	assert_true(tcp_sack_board_loss_detected(&b, 1000, 1, SMSS));
+	assert_int_equal(tcp_sack_board_pipe(&b, 1000, 2000, 1000, SMSS), 0);
+	/* The first retransmission is in flight, and NextSeg goes on with the lost hole. */
+	assert_int_equal(tcp_sack_board_pipe(&b, 1000, 2000, 1100, SMSS), 100);
+	assert_int_equal(tcp_sack_board_next_seg(&b, 1000, 2000, 1100, SMSS, TCP_SACK_NEXT_F_NEW,
+						 &seg),
+			 TCP_SACK_NEXT_LOST);
+	assert_int_equal(seg.left, 1100);
+	assert_int_equal(seg.right, 1200);
+	/* A mark never moves down; a hole above it is not lost by it. */
+	tcp_sack_board_mark_lost(&b, 1500);
+	assert_int_equal(sack1(&b, 1000, 3000, 2500, 2600), 100);
+	assert_int_equal(tcp_sack_board_pipe(&b, 1000, 3000, 1000, SMSS), 500 + 400);
+	/* Once SND.UNA passes it, it is gone in effect; clear forgets it. */
+	tcp_sack_board_clear(&b);
+	assert_false(tcp_sack_board_is_lost(&b, 1000, SMSS));
+}
+
 static void test_next_seg(void **state)
 {
 	const unsigned int both = TCP_SACK_NEXT_F_NEW | TCP_SACK_NEXT_F_RESCUE;
@@ -991,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_is_lost),
 		cmocka_unit_test(test_pipe),
+		cmocka_unit_test(test_mark_lost),
 		cmocka_unit_test(test_next_seg),
 		cmocka_unit_test(test_recovery_trigger),
 		cmocka_unit_test(test_dump),

@@ -333,6 +333,12 @@ static void test_bulk_with_loss_reorder_dup_sack(void **state)
 	w->dup = 0.001;
 	transfer(&cli, 4u << 20, TCP_KEY_V4);
 	sa = tcp_stack_stats(w->n[0].st);
+	if (getenv("TEST_VERBOSE")) {
+		fprintf(stderr, "4 MiB in %.3f s virtual: %" PRIu64 " retransmissions, %" PRIu64
+			" recoveries, %" PRIu64 " RTOs\n",
+			(double)(w->now_us - 1000000) / 1e6, sa->ctr[TCP_CTR_RETRANS],
+			sa->ctr[TCP_CTR_FAST_RECOVERY], sa->ctr[TCP_CTR_RTO]);
+	}
 	assert_true(sa->ctr[TCP_CTR_RETRANS] > 0);
 	assert_true(sa->ctr[TCP_CTR_FAST_RECOVERY] > 0);
 	assert_true(tcp_stack_stats(w->n[1].st)->ctr[TCP_CTR_OOO_SEGS] > 0);
@@ -461,6 +467,123 @@ static void test_orphan_zero_window_gives_up(void **state)
 	assert_true(srv.closed);
 	assert_int_equal(srv.closed_err, -ECONNRESET);
 	free(data);
+	app_reset(&cli);
+}
+
+/* ---- tail loss probe (RFC 8985 7) and limited transmit (RFC 3042) ------ */
+
+#define SEG 1448u /* the world's SMSS with timestamps */
+
+/* Which of A's first transmissions and which of B's ACKs the link loses. */
+struct drop_plan {
+	uint32_t iss;
+	int seg[4];	    /* segment indexes (payload offset / SEG) dropped once each */
+	bool seg_done[4];
+	int nseg;
+	uint32_t ack_rel;   /* drop B's first pure ACK of this many bytes (0: none) */
+	bool ack_done;
+};
+
+static bool drop_plan_filter(struct world *ww, const struct wseg *s, void *arg)
+{
+	struct drop_plan *d = arg;
+
+	(void)ww;
+	if (s->from == 0 && (s->seg.flags & TCP_FLAG_SYN)) {
+		d->iss = s->seg.seq;
+		return true;
+	}
+	if (s->from == 0 && s->seg.payload_len > 0) {
+		int idx = (int)((s->seg.seq - d->iss - 1) / SEG);
+
+		for (int i = 0; i < d->nseg; i++) {
+			if (d->seg[i] == idx && !d->seg_done[i]) {
+				d->seg_done[i] = true;
+				return false;
+			}
+		}
+	}
+	if (s->from == 1 && d->ack_rel != 0 && !d->ack_done && s->seg.payload_len == 0 &&
+	    s->seg.ack == d->iss + 1 + d->ack_rel) {
+		d->ack_done = true;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A writes |nseg| full segments (within its initial window) to B through
+ * |d|'s losses; everything must arrive in 150 ms of virtual time, before
+ * the 200 ms RTO could have fired.
+ */
+static const struct tcp_stack_stats *tail_loss_run(struct drop_plan *d, uint32_t nseg)
+{
+	size_t n = (size_t)nseg * SEG;
+	uint8_t *data = pattern(n, 9);
+	const struct tcp_stack_stats *sa;
+
+	w = world_new(NULL, NULL, 500);
+	w->filter = drop_plan_filter;
+	w->filter_arg = d;
+	cli.tx = data;
+	cli.tx_len = n;
+	open_conn(&cli, TCP_KEY_V4, 5001);
+	world_run(w, 150000, NULL, NULL);
+	assert_int_equal(srv.rx_len, n);
+	assert_memory_equal(srv.rx, data, n);
+	for (int i = 0; i < d->nseg; i++) {
+		assert_true(d->seg_done[i]);
+	}
+	sa = tcp_stack_stats(w->n[0].st);
+	assert_int_equal(sa->ctr[TCP_CTR_RTO], 0);
+	assert_int_equal(sa->ctr[TCP_CTR_TLP], 1);
+	free(data);
+	return sa;
+}
+
+/*
+ * The last segment lost, and the ACK of the rest: the probe resends the last
+ * segment, and that counts as a repaired loss. (With that ACK through, one
+ * segment is left in flight and RFC 8985 puts the probe after the RTO.)
+ */
+static void test_tlp_resends_lost_tail_segment(void **state)
+{
+	struct drop_plan d = {.seg = {9}, .nseg = 1, .ack_rel = 9 * SEG};
+	const struct tcp_stack_stats *sa;
+
+	(void)state;
+	sa = tail_loss_run(&d, 10);
+	assert_int_equal(sa->ctr[TCP_CTR_TLP_RECOVERY], 1);
+	assert_int_equal(sa->ctr[TCP_CTR_FAST_RECOVERY], 0);
+	assert_int_equal(sa->ctr[TCP_CTR_RETRANS], 1);
+	app_reset(&cli);
+}
+
+/* The last two lost: the probe (the last) is SACKed, so the one before it is lost. */
+static void test_tlp_sacked_probe_starts_recovery(void **state)
+{
+	struct drop_plan d = {.seg = {8, 9}, .nseg = 2};
+	const struct tcp_stack_stats *sa;
+
+	(void)state;
+	sa = tail_loss_run(&d, 10);
+	assert_int_equal(sa->ctr[TCP_CTR_TLP_RECOVERY], 1);
+	assert_int_equal(sa->ctr[TCP_CTR_FAST_RECOVERY], 1);
+	assert_int_equal(sa->ctr[TCP_CTR_RETRANS], 2);
+	app_reset(&cli);
+}
+
+/* All data arrived, the ACK was lost: the probe draws a D-SACK, no congestion response. */
+static void test_tlp_after_lost_ack_is_not_a_loss(void **state)
+{
+	struct drop_plan d = {.ack_rel = 10 * SEG};
+	const struct tcp_stack_stats *sa;
+
+	(void)state;
+	sa = tail_loss_run(&d, 10);
+	assert_true(d.ack_done);
+	assert_int_equal(sa->ctr[TCP_CTR_TLP_RECOVERY], 0);
+	assert_int_equal(sa->ctr[TCP_CTR_FAST_RECOVERY], 0);
 	app_reset(&cli);
 }
 
@@ -657,13 +780,51 @@ static void test_retransmitted_and_overlapping_data(void **state)
 	world_inject(w, 1, TCP_KEY_V4, &s, d, 100);
 	assert_non_null(last_from_b());
 	assert_int_equal(last_from_b()->ack, v.seq + 100);
-	/* 50..199 overlapping the delivered part: only 100..199 is new. */
+	/* ... reporting the duplicate as a D-SACK block (RFC 2883 4.1.1). */
+	assert_int_equal(last_from_b()->opts.nb_sack, 1);
+	assert_int_equal(last_from_b()->opts.sack[0].left, v.seq);
+	assert_int_equal(last_from_b()->opts.sack[0].right, v.seq + 100);
+	/* 50..199 overlapping the delivered part: only 100..199 is new; 50..99 is D-SACKed. */
+	w->ncap = 0;
 	s = craft(&cli, &v, v.seq + 50, TCP_FLAG_ACK);
 	world_inject(w, 1, TCP_KEY_V4, &s, d + 50, 150);
+	assert_non_null(last_from_b());
+	assert_int_equal(last_from_b()->ack, v.seq + 200);
+	assert_int_equal(last_from_b()->opts.nb_sack, 1);
+	assert_int_equal(last_from_b()->opts.sack[0].left, v.seq + 50);
+	assert_int_equal(last_from_b()->opts.sack[0].right, v.seq + 100);
 	world_run(w, 100000, NULL, NULL);
 	assert_int_equal(srv.rx_len, 200);
 	assert_memory_equal(srv.rx, d, 200);
 	assert_true(tcp_stack_stats(w->n[1].st)->ctr[TCP_CTR_DUP_SEGS] >= 2);
+	app_reset(&cli);
+}
+
+/*
+ * A's stack never sent what we injected in its name, so it answers B's ACK
+ * as an ACK of unsent data, and B answers A's as out of the window: the
+ * classic ACK storm, held to one answer per 500 ms on each side.
+ */
+static void test_ack_storm_is_rate_limited(void **state)
+{
+	struct peer_view v;
+	uint8_t d[100] = {0};
+	struct tcp_seg s;
+	uint32_t from_b = 0;
+
+	(void)state;
+	crafted_setup(&cli, &v);
+	s = craft(&cli, &v, v.seq, TCP_FLAG_ACK);
+	world_inject(w, 1, TCP_KEY_V4, &s, d, 100);
+	world_run(w, 2000000, NULL, NULL);
+	for (uint32_t i = 0; i < w->ncap; i++) {
+		from_b += w->cap[i].from == 1;
+	}
+	assert_true(from_b <= 8);
+	assert_true(tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_OOW_LIMITED] +
+			    tcp_stack_stats(w->n[1].st)->ctr[TCP_CTR_OOW_LIMITED] >
+		    0);
+	assert_int_equal(srv.rx_len, 100);
 	app_reset(&cli);
 }
 
@@ -1132,10 +1293,14 @@ int main(void)
 		T(test_echo_both_ways),
 		T(test_zero_window_probe_and_reopen),
 		T(test_orphan_zero_window_gives_up),
+		T(test_tlp_resends_lost_tail_segment),
+		T(test_tlp_sacked_probe_starts_recovery),
+		T(test_tlp_after_lost_ack_is_not_a_loss),
 		T(test_rto_backoff_and_timeout),
 		T(test_syn_retries_then_timeout),
 		T(test_out_of_order_gets_sack_then_fill),
 		T(test_retransmitted_and_overlapping_data),
+		T(test_ack_storm_is_rate_limited),
 		T(test_window_edges_trimmed),
 		T(test_paws_rejects_old_timestamp),
 		T(test_rst_in_window_challenge_then_exact),
