@@ -71,7 +71,7 @@ struct rte_mbuf;
 #define TCP_F_REAP	  (1u << 15) /* freed at the end of the flush */
 #define TCP_F_IN_RECOVERY (1u << 16) /* fast recovery (SACK or NewReno) */
 #define TCP_F_CUR_VALID	  (1u << 17) /* sndq cursor usable */
-#define TCP_F_CONNECTED_CB (1u << 18) /* accept/connected was delivered */
+#define TCP_F_APP_HELD	  (1u << 18) /* the app holds the handle: |closed| is owed */
 #define TCP_F_READABLE	  (1u << 19) /* call |readable| at the next flush */
 #define TCP_F_PERSIST	  (1u << 20) /* in persist (zero window) mode */
 #define TCP_F_TLP	  (1u << 21) /* a tail loss probe is outstanding (tlp_seq, tlp_end) */

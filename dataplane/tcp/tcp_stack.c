@@ -307,7 +307,7 @@ static void app_release(struct tcp_conn *c, int err)
 	const struct tcp_app_ops *ops = c->ops;
 
 	c->ops = NULL;
-	if (ops != NULL && ops->closed != NULL && (c->flags & TCP_F_CONNECTED_CB)) {
+	if (ops != NULL && ops->closed != NULL && (c->flags & TCP_F_APP_HELD)) {
 		ops->closed(c, err);
 	}
 }
@@ -416,10 +416,9 @@ void tcp_deliver_established(struct tcp_conn *c)
 			tcp_conn_drop(c, -ECONNABORTED);
 			return;
 		}
-		c->flags |= TCP_F_CONNECTED_CB;
+		c->flags |= TCP_F_APP_HELD;
 	} else if (!(c->flags & TCP_F_APP_CLOSED)) {
-		/* (An app that closed in SYN_RECEIVED hears no more, as in SYN_SENT.) */
-		c->flags |= TCP_F_CONNECTED_CB;
+		/* (An app that closed before this hears only |closed|.) */
 		if (c->ops != NULL && c->ops->connected != NULL) {
 			c->ops->connected(c);
 		}
@@ -757,6 +756,7 @@ int tcp_connect(struct tcp_stack *st, uint16_t port_idx, uint8_t family, const u
 	conn_init_common(c, port_idx);
 	c->ops = ops;
 	c->user = user;
+	c->flags |= TCP_F_APP_HELD; /* from here on |closed| ends the open, whatever happens */
 	tcp_conn_set_state(c, TCP_SYN_SENT);
 	tcp_ctr(st, TCP_CTR_ACTIVE_OPENS, 1);
 	(void)tcp_send_syn(c);

@@ -275,10 +275,11 @@ int tcp_listen(struct tcp_stack *st, uint8_t family, const uint8_t *addr, uint16
  * device's RSS delivers the replies to this worker (tcp_rss_pick_port*).
  * |user| is the connection's user data. On success stores the connection
  * in |*out| (its SYN leaves at the next flush) and returns 0; ops->connected
- * follows once the handshake completes. An open that fails before that (a
- * reset, or the SYN retries exhausted) is freed without a callback today:
- * the handle is valid only until the next tcp_stack_input/tick/flush unless
- * |connected| came (a known gap, to become ops->closed). Returns -EINVAL, -EADDRNOTAVAIL (no address or no
+ * follows once the handshake completes. From then on the handle stays valid
+ * until ops->closed, which comes exactly once however the open ends: an
+ * open that fails gets it with -ECONNREFUSED (reset in reply to the SYN) or
+ * -ETIMEDOUT (SYN retries exhausted), one the app closes or aborts first with
+ * 0 or -ECONNABORTED. Returns -EINVAL, -EADDRNOTAVAIL (no address or no
  * free port that steers to us), -EOPNOTSUPP (the port cannot steer replies
  * and the caller must hand the open to the owning worker), -ENOMEM (pool
  * full).

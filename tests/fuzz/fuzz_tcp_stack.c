@@ -94,7 +94,9 @@
  *     nothing in flight;
  *   - the application's view: accept/connected once, no callback after
  *     |closed| nor (but |closed|) after tcp_conn_close/abort, |closed| once
- *     with a documented error, data in order and exact, recv chains
+ *     with a documented error for every accept and every tcp_connect that
+ *     returned 0 (a failed active open included), no |readable| before
+ *     |connected|, data in order and exact, recv chains
  *     consistent, API return values as documented;
  *   - optionally (a header bit) a drain: the app closes everything, the
  *     peer goes silent, and within 30 virtual minutes every connection must
@@ -187,6 +189,7 @@ struct slot {
 	struct tcp_conn *c;  /* from accept/connected (or tcp_connect) until |closed| */
 	uint32_t c_iss;
 	bool connected;	     /* accept/connected delivered */
+	bool held;	     /* accept delivered or tcp_connect returned: |closed| is owed */
 	bool app_closed;     /* tcp_conn_close/abort called: only |closed| may follow */
 	bool autoread;
 	bool close_on_eof;
@@ -361,22 +364,13 @@ static bool handle_alive(const struct slot *s)
 	       c->user == s && c->iss == s->c_iss;
 }
 
-/*
- * The app's usable connection on |s|, or NULL. An active open dropped before
- * |connected| gets no callback (tcp_stack.c app_release; test_tcp_stack.c
- * test_syn_retries_then_timeout): its handle is forgotten here.
- */
+/* The app's usable connection on |s|, or NULL. A handle held is alive until |closed|. */
 static struct tcp_conn *app_conn(struct slot *s)
 {
 	if (s->c == NULL) {
 		return NULL;
 	}
-	if (s->connected) {
-		CHECK(handle_alive(s)); /* gone without |closed| */
-	} else if (!handle_alive(s)) {
-		s->c = NULL;
-		return NULL;
-	}
+	CHECK(s->held && handle_alive(s)); /* gone without |closed| */
 	return s->app_closed ? NULL : s->c;
 }
 
@@ -543,7 +537,8 @@ static void check_stack(void)
 	for (int i = 0; i < NSLOTS; i++) {
 		struct slot *s = &slots[i];
 
-		if (s->c != NULL && s->connected) {
+		CHECK((s->c != NULL) == s->held);
+		if (s->held) {
 			CHECK(handle_alive(s));
 		}
 	}
@@ -717,7 +712,7 @@ static struct slot *cb_slot(struct tcp_conn *c)
 	struct slot *s = tcp_conn_user(c);
 
 	CHECK(s >= slots && s < slots + NSLOTS);
-	CHECK(s->c == c && s->connected);
+	CHECK(s->c == c && s->held);
 	return s;
 }
 
@@ -844,22 +839,14 @@ static void app_send(struct slot *s, uint32_t len, uint16_t shape)
 static void app_close(struct slot *s)
 {
 	s->app_closed = true;
-	tcp_conn_close(s->c);
-	if (!s->connected) {
-		s->c = NULL; /* an unconnected active open: it goes without a word */
-	}
+	tcp_conn_close(s->c); /* |closed| now (reset, or nothing exchanged yet) or later */
 }
 
 static void app_abort(struct slot *s)
 {
-	bool connected = s->connected;
-
 	s->app_closed = true;
 	tcp_conn_abort(s->c);
-	if (connected) {
-		CHECK(s->c == NULL); /* |closed| ran */
-	}
-	s->c = NULL;
+	CHECK(s->c == NULL && !s->held); /* |closed| ran */
 }
 
 static void cb_new(struct slot *s, struct tcp_conn *c)
@@ -869,6 +856,7 @@ static void cb_new(struct slot *s, struct tcp_conn *c)
 	s->c = c;
 	s->c_iss = c->iss;
 	s->connected = true;
+	s->held = true;
 	s->app_closed = false;
 	s->rx_next = c->irs + 1;
 	if (c->flags & TCP_F_PASSIVE) {
@@ -915,6 +903,7 @@ static void cb_readable(struct tcp_conn *c)
 	TRACE("  cb readable slot %d (%s)\n", (int)(s - slots), tcp_state_name(c->state));
 	CHECK(!freeing);
 	CHECK(!s->app_closed);
+	CHECK(s->connected);
 	if (s->autoread) {
 		app_recv(s);
 	}
@@ -952,6 +941,7 @@ static void cb_closed(struct tcp_conn *c, int err)
 	CHECK((c->flags & TCP_F_REAP) || c->state == TCP_TIME_WAIT);
 	s->c = NULL;
 	s->connected = false;
+	s->held = false;
 }
 
 static const struct tcp_app_ops app_ops = {
@@ -983,6 +973,7 @@ static void app_connect(struct slot *s)
 	s->c = c;
 	s->c_iss = c->iss;
 	s->connected = false;
+	s->held = true;
 	s->app_closed = false;
 	s->want_write = false;
 	s->tx_off = 0;
@@ -1485,10 +1476,7 @@ static void op_app(struct rd *r, bool run)
 		app_recv(s);
 		break;
 	case 3:
-		tcp_conn_shutdown(c);
-		if (!s->connected && !handle_alive(s)) {
-			s->c = NULL;
-		}
+		tcp_conn_shutdown(c); /* in SYN_SENT: |closed| (0) at once */
 		break;
 	case 4:
 		app_close(s);
@@ -1730,7 +1718,7 @@ static void teardown(void)
 	tcp_stack_free(st);
 	st = NULL;
 	for (int i = 0; i < NSLOTS; i++) {
-		CHECK(slots[i].c == NULL || !slots[i].connected);
+		CHECK(slots[i].c == NULL && !slots[i].held);
 	}
 	/* Every mbuf is back: nothing leaked (nor freed twice, as far as counts tell). */
 	CHECK(rte_mempool_avail_count(pool_tx) == pool_tx->size);

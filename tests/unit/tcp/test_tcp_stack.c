@@ -650,7 +650,10 @@ static void test_syn_retries_then_timeout(void **state)
 			 0);
 	tcp_stack_flush(w->n[0].st);
 	world_run(w, 300ull * 1000000, NULL, NULL);
-	assert_true(cli.closed == false); /* never delivered connected: no closed callback */
+	/* The failed open ends with |closed|, never |connected|. */
+	assert_false(cli.connected);
+	assert_true(cli.closed);
+	assert_int_equal(cli.closed_err, -ETIMEDOUT);
 	assert_int_equal(tcp_stack_stats(w->n[0].st)->conns, 0);
 	assert_true(tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_TIMEOUTS] == 1);
 	app_reset(&cli);
@@ -1131,6 +1134,41 @@ static void test_connect_refused(void **state)
 	rst.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
 	world_inject(w, 0, TCP_KEY_V4, &rst, NULL, 0);
 	assert_int_equal(tcp_stack_stats(w->n[0].st)->conns, 0);
+	assert_false(cli.connected);
+	assert_true(cli.closed);
+	assert_int_equal(cli.closed_err, -ECONNREFUSED);
+	app_reset(&cli);
+}
+
+/* An app that lets go of an open before the handshake hears |closed| once, never |connected|. */
+static void test_connect_closed_or_aborted_in_syn_sent(void **state)
+{
+	(void)state;
+	w = world_new(NULL, NULL, 500);
+	assert_int_equal(tcp_listen(w->n[1].st, TCP_KEY_V4, NULL, 80, &ops, &srv), 0);
+	assert_int_equal(tcp_connect(w->n[0].st, 0, TCP_KEY_V4, world_ip4[1], 80, &ops, &cli,
+				     &cli.c),
+			 0);
+	tcp_conn_close(cli.c);
+	assert_true(cli.closed);
+	assert_int_equal(cli.closed_err, 0);
+	tcp_stack_flush(w->n[0].st);
+	world_run(w, 2000, NULL, NULL);
+	assert_false(cli.connected);
+	assert_false(srv.connected);
+	assert_int_equal(tcp_stack_stats(w->n[0].st)->conns, 0);
+	app_reset(&cli);
+
+	assert_int_equal(tcp_connect(w->n[0].st, 0, TCP_KEY_V4, world_ip4[1], 80, &ops, &cli,
+				     &cli.c),
+			 0);
+	tcp_stack_flush(w->n[0].st);
+	tcp_conn_abort(cli.c);
+	assert_true(cli.closed);
+	assert_int_equal(cli.closed_err, -ECONNABORTED);
+	world_run(w, 2000, NULL, NULL);
+	assert_false(cli.connected);
+	assert_int_equal(tcp_stack_stats(w->n[0].st)->conns, 0);
 	app_reset(&cli);
 }
 
@@ -1314,6 +1352,7 @@ int main(void)
 		T(test_close_with_unread_data_resets),
 		T(test_abort_sends_rst),
 		T(test_connect_refused),
+		T(test_connect_closed_or_aborted_in_syn_sent),
 		T(test_syn_flood_answered_with_cookies),
 		T(test_syn_again_in_syn_received_gets_synack),
 		T(test_cookie_connection_survives_lost_ack),
