@@ -1,0 +1,103 @@
+"""The HTTP/2 and gRPC engines on kernel sockets (build/tests/h2-echo-server):
+the gRPC interop cases through python3-grpcio, plain HTTP/2 through nghttp and
+h2load."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from sbtest import BUILD
+
+ECHO = os.path.join(BUILD, "tests", "h2-echo-server")
+INTEROP = os.path.join(os.path.dirname(__file__), "..", "interop")
+CASES = [
+    "empty_unary", "large_unary", "client_streaming", "server_streaming",
+    "ping_pong", "empty_stream", "cancel_after_begin",
+    "cancel_after_first_response", "timeout_on_sleeping_server",
+    "status_code_and_message", "special_status_message", "custom_metadata",
+    "unimplemented_method", "unimplemented_service",
+]
+
+
+class EchoServer:
+    """build/tests/h2-echo-server on a free port; stopped on every exit path."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([ECHO, "--port", "0", "--addr", "127.0.0.1"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.close()
+            raise RuntimeError(f"h2-echo-server did not start: {line!r} "
+                               f"{self.proc.stderr.read()}")
+        self.port = int(line.split()[2])
+        self.addr = f"127.0.0.1:{self.port}"
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def echo():
+    srv = EchoServer()
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+@pytest.fixture(scope="module")
+def interop_results(echo, tmp_path_factory):
+    """All interop cases in one run of the client (one connection per case)."""
+    out = tmp_path_factory.mktemp("proto")
+    r = subprocess.run([sys.executable, os.path.join(INTEROP, "interop_client.py"),
+                        "--server", echo.addr, "--json", "--proto-out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    results = {c["case"]: c for c in json.loads(r.stdout)}
+    return results
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_grpc_interop_kernel(echo, interop_results, case):
+    res = interop_results.get(case)
+    assert res is not None, f"{case} did not run"
+    assert res["ok"], f"{case}: {res['detail']}"
+    assert echo.alive()
+
+
+def test_healthz_and_404_with_nghttp(echo):
+    if shutil.which("nghttp") is None:
+        pytest.skip("nghttp (nghttp2-client) is not installed")
+    ok = subprocess.run(["nghttp", "-s", f"http://{echo.addr}/healthz"],
+                        capture_output=True, text=True, timeout=20)
+    assert ok.returncode == 0, ok.stderr
+    assert " 200 " in ok.stdout
+    missing = subprocess.run(["nghttp", "-s", f"http://{echo.addr}/missing"],
+                             capture_output=True, text=True, timeout=20)
+    assert " 404 " in missing.stdout
+
+
+def test_h2load_smoke(echo):
+    """Many concurrent streams on a few connections: every request answered."""
+    if shutil.which("h2load") is None:
+        pytest.skip("h2load (nghttp2-client) is not installed")
+    r = subprocess.run(["h2load", "-n", "20000", "-c", "4", "-m", "32",
+                        f"http://{echo.addr}/healthz"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "20000 succeeded, 0 failed, 0 errored" in r.stdout, r.stdout
+    assert "status codes: 20000 2xx" in r.stdout, r.stdout
+    assert echo.alive()
