@@ -16,8 +16,12 @@
  */
 int h2_hb_feed(struct h2_conn *c, const uint8_t *p, size_t n, bool final)
 {
+	static const uint8_t none[1];
 	struct h2_hblock *hb = &c->hb;
 
+	if (p == NULL) {
+		p = none; /* an empty fragment: no pointer arithmetic on NULL */
+	}
 	for (;;) {
 		nghttp2_nv nv;
 		int fl = 0;

@@ -728,7 +728,7 @@ static long step(struct h2_conn *c, const uint8_t *p, size_t avail)
 		}
 		k = H2_PREFACE_LEN - c->preface_got;
 		k = k < avail ? k : avail;
-		if (memcmp(p, H2_PREFACE + c->preface_got, k) != 0) {
+		if (memcmp(p, &H2_PREFACE[c->preface_got], k) != 0) {
 			return conn_err(c, H2_PROTOCOL_ERROR); /* 3.4 */
 		}
 		c->preface_got += (uint32_t)k;

@@ -101,3 +101,16 @@ def test_h2load_smoke(echo):
     assert "20000 succeeded, 0 failed, 0 errored" in r.stdout, r.stdout
     assert "status codes: 20000 2xx" in r.stdout, r.stdout
     assert echo.alive()
+
+
+def test_h2_conformance_kernel(echo):
+    """RFC 9113 connection and stream errors with their exact codes (python3-h2)."""
+    r = subprocess.run([sys.executable, os.path.join(INTEROP, "h2conform.py"),
+                        "--server", echo.addr, "--json"],
+                       capture_output=True, text=True, timeout=600)
+    results = json.loads(r.stdout)["results"]
+    failed = [f"{c['name']}: {c.get('detail', '')}" for c in results
+              if c["status"] not in ("PASS", "SKIP")]
+    assert not failed, "\n".join(failed)
+    assert sum(1 for c in results if c["status"] == "PASS") >= 60
+    assert echo.alive()
