@@ -17,6 +17,8 @@
 
 #include <sys/random.h>
 
+#include "app/grpc_tcp.h"
+#include "app/grpc_testsvc.h"
 #include "app/tcp_apps.h"
 #include "dp.h"
 #include "net/neigh.h"
@@ -165,6 +167,18 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		rte_errno = EINVAL;
 		return -EINVAL;
 	}
+	if (c->grpc_test_port != 0) {
+		lc->grpc_srv = grpc_server_new();
+		if (lc->grpc_srv == NULL || grpc_testsvc_register(lc->grpc_srv) != 0) {
+			rte_errno = ENOMEM;
+			return -ENOMEM;
+		}
+		lc->grpc = grpc_tcp_new(lc->tcp, c->grpc_test_port, lc->grpc_srv, 1024);
+		if (lc->grpc == NULL) {
+			rte_errno = ENOMEM;
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -176,8 +190,12 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 		return;
 	}
 	/* Resets go into the TX buffers, which are freed below unsent: the ports are stopping. */
-	tcp_stack_free(lc->tcp);
+	tcp_stack_free(lc->tcp); /* its |closed| callbacks free the gRPC connections */
 	lc->tcp = NULL;
+	grpc_tcp_free(lc->grpc);
+	lc->grpc = NULL;
+	grpc_server_free(lc->grpc_srv);
+	lc->grpc_srv = NULL;
 	while (lc->handoff_ring != NULL &&
 	       rte_ring_sc_dequeue_elem(lc->handoff_ring, &h, sizeof(h)) == 0) {
 		rte_pktmbuf_free(h.m);
@@ -637,6 +655,7 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	if (!rte_ring_empty(lc->handoff_ring)) {
 		tcp_handoff_drain(lc, &tb, t0);
 	}
+	grpc_tcp_tick(lc->grpc, t0 / lc->tsc_per_us / 1000);
 	tcp_stack_tick(lc->tcp, t0 / lc->tsc_per_us);
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
 		if (lc->q[p].nb_tx != 0) {

@@ -35,6 +35,8 @@ struct rte_mempool;
 struct rte_ring;
 struct dp;
 struct tcp_stack;
+struct grpc_server;
+struct grpc_tcp;
 struct tcp_pkt;
 
 struct lcore_stats {
@@ -132,6 +134,8 @@ struct lcore_ctx {
 	struct tcp_stack *tcp;		/* this worker's TCP stack */
 	struct rte_mempool *tcp_pool;	/* segments the stack builds */
 	struct rte_ring *handoff_ring;	/* TCP segments from other workers, MP/SC */
+	struct grpc_server *grpc_srv;	/* grpc_test_port: the interop TestService */
+	struct grpc_tcp *grpc;		/* ... served over this worker's TCP */
 	uint64_t tsc_per_us;
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;

@@ -1025,14 +1025,16 @@ static int walk_ports(struct walker *w, struct conf *c)
 	return 0;
 }
 
-enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS };
+enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS, T_GRPC_TEST };
 static const char *const top_keys[] = {
-	"workers", "burst", "mempool", "neighbour", "shm", "ports", "tcp", "tcp_test_apps", NULL
+	"workers", "burst", "mempool", "neighbour", "shm", "ports", "tcp", "tcp_test_apps",
+	"grpc_test_port", NULL
 };
 
 static int top_value(struct walker *w, unsigned int key, void *arg)
 {
 	struct conf *c = arg;
+	int rc;
 
 	switch (key) {
 	case T_WORKERS:
@@ -1049,9 +1051,21 @@ static int top_value(struct walker *w, unsigned int key, void *arg)
 		return walk_ports(w, c);
 	case T_TCP:
 		return walk_map(w, tcp_keys, tcp_value, &c->tcp, NULL);
+	case T_GRPC_TEST:
+		rc = get_u16(w, 0, 65535, &c->grpc_test_port);
+		break;
 	default:
-		return walk_map(w, tcp_app_keys, tcp_app_value, &c->tcp_apps, NULL);
+		rc = walk_map(w, tcp_app_keys, tcp_app_value, &c->tcp_apps, NULL);
+		break;
 	}
+	/* The test servers' ports differ, whichever key came first. */
+	if (rc == 0 && c->grpc_test_port != 0 &&
+	    (c->grpc_test_port == c->tcp_apps.echo || c->grpc_test_port == c->tcp_apps.discard ||
+	     c->grpc_test_port == c->tcp_apps.source)) {
+		return fail(w, "port %u is both grpc_test_port and a tcp_test_apps port",
+			    (unsigned int)c->grpc_test_port);
+	}
+	return rc;
 }
 
 /* A stream holds nothing (defaults) or one document whose root is a mapping or null. */
@@ -1170,6 +1184,7 @@ void conf_defaults(struct conf *c)
 	c->tcp_apps.echo = 0;
 	c->tcp_apps.discard = 0;
 	c->tcp_apps.source = 0;
+	c->grpc_test_port = 0;
 	for (i = 0; i < CONF_MAX_PORTS; i++) {
 		conf_port_defaults(&c->ports[i]);
 	}

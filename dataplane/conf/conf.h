@@ -92,6 +92,7 @@ struct conf {
 	struct conf_port ports[CONF_MAX_PORTS];
 	struct conf_tcp tcp;
 	struct conf_tcp_apps tcp_apps;	/* default all 0 (off) */
+	uint16_t grpc_test_port;	/* gRPC interop TestService over our TCP; 0 = off (default) */
 };
 
 /*

@@ -114,3 +114,47 @@ def test_h2_conformance_kernel(echo):
     assert not failed, "\n".join(failed)
     assert sum(1 for c in results if c["status"] == "PASS") >= 60
     assert echo.alive()
+
+
+# ---- the same service in the data plane, over its own TCP (net_tap) ----
+
+GRPC_PORT = 8080
+
+
+@pytest.fixture(scope="module")
+def grpcdp():
+    from sbtest import Dataplane
+    dp = Dataplane(extra_conf={"grpc_test_port": GRPC_PORT}).start()
+    try:
+        yield dp
+    finally:
+        dp.close()
+
+
+@pytest.fixture(scope="module")
+def dp_interop_results(grpcdp, tmp_path_factory):
+    out = tmp_path_factory.mktemp("proto")
+    r = grpcdp.ns.run("/usr/bin/python3", os.path.join(INTEROP, "interop_client.py"),
+                      "--server", f"{grpcdp.DP_IP4}:{GRPC_PORT}", "--json",
+                      "--proto-out", str(out), timeout=300, check=False)
+    return {c["case"]: c for c in json.loads(r.stdout)}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_grpc_interop_dataplane(grpcdp, dp_interop_results, case):
+    res = dp_interop_results.get(case)
+    assert res is not None, f"{case} did not run"
+    assert res["ok"], f"{case}: {res['detail']}"
+
+
+def test_dataplane_h2_conformance_and_healthz(grpcdp):
+    r = grpcdp.ns.run("/usr/bin/python3", os.path.join(INTEROP, "h2conform.py"),
+                      "--server", f"{grpcdp.DP_IP4}:{GRPC_PORT}", "--json",
+                      timeout=600, check=False)
+    results = json.loads(r.stdout)["results"]
+    failed = [f"{c['name']}: {c.get('detail', '')}" for c in results
+              if c["status"] not in ("PASS", "SKIP")]
+    assert not failed, "\n".join(failed)
+    ok = grpcdp.ns.run("nghttp", "-s", f"http://[{grpcdp.DP_IP6}]:{GRPC_PORT}/healthz",
+                       timeout=30, check=False)
+    assert " 200 " in ok.stdout, ok.stdout + ok.stderr

@@ -238,7 +238,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworker: 2\n", 2, "worker",
 	  "worker: unknown key (expected one of: workers, burst, mempool, neighbour, shm, ports, "
-	  "tcp, tcp_test_apps)" },
+	  "tcp, tcp_test_apps, grpc_test_port)" },
 	{ "tcp:\n  rcvbuff: 65536\n", 2, "tcp.rcvbuff",
 	  "tcp.rcvbuff: unknown key (expected one of: rcvbuf, sndbuf, max_connections, "
 	  "congestion, nodelay, syn_backlog, syncookies, time_wait_ms, time_wait_max, "
@@ -402,6 +402,12 @@ static const struct err_case err_cases[] = {
 	  "65536 is out of range (expected 0..65535)" },
 	{ "tcp_test_apps: {source: -19}\n", 1, "tcp_test_apps.source", "invalid integer" },
 	{ "tcp_test_apps: {echo: 7, echo: 8}\n", 1, "tcp_test_apps.echo", "duplicate key" },
+	/* grpc_test_port */
+	{ "grpc_test_port: 65536\n", 1, "grpc_test_port", "65536 is out of range (expected 0..65535)" },
+	{ "tcp_test_apps: {echo: 8080}\ngrpc_test_port: 8080\n", 2, "grpc_test_port",
+	  "port 8080 is both grpc_test_port and a tcp_test_apps port" },
+	{ "grpc_test_port: 9\ntcp_test_apps: {discard: 9}\n", 2, "tcp_test_apps",
+	  "port 9 is both grpc_test_port and a tcp_test_apps port" },
 	/* duplicate keys */
 	{ "workers: 1\nworkers: 2\n", 2, "workers", "workers: duplicate key" },
 	{ "ports:\n  - name: a\n    ipv4: 10.0.0.1/8\n    ipv4: 10.0.0.2/8\n", 4, "ports[0].ipv4",

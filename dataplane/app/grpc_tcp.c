@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* grpc_tcp.c - gRPC over the worker's TCP stack; see grpc_tcp.h. */
+#include "app/grpc_tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <rte_mbuf.h>
+
+struct gconn {
+	struct grpc_tcp *g;
+	struct tcp_conn *tc;
+	struct grpc_sconn *sc;
+	struct rte_mbuf *in;  /* received bytes the engine has not taken yet (paused) */
+	uint32_t in_off;      /* ... from this offset of the chain's first segment */
+	struct gconn *next, *prev;
+};
+
+struct grpc_tcp {
+	struct tcp_stack *st;
+	struct grpc_server *srv;
+	struct h2_pool *pool;
+	struct h2_conf conf;
+	struct gconn *conns;
+	uint64_t now_ms;
+};
+
+static void unlink_conn(struct gconn *gc)
+{
+	struct grpc_tcp *g = gc->g;
+
+	if (gc->prev != NULL) {
+		gc->prev->next = gc->next;
+	} else {
+		g->conns = gc->next;
+	}
+	if (gc->next != NULL) {
+		gc->next->prev = gc->prev;
+	}
+}
+
+/* Copy the engine's output into the TCP send queue, as far as it takes it. */
+static void flush(struct gconn *gc)
+{
+	struct h2_conn *h2 = grpc_sconn_h2(gc->sc);
+
+	for (;;) {
+		struct iovec iov[16];
+		unsigned n = h2_conn_out_iov(h2, iov, 16);
+		size_t sent = 0;
+		bool short_write = false;
+
+		if (n == 0) {
+			return;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			int w = tcp_conn_write(gc->tc, iov[i].iov_base, (uint32_t)iov[i].iov_len);
+
+			if (w > 0) {
+				sent += (size_t)w;
+			}
+			if (w < 0 || (size_t)w < iov[i].iov_len) {
+				short_write = true; /* |writable| brings us back */
+				break;
+			}
+		}
+		h2_conn_out_consume(h2, sent);
+		if (short_write || sent == 0) {
+			return;
+		}
+	}
+}
+
+/* Feed held input to the engine; false while it is paused (output over its mark). */
+static bool feed(struct gconn *gc)
+{
+	struct h2_conn *h2 = grpc_sconn_h2(gc->sc);
+
+	while (gc->in != NULL) {
+		struct rte_mbuf *m = gc->in;
+		uint32_t len = m->data_len - gc->in_off;
+		long k = len == 0 ? 0 : h2_conn_recv(h2, rte_pktmbuf_mtod_offset(m, uint8_t *, gc->in_off), len);
+
+		if (k < 0) {
+			rte_pktmbuf_free(gc->in);
+			gc->in = NULL;
+			return true; /* failed: GOAWAY queued; the close follows */
+		}
+		gc->in_off += (uint32_t)k;
+		if (gc->in_off < m->data_len) {
+			return false;
+		}
+		/* The first segment is used up: drop it, keep the rest of the chain. */
+		gc->in = m->next;
+		if (gc->in != NULL) {
+			gc->in->nb_segs = (uint16_t)(m->nb_segs - 1);
+			gc->in->pkt_len = m->pkt_len - m->data_len;
+		}
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+		rte_pktmbuf_free(m);
+		gc->in_off = 0;
+	}
+	return true;
+}
+
+static void service(struct gconn *gc)
+{
+	struct h2_conn *h2 = grpc_sconn_h2(gc->sc);
+
+	for (int round = 0; round < 64; round++) {
+		struct rte_mbuf *m;
+
+		if (!feed(gc)) {
+			flush(gc);
+			if (!feed(gc)) {
+				break; /* output is stuck: wait for |writable| */
+			}
+		}
+		if (h2_conn_failed(h2)) {
+			break;
+		}
+		m = tcp_conn_recv(gc->tc);
+		if (m == NULL) {
+			break;
+		}
+		gc->in = m;
+		gc->in_off = 0;
+	}
+	flush(gc);
+	if (gc->in == NULL && (tcp_conn_eof(gc->tc) || h2_conn_done(h2))) {
+		/* The peer is done or the engine ended the connection: FIN after the output. */
+		tcp_conn_close(gc->tc);
+	}
+}
+
+static int on_accept(struct tcp_conn *c, void *arg)
+{
+	struct grpc_tcp *g = arg;
+	struct gconn *gc = calloc(1, sizeof(*gc));
+
+	if (gc == NULL) {
+		return -ENOMEM;
+	}
+	gc->sc = grpc_sconn_new(g->srv, &g->conf, g->pool, g->now_ms);
+	if (gc->sc == NULL) {
+		free(gc);
+		return -ENOMEM;
+	}
+	gc->g = g;
+	gc->tc = c;
+	gc->next = g->conns;
+	if (g->conns != NULL) {
+		g->conns->prev = gc;
+	}
+	g->conns = gc;
+	tcp_conn_set_user(c, gc);
+	tcp_conn_set_nodelay(c, true);
+	flush(gc); /* our SETTINGS */
+	return 0;
+}
+
+static void on_readable(struct tcp_conn *c)
+{
+	service(tcp_conn_user(c));
+}
+
+static void on_closed(struct tcp_conn *c, int err)
+{
+	struct gconn *gc = tcp_conn_user(c);
+
+	(void)err;
+	if (gc == NULL) {
+		return;
+	}
+	tcp_conn_set_user(c, NULL);
+	unlink_conn(gc);
+	grpc_sconn_free(gc->sc);
+	rte_pktmbuf_free(gc->in);
+	free(gc);
+}
+
+static const struct tcp_app_ops ops = {
+	.accept = on_accept,
+	.readable = on_readable,
+	.writable = on_readable,
+	.closed = on_closed,
+};
+
+struct grpc_tcp *grpc_tcp_new(struct tcp_stack *st, uint16_t port, struct grpc_server *srv,
+			      uint32_t pool_chunks)
+{
+	struct grpc_tcp *g = calloc(1, sizeof(*g));
+
+	if (g == NULL) {
+		return NULL;
+	}
+	g->st = st;
+	g->srv = srv;
+	h2_conf_default(&g->conf, true);
+	g->pool = h2_pool_new(pool_chunks, false, 0);
+	if (g->pool == NULL) {
+		goto out_free;
+	}
+	if (tcp_listen(st, 4, NULL, port, &ops, g) != 0 || tcp_listen(st, 6, NULL, port, &ops, g) != 0) {
+		goto out_free_pool;
+	}
+	return g;
+
+out_free_pool:
+	h2_pool_free(g->pool);
+out_free:
+	free(g);
+	return NULL;
+}
+
+void grpc_tcp_free(struct grpc_tcp *g)
+{
+	if (g == NULL) {
+		return;
+	}
+	while (g->conns != NULL) {
+		struct gconn *gc = g->conns;
+
+		tcp_conn_set_user(gc->tc, NULL);
+		unlink_conn(gc);
+		grpc_sconn_free(gc->sc);
+		rte_pktmbuf_free(gc->in);
+		free(gc);
+	}
+	h2_pool_free(g->pool);
+	free(g);
+}
+
+void grpc_tcp_tick(struct grpc_tcp *g, uint64_t now_ms)
+{
+	struct gconn *gc, *next;
+
+	if (g == NULL) {
+		return;
+	}
+	if (now_ms / 10 == g->now_ms / 10) {
+		return; /* every 10 ms is plenty for deadlines and timers */
+	}
+	g->now_ms = now_ms;
+	for (gc = g->conns; gc != NULL; gc = next) {
+		next = gc->next;
+		grpc_sconn_tick(gc->sc, now_ms);
+		flush(gc);
+	}
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * grpc_tcp.h - gRPC (and plain HTTP/2) over the worker's own TCP stack: each
+ * accepted connection on the port gets a grpc_sconn whose engine is fed
+ * the received mbuf chains segment by segment (zero-copy into the engine)
+ * and whose output is copied into the stack's send queue. The data plane
+ * serves the gRPC interop TestService this way on `grpc_test_port`.
+ *
+ * One struct grpc_tcp per worker (its pool, server and connection list);
+ * nothing is shared between workers.
+ *
+ * Known limits: a connection's engine is allocated when it is accepted (not
+ * from a per-lcore pool yet), and the output is copied once into mbufs.
+ */
+#ifndef SB_GRPC_TCP_H
+#define SB_GRPC_TCP_H
+
+#include <stdint.h>
+
+#include "grpc_server.h"
+#include "tcp/tcp_stack.h"
+
+struct grpc_tcp;
+
+/*
+ * grpc_tcp_new serves |srv| (kept by pointer) on TCP port |port| of |st|
+ * (IPv4 and IPv6 wildcard listeners), with a pool of |pool_chunks| chunks.
+ * Returns NULL on failure.
+ */
+struct grpc_tcp *grpc_tcp_new(struct tcp_stack *st, uint16_t port, struct grpc_server *srv,
+			      uint32_t pool_chunks);
+
+/* grpc_tcp_free drops every connection's engine (the TCP stack resets them) and frees |g|. */
+void grpc_tcp_free(struct grpc_tcp *g);
+
+/*
+ * grpc_tcp_tick runs the engines' timers (deadlines, call timers, SETTINGS
+ * timeouts) at |now_ms| and sends what they queued. Call it on the worker
+ * before tcp_stack_tick so the output leaves with that flush.
+ */
+void grpc_tcp_tick(struct grpc_tcp *g, uint64_t now_ms);
+
+#endif
