@@ -33,6 +33,16 @@ struct grpc_reader {
 /* Called once per complete message; return 0 to go on, < 0 to stop. */
 typedef int (*grpc_msg_fn)(void *arg, const uint8_t *msg, size_t len, bool compressed);
 
+/* grpc_prefix_put writes the 5-octet prefix of an uncompressed message of |len| bytes. */
+static inline void grpc_prefix_put(uint8_t p[GRPC_PREFIX_LEN], uint32_t len)
+{
+	p[0] = 0;
+	p[1] = (uint8_t)(len >> 24);
+	p[2] = (uint8_t)(len >> 16);
+	p[3] = (uint8_t)(len >> 8);
+	p[4] = (uint8_t)len;
+}
+
 /* grpc_reader_init prepares |r| for messages up to |max_msg| bytes. */
 void grpc_reader_init(struct grpc_reader *r, uint32_t max_msg);
 

@@ -674,10 +674,7 @@ int grpc_call_send(struct grpc_call *call, const void *msg, size_t len)
 			return rc == -ENOBUFS ? -EAGAIN : rc;
 		}
 	}
-	prefix[1] = (uint8_t)(len >> 24);
-	prefix[2] = (uint8_t)(len >> 16);
-	prefix[3] = (uint8_t)(len >> 8);
-	prefix[4] = (uint8_t)len;
+	grpc_prefix_put(prefix, (uint32_t)len);
 	rc = h2_stream_writev(call->sc->h2, call->sid, iov, 2, false);
 	return rc == -ENOBUFS ? -EAGAIN : rc;
 }

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -170,43 +171,95 @@ static void arm(struct h2_sock_loop *l, struct sconn *sc)
 	epoll_ctl(l->ep, EPOLL_CTL_MOD, sc->fd, &ev);
 }
 
+/* Make the engine for connected socket |fd| and watch it; returns the app's object or NULL. */
+static struct sconn *add_conn(struct h2_sock_loop *l, int fd, const struct h2_sock_app *app,
+			      void *arg)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct sconn *sc;
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sc = calloc(1, sizeof(*sc));
+	if (sc == NULL) {
+		return NULL;
+	}
+	sc->fd = fd;
+	sc->app = app;
+	sc->obj = app->accept(arg, l->pool, h2_sock_now_ms(), &sc->h2);
+	if (sc->obj == NULL) {
+		free(sc);
+		return NULL;
+	}
+	ev.data.ptr = sc;
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		sc->app->close(sc->obj);
+		free(sc);
+		return NULL;
+	}
+	sc->next = l->conns;
+	if (l->conns != NULL) {
+		l->conns->prev = sc;
+	}
+	l->conns = sc;
+	return sc;
+}
+
 static void do_accept(struct h2_sock_loop *l, struct listener *ls)
 {
 	for (;;) {
-		int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
-		struct epoll_event ev = {.events = EPOLLIN};
-		struct sconn *sc;
+		int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			return;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		sc = calloc(1, sizeof(*sc));
-		if (sc == NULL) {
+		if (add_conn(l, fd, ls->app, ls->arg) == NULL) {
 			close(fd);
-			continue;
 		}
-		sc->fd = fd;
-		sc->app = ls->app;
-		sc->obj = ls->app->accept(ls->arg, l->pool, h2_sock_now_ms(), &sc->h2);
-		if (sc->obj == NULL) {
-			close(fd);
-			free(sc);
-			continue;
-		}
-		ev.data.ptr = sc;
-		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			sc->app->close(sc->obj);
-			close(fd);
-			free(sc);
-			continue;
-		}
-		sc->next = l->conns;
-		if (l->conns != NULL) {
-			l->conns->prev = sc;
-		}
-		l->conns = sc;
 	}
+}
+
+void *h2_sock_connect(struct h2_sock_loop *l, const char *addr, uint16_t port,
+		      const struct h2_sock_app *app, void *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct sconn *sc;
+	int fd, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		errno = EINVAL;
+		return NULL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return NULL;
+	}
+	/* A blocking connect: dialling is set-up work, not the event loop's. */
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return NULL;
+	}
+	sc = add_conn(l, fd, app, arg);
+	if (sc == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* The client's preface and SETTINGS go at the next turn of the loop. */
+	return sc->obj;
 }
 
 /* Write what the engine has; returns -1 when the socket failed. */

@@ -6,8 +6,8 @@
  * servers; the data plane runs the same engine on its own TCP instead.
  *
  * The loop knows nothing of what runs on the connection: a struct
- * h2_sock_app makes the engine for each accepted socket (a gRPC server
- * connection, say) and gets its ticks.
+ * h2_sock_app makes the engine for each accepted or dialled socket (a gRPC
+ * server or client connection, say) and gets its ticks.
  *
  * Thread context: one loop per thread; nothing is shared between loops.
  */
@@ -50,6 +50,16 @@ void h2_sock_loop_free(struct h2_sock_loop *l);
  */
 int h2_sock_listen(struct h2_sock_loop *l, const char *addr, uint16_t port,
 		   const struct h2_sock_app *app, void *arg) __attribute__((warn_unused_result));
+
+/*
+ * h2_sock_connect dials |addr| (IPv4 or IPv6 literal) port |port|
+ * (blocking until connected) and makes the connection's engine through
+ * |app|->accept with |arg| (the client side of the same interface). Returns
+ * the app's object, or NULL with errno set. The object is the loop's: it is
+ * freed through app->close when the connection ends.
+ */
+void *h2_sock_connect(struct h2_sock_loop *l, const char *addr, uint16_t port,
+		      const struct h2_sock_app *app, void *arg);
 
 /*
  * h2_sock_loop_run serves until |*stop| becomes non-zero. Returns 0, or a

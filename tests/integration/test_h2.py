@@ -12,6 +12,7 @@ import pytest
 from sbtest import BUILD
 
 ECHO = os.path.join(BUILD, "tests", "h2-echo-server")
+CLIENT = os.path.join(BUILD, "tests", "grpc-interop-client")
 INTEROP = os.path.join(os.path.dirname(__file__), "..", "interop")
 CASES = [
     "empty_unary", "large_unary", "client_streaming", "server_streaming",
@@ -20,6 +21,17 @@ CASES = [
     "status_code_and_message", "special_status_message", "custom_metadata",
     "unimplemented_method", "unimplemented_service",
 ]
+
+
+def stop_proc(proc):
+    """SIGTERM, then SIGKILL after 5 s; reaped either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 class EchoServer:
@@ -41,13 +53,7 @@ class EchoServer:
         return self.proc.poll() is None
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_proc(self.proc)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +120,49 @@ def test_h2_conformance_kernel(echo):
     assert not failed, "\n".join(failed)
     assert sum(1 for c in results if c["status"] == "PASS") >= 60
     assert echo.alive()
+
+
+# ---- our gRPC client (build/tests/grpc-interop-client) ----
+
+class RefServer:
+    """python3-grpcio's TestService (tests/interop/ref_server.py) on a free port."""
+
+    def __init__(self, proto_out):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(INTEROP, "ref_server.py"),
+                                      "--port", "0", "--host", "127.0.0.1",
+                                      "--proto-out", str(proto_out)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.close()
+            raise RuntimeError(f"ref_server did not start: {line!r}")
+        self.addr = f"127.0.0.1:{int(line.split()[2])}"
+
+    def close(self):
+        stop_proc(self.proc)
+
+
+def run_our_client(addr):
+    r = subprocess.run([CLIENT, "--server", addr], capture_output=True, text=True, timeout=300)
+    lines = {ln.split()[1].rstrip(":"): ln for ln in r.stdout.splitlines()
+             if ln.startswith(("PASS ", "FAIL "))}
+    return r, lines
+
+
+@pytest.mark.parametrize("server", ["grpcio", "ours"])
+def test_our_grpc_client_interop(server, echo, tmp_path):
+    """Every interop case with our client, against grpcio's server and against ours."""
+    if server == "grpcio":
+        ref = RefServer(tmp_path)
+        try:
+            r, lines = run_our_client(ref.addr)
+        finally:
+            ref.close()
+    else:
+        r, lines = run_our_client(echo.addr)
+    assert sorted(lines) == sorted(CASES), r.stdout + r.stderr
+    failed = [ln for ln in lines.values() if ln.startswith("FAIL")]
+    assert not failed and r.returncode == 0, "\n".join(failed) + r.stderr
 
 
 # ---- the same service in the data plane, over its own TCP (net_tap) ----

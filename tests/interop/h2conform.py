@@ -686,6 +686,131 @@ def conn_for(cfg, **kw):
     return c
 
 
+# -- table-driven checks: one write of frames, one expected outcome ----------
+#
+# Most checks open a connection, send some frames in one write and demand one
+# outcome.  They are rows (name, expect, docstring, send, outcome[, options])
+# registered by frame_checks(): send(c) returns the frames to write, outcome(c)
+# judges what comes back.  Tables stand where their checks belong in --list
+# order.
+
+def frame_check(name, expect, doc, send, outcome, label=None,
+                wait_ack=False, window_updates=True):
+    """Register one table-driven check.  `label` prefixes the detail;
+    wait_ack and window_updates=False are passed to the connection as
+    conn_for(wait_ack=...) and auto_window_update."""
+    def run(cfg):
+        c = conn_for(cfg, wait_ack=wait_ack)
+        c.auto_window_update = window_updates
+        c.send(*send(c))
+        r = outcome(c)
+        if label:
+            r.detail = label + ": " + r.detail
+        return r
+    run.__doc__ = doc
+    run.__name__ = run.__qualname__ = "c_" + name.replace("-", "_").replace(
+        ".", "_")
+    return check(name, expect)(run)
+
+
+def frame_checks(rows):
+    for name, expect, doc, send, outcome, *options in rows:
+        frame_check(name, expect, doc, send, outcome,
+                    **(options[0] if options else {}))
+
+
+# Outcomes.
+
+def goaway(code):
+    """Connection error: GOAWAY `code`."""
+    return lambda c: expect_goaway(c, code)
+
+
+def rst(code, either=False):
+    """Stream error on stream 1: RST_STREAM `code` (see expect_rst)."""
+    return lambda c: expect_rst(c, 1, code, either=either)
+
+
+def ignored(c):
+    """The frames are ignored: a GET on stream 1 then returns 200."""
+    return then_request_works(c, 1)
+
+
+def answered(c):
+    """A complete 200 response on stream 1."""
+    return expect_response(c, 1)
+
+
+# Frame builders for the tables.
+
+def request_frame(c, sid=1, flags=FLAG_END_STREAM | FLAG_END_HEADERS,
+                  before=b"", after=b""):
+    """Raw HEADERS frame on `sid` carrying the field block of a GET, with
+    `before` / `after` spliced around the encoded block."""
+    return raw_frame(HEADERS, flags, sid, before + c.block(c.req()) + after)
+
+
+def split_request(c, middle=(), continuation_sid=1):
+    """A GET on stream 1 whose field block is split in half: HEADERS without
+    END_HEADERS, the frames in `middle`, then CONTINUATION(END_HEADERS) with
+    the second half on `continuation_sid`."""
+    block = c.block(c.req())
+    half = len(block) // 2
+    return [raw_frame(HEADERS, FLAG_END_STREAM, 1, block[:half])] \
+        + list(middle) \
+        + [raw_frame(CONTINUATION, FLAG_END_HEADERS, continuation_sid,
+                     block[half:])]
+
+
+def raw_setting(ident, value, flags=0, sid=0):
+    """Raw SETTINGS frame with one (ident, value) pair."""
+    return raw_frame(SETTINGS, flags, sid, struct.pack(">HI", ident, value))
+
+
+def request(headers):
+    """send(): a request on stream 1 with header list headers(c) and
+    END_STREAM."""
+    return lambda c: [c.headers_frame(1, headers(c), end_stream=True)]
+
+
+def post_with_trailers(trailers, end_stream=True):
+    """send(): a POST on stream 1, 3 bytes of DATA, then a trailer HEADERS
+    frame with header list trailers(c)."""
+    return lambda c: [c.post_open(1), hf.DataFrame(1, data=b"abc").serialize(),
+                      c.headers_frame(1, trailers(c), end_stream=end_stream)]
+
+
+# Other helpers.
+
+def read_until(c, done, closed, missing, goaway_prefix=""):
+    """Read frames until done(f) is true.  A close (`closed` % reason), the
+    deadline (`missing`) or a GOAWAY (goaway_prefix + the frame) FAILs; a
+    Result from done(f) is returned; True ends the wait with None."""
+    dl = c.deadline()
+    while True:
+        try:
+            f = c.read_frame(dl)
+        except Closed as e:
+            return fail(closed % e)
+        if f is None:
+            return fail(missing)
+        if f.type == GOAWAY:
+            return fail(goaway_prefix + f.describe())
+        r = done(f)
+        if r:
+            return None if r is True else r
+
+
+def first_get(c, sid):
+    """GET on `sid` and wait for its 200; a FAIL Result if that fails, else
+    None."""
+    c.send(c.get(sid))
+    r = expect_response(c, sid)
+    if r.status != PASS:
+        return fail("first request failed: " + r.detail)
+    return None
+
+
 # -- 3.4 connection preface --------------------------------------------------
 
 @check("3.4-server-preface",
@@ -721,14 +846,14 @@ def c_bad_preface(cfg):
 
 # -- 4.1 frame format ----------------------------------------------------------
 
-@check("4.1-unknown-frame-type",
-       "frame of unknown type 0xFA on stream 0 ignored; GET then returns 200")
-def c_unknown_type(cfg):
-    """RFC 9113 4.1 / 5.5: implementations MUST ignore and discard frames of
-    unknown types."""
-    c = conn_for(cfg)
-    c.send(raw_frame(UNKNOWN_TYPE, 0x5A, 0, b"h2conform-unknown"))
-    return then_request_works(c, 1)
+frame_checks([
+    ("4.1-unknown-frame-type",
+     "frame of unknown type 0xFA on stream 0 ignored; GET then returns 200",
+     """RFC 9113 4.1 / 5.5: implementations MUST ignore and discard frames of
+     unknown types.""",
+     lambda c: [raw_frame(UNKNOWN_TYPE, 0x5A, 0, b"h2conform-unknown")],
+     ignored),
+])
 
 
 @check("4.1-unknown-flags",
@@ -738,36 +863,30 @@ def c_unknown_flags(cfg):
     """RFC 9113 4.1: unused flags MUST be ignored on receipt."""
     c = conn_for(cfg)
     c.send(raw_frame(PING, 0xFE, 0, b"flagtest"))
-    dl = c.deadline()
-    while True:
-        try:
-            f = c.read_frame(dl)
-        except Closed as e:
-            return fail("closed after PING with unknown flags: %s" % e)
-        if f is None:
-            return fail("no PING ACK for PING with unknown flags")
-        if f.type == GOAWAY:
-            return fail("PING with unknown flags: %s" % f.describe())
+
+    def ping_ack(f):
         if f.type == PING and f.flags & FLAG_ACK:
             if f.payload != b"flagtest":
                 return fail("PING ACK payload %r" % f.payload)
-            break
-    block = c.block(c.req())
-    c.send(raw_frame(HEADERS, 0xD2 | FLAG_END_STREAM | FLAG_END_HEADERS, 1,
-                     block))
+            return True
+        return False
+    r = read_until(c, ping_ack, "closed after PING with unknown flags: %s",
+                   "no PING ACK for PING with unknown flags",
+                   "PING with unknown flags: ")
+    if r:
+        return r
+    c.send(request_frame(c, flags=0xD2 | FLAG_END_STREAM | FLAG_END_HEADERS))
     return expect_response(c, 1)
 
 
-@check("4.1-reserved-bit",
-       "HEADERS with the reserved bit set in the stream id (0x80000001) is "
-       "handled as stream 1; 200 on stream 1")
-def c_reserved_bit(cfg):
-    """RFC 9113 4.1: the reserved bit MUST be ignored when receiving."""
-    c = conn_for(cfg)
-    block = c.block(c.req())
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS,
-                     0x80000001, block))
-    return expect_response(c, 1)
+frame_checks([
+    ("4.1-reserved-bit",
+     "HEADERS with the reserved bit set in the stream id (0x80000001) is "
+     "handled as stream 1; 200 on stream 1",
+     """RFC 9113 4.1: the reserved bit MUST be ignored when receiving.""",
+     lambda c: [request_frame(c, sid=0x80000001)],
+     answered),
+])
 
 
 # -- 4.2 frame size ------------------------------------------------------------
@@ -799,83 +918,60 @@ def c_headers_too_large(cfg):
     limit = c.max_frame_size()
     if limit > 1 << 20:
         raise Skip("server MAX_FRAME_SIZE %d too large to exceed" % limit)
-    block = c.block(c.req()) + hpack_literal_no_index("x-pad", "a" * limit)
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, 1, block))
+    c.send(request_frame(c, after=hpack_literal_no_index("x-pad", "a" * limit)))
     return expect_goaway(c, FRAME_SIZE_ERROR)
 
 
 # -- 4.3 field blocks ------------------------------------------------------------
 
-@check("4.3-bad-hpack",
-       "HEADERS with an undecodable block (indexed field 254, out of range) "
-       "-> GOAWAY COMPRESSION_ERROR")
-def c_bad_hpack(cfg):
-    """RFC 9113 4.3: a field block decoding error MUST be treated as a
-    connection error of type COMPRESSION_ERROR (RFC 7541 2.3.3: an index
-    beyond both tables is a decoding error)."""
-    c = conn_for(cfg)
-    block = b"\x82\x86" + hpack_int(254, 7, 0x80)
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, 1, block))
-    return expect_goaway(c, COMPRESSION_ERROR)
+frame_checks([
+    ("4.3-bad-hpack",
+     "HEADERS with an undecodable block (indexed field 254, out of range) "
+     "-> GOAWAY COMPRESSION_ERROR",
+     """RFC 9113 4.3: a field block decoding error MUST be treated as a
+     connection error of type COMPRESSION_ERROR (RFC 7541 2.3.3: an index
+     beyond both tables is a decoding error).""",
+     lambda c: [raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, 1,
+                          b"\x82\x86" + hpack_int(254, 7, 0x80))],
+     goaway(COMPRESSION_ERROR)),
+    ("4.3-interleaved-frame",
+     "HEADERS(no END_HEADERS), PRIORITY on the same stream, CONTINUATION "
+     "-> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 4.3 / 6.10: a field block is a contiguous sequence of
+     frames; any other frame type in between is a connection error of type
+     PROTOCOL_ERROR.""",
+     lambda c: split_request(c, [hf.PriorityFrame(
+         1, depends_on=0, stream_weight=15).serialize()]),
+     goaway(PROTOCOL_ERROR)),
 
+    # -- 5.1 stream states ---------------------------------------------------
 
-@check("4.3-interleaved-frame",
-       "HEADERS(no END_HEADERS), PRIORITY on the same stream, CONTINUATION "
-       "-> GOAWAY PROTOCOL_ERROR")
-def c_interleaved(cfg):
-    """RFC 9113 4.3 / 6.10: a field block is a contiguous sequence of
-    frames; any other frame type in between is a connection error of type
-    PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    block = c.block(c.req())
-    half = len(block) // 2
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM, 1, block[:half]),
-           hf.PriorityFrame(1, depends_on=0, stream_weight=15).serialize(),
-           raw_frame(CONTINUATION, FLAG_END_HEADERS, 1, block[half:]))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-# -- 5.1 stream states -------------------------------------------------------------
-
-@check("5.1-idle-data", "DATA on idle stream 1 -> GOAWAY PROTOCOL_ERROR")
-def c_idle_data(cfg):
-    """RFC 9113 5.1 (idle): any frame other than HEADERS or PRIORITY MUST be
-    treated as a connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(hf.DataFrame(1, data=b"abc").serialize())
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("5.1-idle-rst-stream",
-       "RST_STREAM on idle stream 1 -> GOAWAY PROTOCOL_ERROR")
-def c_idle_rst(cfg):
-    """RFC 9113 5.1 (idle) and 6.4: RST_STREAM on an idle stream MUST be a
-    connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(hf.RstStreamFrame(1, error_code=CANCEL).serialize())
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("5.1-idle-window-update",
-       "WINDOW_UPDATE on idle stream 1 -> GOAWAY PROTOCOL_ERROR")
-def c_idle_wu(cfg):
-    """RFC 9113 5.1 (idle): connection error PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(hf.WindowUpdateFrame(1, window_increment=100).serialize())
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("5.1-half-closed-remote-data",
-       "GET with END_STREAM then DATA on the same stream -> "
-       "RST_STREAM(1, STREAM_CLOSED) or GOAWAY STREAM_CLOSED")
-def c_half_closed_data(cfg):
-    """RFC 9113 5.1 (half-closed (remote)) and 6.1: DATA MUST get a stream
-    error STREAM_CLOSED.  If the server already finished its response the
-    stream is closed, where 5.1 lets it be a connection error of type
-    STREAM_CLOSED, so both are accepted."""
-    c = conn_for(cfg)
-    c.send(c.get(1), hf.DataFrame(1, data=b"late").serialize())
-    return expect_rst(c, 1, STREAM_CLOSED, either=True)
+    ("5.1-idle-data", "DATA on idle stream 1 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 5.1 (idle): any frame other than HEADERS or PRIORITY MUST be
+     treated as a connection error of type PROTOCOL_ERROR.""",
+     lambda c: [hf.DataFrame(1, data=b"abc").serialize()],
+     goaway(PROTOCOL_ERROR)),
+    ("5.1-idle-rst-stream",
+     "RST_STREAM on idle stream 1 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 5.1 (idle) and 6.4: RST_STREAM on an idle stream MUST be a
+     connection error of type PROTOCOL_ERROR.""",
+     lambda c: [hf.RstStreamFrame(1, error_code=CANCEL).serialize()],
+     goaway(PROTOCOL_ERROR)),
+    ("5.1-idle-window-update",
+     "WINDOW_UPDATE on idle stream 1 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 5.1 (idle): connection error PROTOCOL_ERROR.""",
+     lambda c: [hf.WindowUpdateFrame(1, window_increment=100).serialize()],
+     goaway(PROTOCOL_ERROR)),
+    ("5.1-half-closed-remote-data",
+     "GET with END_STREAM then DATA on the same stream -> "
+     "RST_STREAM(1, STREAM_CLOSED) or GOAWAY STREAM_CLOSED",
+     """RFC 9113 5.1 (half-closed (remote)) and 6.1: DATA MUST get a stream
+     error STREAM_CLOSED.  If the server already finished its response the
+     stream is closed, where 5.1 lets it be a connection error of type
+     STREAM_CLOSED, so both are accepted.""",
+     lambda c: [c.get(1), hf.DataFrame(1, data=b"late").serialize()],
+     rst(STREAM_CLOSED, either=True)),
+])
 
 
 @check("5.1-closed-headers",
@@ -886,24 +982,23 @@ def c_closed_headers(cfg):
     stream as a connection error of type STREAM_CLOSED; otherwise a stream
     error STREAM_CLOSED.  Both accepted."""
     c = conn_for(cfg)
-    c.send(c.get(1))
-    r = expect_response(c, 1)
-    if r.status != PASS:
-        return fail("first request failed: " + r.detail)
+    r = first_get(c, 1)
+    if r:
+        return r
     c.send(c.get(1))
     return expect_rst(c, 1, STREAM_CLOSED, either=True)
 
 
 # -- 5.1.1 stream identifiers --------------------------------------------------------
 
-@check("5.1.1-even-stream-id",
-       "HEADERS on stream 2 from the client -> GOAWAY PROTOCOL_ERROR")
-def c_even_id(cfg):
-    """RFC 9113 5.1.1: client streams MUST be odd; an unexpected stream
-    identifier MUST be a connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.get(2))
-    return expect_goaway(c, PROTOCOL_ERROR)
+frame_checks([
+    ("5.1.1-even-stream-id",
+     "HEADERS on stream 2 from the client -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 5.1.1: client streams MUST be odd; an unexpected stream
+     identifier MUST be a connection error of type PROTOCOL_ERROR.""",
+     lambda c: [c.get(2)],
+     goaway(PROTOCOL_ERROR)),
+])
 
 
 @check("5.1.1-decreasing-stream-id",
@@ -919,10 +1014,9 @@ def c_decreasing_id(cfg):
     error STREAM_CLOSED; h2o answers that way.  This checker follows the
     more specific 5.1.1 rule and demands PROTOCOL_ERROR.)"""
     c = conn_for(cfg)
-    c.send(c.get(5))
-    r = expect_response(c, 5)
-    if r.status != PASS:
-        return fail("first request failed: " + r.detail)
+    r = first_get(c, 5)
+    if r:
+        return r
     c.send(c.get(3))
     return expect_goaway(c, PROTOCOL_ERROR)
 
@@ -951,225 +1045,150 @@ def c_max_concurrent(cfg):
     return r
 
 
-# -- 5.3 priority / 6.3 PRIORITY -----------------------------------------------------
+frame_checks([
+    # -- 5.3 priority / 6.3 PRIORITY -------------------------------------------
 
-@check("5.3.1-headers-self-dependency",
-       "HEADERS on stream 1 with PRIORITY depending on stream 1 -> "
-       "RST_STREAM(1, PROTOCOL_ERROR)")
-def c_headers_self_dep(cfg):
-    """RFC 9113 5.3.1 (RFC 7540 5.3.1): a stream cannot depend on itself;
-    MUST be a stream error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.headers_frame(1, c.req(), depends_on=1))
-    return expect_rst(c, 1, PROTOCOL_ERROR)
+    ("5.3.1-headers-self-dependency",
+     "HEADERS on stream 1 with PRIORITY depending on stream 1 -> "
+     "RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 5.3.1 (RFC 7540 5.3.1): a stream cannot depend on itself;
+     MUST be a stream error of type PROTOCOL_ERROR.""",
+     lambda c: [c.headers_frame(1, c.req(), depends_on=1)],
+     rst(PROTOCOL_ERROR)),
+    ("5.3.1-priority-self-dependency",
+     "PRIORITY on open stream 1 depending on stream 1 -> "
+     "RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 5.3.1 (RFC 7540 5.3.1): stream error PROTOCOL_ERROR.  An
+     open stream is used so that the RST_STREAM is legal to send.""",
+     lambda c: [c.post_open(1),
+                raw_frame(PRIORITY, 0, 1, struct.pack(">IB", 1, 15))],
+     rst(PROTOCOL_ERROR)),
+    ("6.3-priority-bad-length",
+     "PRIORITY with a 4-byte payload on open stream 1 -> "
+     "RST_STREAM(1, FRAME_SIZE_ERROR)",
+     """RFC 9113 6.3: a PRIORITY frame with a length other than 5 octets MUST
+     be treated as a stream error of type FRAME_SIZE_ERROR.""",
+     lambda c: [c.post_open(1), raw_frame(PRIORITY, 0, 1, b"\x00\x00\x00\x00")],
+     rst(FRAME_SIZE_ERROR)),
+    ("6.3-priority-stream-0",
+     "PRIORITY on stream 0 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.3: PRIORITY on stream 0 MUST be a connection error of type
+     PROTOCOL_ERROR.""",
+     lambda c: [raw_frame(PRIORITY, 0, 0, struct.pack(">IB", 1, 15))],
+     goaway(PROTOCOL_ERROR)),
+    ("6.3-priority-idle-stream",
+     "PRIORITY on idle stream 1 accepted silently; GET on stream 1 then "
+     "returns 200",
+     """RFC 9113 5.1 / 6.3: PRIORITY can be sent on a stream in any state,
+     including idle.""",
+     lambda c: [hf.PriorityFrame(1, depends_on=0,
+                                 stream_weight=200).serialize()],
+     ignored),
 
+    # -- 5.5 extensions --------------------------------------------------------
 
-@check("5.3.1-priority-self-dependency",
-       "PRIORITY on open stream 1 depending on stream 1 -> "
-       "RST_STREAM(1, PROTOCOL_ERROR)")
-def c_priority_self_dep(cfg):
-    """RFC 9113 5.3.1 (RFC 7540 5.3.1): stream error PROTOCOL_ERROR.  An
-    open stream is used so that the RST_STREAM is legal to send."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1),
-           raw_frame(PRIORITY, 0, 1, struct.pack(">IB", 1, 15)))
-    return expect_rst(c, 1, PROTOCOL_ERROR)
+    ("5.5-extension-in-header-block",
+     "HEADERS(no END_HEADERS), unknown frame type 0xFA on stream 1, "
+     "CONTINUATION -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 5.5: extension frames in the middle of a field block are
+     not permitted and MUST be a connection error of type PROTOCOL_ERROR.""",
+     lambda c: split_request(c, [raw_frame(UNKNOWN_TYPE, 0, 1, b"ext")]),
+     goaway(PROTOCOL_ERROR)),
 
+    # -- 6.1 DATA --------------------------------------------------------------
 
-@check("6.3-priority-bad-length",
-       "PRIORITY with a 4-byte payload on open stream 1 -> "
-       "RST_STREAM(1, FRAME_SIZE_ERROR)")
-def c_priority_len(cfg):
-    """RFC 9113 6.3: a PRIORITY frame with a length other than 5 octets MUST
-    be treated as a stream error of type FRAME_SIZE_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1), raw_frame(PRIORITY, 0, 1, b"\x00\x00\x00\x00"))
-    return expect_rst(c, 1, FRAME_SIZE_ERROR)
+    ("6.1-data-stream-0", "DATA on stream 0 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.1: DATA on stream 0 MUST be a connection error of type
+     PROTOCOL_ERROR.""",
+     lambda c: [raw_frame(DATA, 0, 0, b"abc")],
+     goaway(PROTOCOL_ERROR)),
+    ("6.1-data-bad-padding",
+     "DATA on open stream 1, PADDED, pad length 5 = payload length 5 -> "
+     "GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.1: padding length >= frame payload length MUST be a
+     connection error of type PROTOCOL_ERROR.""",
+     lambda c: [c.post_open(1),
+                raw_frame(DATA, FLAG_PADDED, 1, b"\x05" + b"\x00" * 4)],
+     goaway(PROTOCOL_ERROR)),
 
+    # -- 6.2 HEADERS -----------------------------------------------------------
 
-@check("6.3-priority-stream-0",
-       "PRIORITY on stream 0 -> GOAWAY PROTOCOL_ERROR")
-def c_priority_zero(cfg):
-    """RFC 9113 6.3: PRIORITY on stream 0 MUST be a connection error of type
-    PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(PRIORITY, 0, 0, struct.pack(">IB", 1, 15)))
-    return expect_goaway(c, PROTOCOL_ERROR)
+    ("6.2-headers-stream-0", "HEADERS on stream 0 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.2: HEADERS on stream 0 MUST be a connection error of type
+     PROTOCOL_ERROR.""",
+     lambda c: [request_frame(c, sid=0)],
+     goaway(PROTOCOL_ERROR)),
+    ("6.2-headers-bad-padding",
+     "HEADERS, PADDED, pad length = payload length -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.2: padding that exceeds the room left for the field block
+     fragment MUST be treated as PROTOCOL_ERROR.  The block cannot then be
+     decoded, which leaves HPACK state unknown (4.3), so only a connection
+     error is accepted.""",
+     # static-table only (:method GET etc.), pad length = payload length
+     lambda c: [raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS
+                          | FLAG_PADDED, 1, b"\x04\x82\x86\x84")],
+     goaway(PROTOCOL_ERROR)),
 
+    # -- 6.4 RST_STREAM --------------------------------------------------------
 
-@check("6.3-priority-idle-stream",
-       "PRIORITY on idle stream 1 accepted silently; GET on stream 1 then "
-       "returns 200")
-def c_priority_idle(cfg):
-    """RFC 9113 5.1 / 6.3: PRIORITY can be sent on a stream in any state,
-    including idle."""
-    c = conn_for(cfg)
-    c.send(hf.PriorityFrame(1, depends_on=0, stream_weight=200).serialize())
-    return then_request_works(c, 1)
+    ("6.4-rst-stream-0", "RST_STREAM on stream 0 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.4: RST_STREAM on stream 0 MUST be a connection error of
+     type PROTOCOL_ERROR.""",
+     lambda c: [raw_frame(RST_STREAM, 0, 0, struct.pack(">I", CANCEL))],
+     goaway(PROTOCOL_ERROR)),
+    ("6.4-rst-stream-bad-length",
+     "RST_STREAM with a 3-byte payload on open stream 1 -> GOAWAY "
+     "FRAME_SIZE_ERROR",
+     """RFC 9113 6.4: length other than 4 MUST be a connection error of type
+     FRAME_SIZE_ERROR.""",
+     lambda c: [c.post_open(1), raw_frame(RST_STREAM, 0, 1, b"\x00\x00\x08")],
+     goaway(FRAME_SIZE_ERROR)),
 
+    # -- 6.5 SETTINGS ----------------------------------------------------------
 
-# -- 5.5 extensions -------------------------------------------------------------
-
-@check("5.5-extension-in-header-block",
-       "HEADERS(no END_HEADERS), unknown frame type 0xFA on stream 1, "
-       "CONTINUATION -> GOAWAY PROTOCOL_ERROR")
-def c_ext_in_block(cfg):
-    """RFC 9113 5.5: extension frames in the middle of a field block are
-    not permitted and MUST be a connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    block = c.block(c.req())
-    half = len(block) // 2
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM, 1, block[:half]),
-           raw_frame(UNKNOWN_TYPE, 0, 1, b"ext"),
-           raw_frame(CONTINUATION, FLAG_END_HEADERS, 1, block[half:]))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-# -- 6.1 DATA ---------------------------------------------------------------------
-
-@check("6.1-data-stream-0", "DATA on stream 0 -> GOAWAY PROTOCOL_ERROR")
-def c_data_zero(cfg):
-    """RFC 9113 6.1: DATA on stream 0 MUST be a connection error of type
-    PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(DATA, 0, 0, b"abc"))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.1-data-bad-padding",
-       "DATA on open stream 1, PADDED, pad length 5 = payload length 5 -> "
-       "GOAWAY PROTOCOL_ERROR")
-def c_data_pad(cfg):
-    """RFC 9113 6.1: padding length >= frame payload length MUST be a
-    connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1),
-           raw_frame(DATA, FLAG_PADDED, 1, b"\x05" + b"\x00" * 4))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-# -- 6.2 HEADERS ------------------------------------------------------------------
-
-@check("6.2-headers-stream-0", "HEADERS on stream 0 -> GOAWAY PROTOCOL_ERROR")
-def c_headers_zero(cfg):
-    """RFC 9113 6.2: HEADERS on stream 0 MUST be a connection error of type
-    PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    block = c.block(c.req())
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, 0, block))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.2-headers-bad-padding",
-       "HEADERS, PADDED, pad length = payload length -> GOAWAY PROTOCOL_ERROR")
-def c_headers_pad(cfg):
-    """RFC 9113 6.2: padding that exceeds the room left for the field block
-    fragment MUST be treated as PROTOCOL_ERROR.  The block cannot then be
-    decoded, which leaves HPACK state unknown (4.3), so only a connection
-    error is accepted."""
-    c = conn_for(cfg)
-    frag = b"\x82\x86\x84"            # static-table only: :method GET etc.
-    payload = bytes([len(frag) + 1]) + frag
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS | FLAG_PADDED,
-                     1, payload))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-# -- 6.4 RST_STREAM ------------------------------------------------------------------
-
-@check("6.4-rst-stream-0", "RST_STREAM on stream 0 -> GOAWAY PROTOCOL_ERROR")
-def c_rst_zero(cfg):
-    """RFC 9113 6.4: RST_STREAM on stream 0 MUST be a connection error of
-    type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(RST_STREAM, 0, 0, struct.pack(">I", CANCEL)))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.4-rst-stream-bad-length",
-       "RST_STREAM with a 3-byte payload on open stream 1 -> GOAWAY "
-       "FRAME_SIZE_ERROR")
-def c_rst_len(cfg):
-    """RFC 9113 6.4: length other than 4 MUST be a connection error of type
-    FRAME_SIZE_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1), raw_frame(RST_STREAM, 0, 1, b"\x00\x00\x08"))
-    return expect_goaway(c, FRAME_SIZE_ERROR)
-
-
-# -- 6.5 SETTINGS ------------------------------------------------------------------
-
-@check("6.5-settings-ack-with-payload",
-       "SETTINGS with ACK and a 6-byte payload -> GOAWAY FRAME_SIZE_ERROR")
-def c_settings_ack_payload(cfg):
-    """RFC 9113 6.5: ACK with a non-empty payload MUST be a connection error
-    of type FRAME_SIZE_ERROR."""
-    c = conn_for(cfg, wait_ack=True)
-    c.send(raw_frame(SETTINGS, FLAG_ACK, 0, struct.pack(">HI", 3, 100)))
-    return expect_goaway(c, FRAME_SIZE_ERROR)
-
-
-@check("6.5-settings-on-stream",
-       "SETTINGS on stream 1 -> GOAWAY PROTOCOL_ERROR")
-def c_settings_stream(cfg):
-    """RFC 9113 6.5: SETTINGS with a non-zero stream id MUST be a connection
-    error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(SETTINGS, 0, 1, struct.pack(">HI", 3, 100)))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.5-settings-bad-length",
-       "SETTINGS with a 3-byte payload -> GOAWAY FRAME_SIZE_ERROR")
-def c_settings_len(cfg):
-    """RFC 9113 6.5: a length that is not a multiple of 6 MUST be a
-    connection error of type FRAME_SIZE_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(SETTINGS, 0, 0, b"\x00\x03\x00"))
-    return expect_goaway(c, FRAME_SIZE_ERROR)
-
-
-@check("6.5.2-enable-push-2",
-       "SETTINGS_ENABLE_PUSH=2 -> GOAWAY PROTOCOL_ERROR")
-def c_enable_push(cfg):
-    """RFC 9113 6.5.2: any ENABLE_PUSH value other than 0 or 1 MUST be a
-    connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(SETTINGS, 0, 0, struct.pack(">HI", S_ENABLE_PUSH, 2)))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.5.2-initial-window-too-large",
-       "SETTINGS_INITIAL_WINDOW_SIZE=2^31 -> GOAWAY FLOW_CONTROL_ERROR")
-def c_iws_large(cfg):
-    """RFC 9113 6.5.2: a value above 2^31-1 MUST be a connection error of
-    type FLOW_CONTROL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(SETTINGS, 0, 0,
-                     struct.pack(">HI", S_INITIAL_WINDOW_SIZE, 2 ** 31)))
-    return expect_goaway(c, FLOW_CONTROL_ERROR)
-
-
-@check("6.5.2-max-frame-size-too-small",
-       "SETTINGS_MAX_FRAME_SIZE=16383 -> GOAWAY PROTOCOL_ERROR")
-def c_mfs_small(cfg):
-    """RFC 9113 6.5.2: a value outside 2^14..2^24-1 MUST be a connection
-    error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(SETTINGS, 0, 0,
-                     struct.pack(">HI", S_MAX_FRAME_SIZE, 16383)))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.5.2-max-frame-size-too-large",
-       "SETTINGS_MAX_FRAME_SIZE=2^24 -> GOAWAY PROTOCOL_ERROR")
-def c_mfs_large(cfg):
-    """RFC 9113 6.5.2: a value outside 2^14..2^24-1 MUST be a connection
-    error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(SETTINGS, 0, 0,
-                     struct.pack(">HI", S_MAX_FRAME_SIZE, 2 ** 24)))
-    return expect_goaway(c, PROTOCOL_ERROR)
+    ("6.5-settings-ack-with-payload",
+     "SETTINGS with ACK and a 6-byte payload -> GOAWAY FRAME_SIZE_ERROR",
+     """RFC 9113 6.5: ACK with a non-empty payload MUST be a connection error
+     of type FRAME_SIZE_ERROR.""",
+     lambda c: [raw_setting(3, 100, flags=FLAG_ACK)],
+     goaway(FRAME_SIZE_ERROR), {"wait_ack": True}),
+    ("6.5-settings-on-stream",
+     "SETTINGS on stream 1 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.5: SETTINGS with a non-zero stream id MUST be a connection
+     error of type PROTOCOL_ERROR.""",
+     lambda c: [raw_setting(3, 100, sid=1)],
+     goaway(PROTOCOL_ERROR)),
+    ("6.5-settings-bad-length",
+     "SETTINGS with a 3-byte payload -> GOAWAY FRAME_SIZE_ERROR",
+     """RFC 9113 6.5: a length that is not a multiple of 6 MUST be a
+     connection error of type FRAME_SIZE_ERROR.""",
+     lambda c: [raw_frame(SETTINGS, 0, 0, b"\x00\x03\x00")],
+     goaway(FRAME_SIZE_ERROR)),
+    ("6.5.2-enable-push-2",
+     "SETTINGS_ENABLE_PUSH=2 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.5.2: any ENABLE_PUSH value other than 0 or 1 MUST be a
+     connection error of type PROTOCOL_ERROR.""",
+     lambda c: [raw_setting(S_ENABLE_PUSH, 2)],
+     goaway(PROTOCOL_ERROR)),
+    ("6.5.2-initial-window-too-large",
+     "SETTINGS_INITIAL_WINDOW_SIZE=2^31 -> GOAWAY FLOW_CONTROL_ERROR",
+     """RFC 9113 6.5.2: a value above 2^31-1 MUST be a connection error of
+     type FLOW_CONTROL_ERROR.""",
+     lambda c: [raw_setting(S_INITIAL_WINDOW_SIZE, 2 ** 31)],
+     goaway(FLOW_CONTROL_ERROR)),
+    ("6.5.2-max-frame-size-too-small",
+     "SETTINGS_MAX_FRAME_SIZE=16383 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.5.2: a value outside 2^14..2^24-1 MUST be a connection
+     error of type PROTOCOL_ERROR.""",
+     lambda c: [raw_setting(S_MAX_FRAME_SIZE, 16383)],
+     goaway(PROTOCOL_ERROR)),
+    ("6.5.2-max-frame-size-too-large",
+     "SETTINGS_MAX_FRAME_SIZE=2^24 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.5.2: a value outside 2^14..2^24-1 MUST be a connection
+     error of type PROTOCOL_ERROR.""",
+     lambda c: [raw_setting(S_MAX_FRAME_SIZE, 2 ** 24)],
+     goaway(PROTOCOL_ERROR)),
+])
 
 
 @check("6.5.2-unknown-setting",
@@ -1180,17 +1199,11 @@ def c_unknown_setting(cfg):
     c = conn_for(cfg, wait_ack=True)
     acks = c.settings_acks
     c.send(hf.SettingsFrame(0, settings={0xFF: 1}).serialize())
-    dl = c.deadline()
-    while c.settings_acks == acks:
-        try:
-            f = c.read_frame(dl)
-        except Closed as e:
-            return fail("closed after unknown setting: %s" % e)
-        if f is None:
-            return fail("no SETTINGS ACK for SETTINGS with unknown id")
-        if f.type == GOAWAY:
-            return fail("unknown setting: %s" % f.describe())
-    return then_request_works(c, 1, "SETTINGS ACKed")
+    r = read_until(c, lambda f: c.settings_acks != acks,
+                   "closed after unknown setting: %s",
+                   "no SETTINGS ACK for SETTINGS with unknown id",
+                   "unknown setting: ")
+    return r or then_request_works(c, 1, "SETTINGS ACKed")
 
 
 @check("6.5.3-settings-ack",
@@ -1207,22 +1220,23 @@ def c_settings_ack(cfg):
     return ok("SETTINGS ACK received")
 
 
-@check("6.9.2-initial-window-overflow",
-       "stream 1 open, WINDOW_UPDATE(1) to 2^31-1, then "
-       "SETTINGS_INITIAL_WINDOW_SIZE=2^31-1 -> GOAWAY FLOW_CONTROL_ERROR")
-def c_iws_overflow(cfg):
-    """RFC 9113 6.5.3 / 6.9.2: a SETTINGS_INITIAL_WINDOW_SIZE change that
-    makes any stream window exceed 2^31-1 MUST be a connection error of type
-    FLOW_CONTROL_ERROR.  The request body is left open so stream 1 exists
-    on the server whatever it does with the response."""
-    c = conn_for(cfg, wait_ack=True)
-    c.auto_window_update = False
-    c.send(c.post_open(1),
-           hf.WindowUpdateFrame(1, window_increment=MAX_WINDOW - DEFAULT_WINDOW)
-           .serialize(),
-           hf.SettingsFrame(0, settings={S_INITIAL_WINDOW_SIZE: MAX_WINDOW})
-           .serialize())
-    return expect_goaway(c, FLOW_CONTROL_ERROR)
+frame_checks([
+    ("6.9.2-initial-window-overflow",
+     "stream 1 open, WINDOW_UPDATE(1) to 2^31-1, then "
+     "SETTINGS_INITIAL_WINDOW_SIZE=2^31-1 -> GOAWAY FLOW_CONTROL_ERROR",
+     """RFC 9113 6.5.3 / 6.9.2: a SETTINGS_INITIAL_WINDOW_SIZE change that
+     makes any stream window exceed 2^31-1 MUST be a connection error of type
+     FLOW_CONTROL_ERROR.  The request body is left open so stream 1 exists
+     on the server whatever it does with the response.""",
+     lambda c: [c.post_open(1),
+                hf.WindowUpdateFrame(
+                    1, window_increment=MAX_WINDOW - DEFAULT_WINDOW)
+                .serialize(),
+                hf.SettingsFrame(
+                    0, settings={S_INITIAL_WINDOW_SIZE: MAX_WINDOW})
+                .serialize()],
+     goaway(FLOW_CONTROL_ERROR), {"wait_ack": True, "window_updates": False}),
+])
 
 
 # -- 6.7 PING ----------------------------------------------------------------------
@@ -1234,20 +1248,15 @@ def c_ping(cfg):
     ACK and an identical payload."""
     c = conn_for(cfg)
     c.send(hf.PingFrame(0, opaque_data=b"h2conf01").serialize())
-    dl = c.deadline()
-    while True:
-        try:
-            f = c.read_frame(dl)
-        except Closed as e:
-            return fail("closed: %s" % e)
-        if f is None:
-            return fail("no PING ACK within %.1fs" % cfg.timeout)
-        if f.type == GOAWAY:
-            return fail(f.describe())
+
+    def ping_ack(f):
         if f.type == PING and f.flags & FLAG_ACK:
             if f.payload == b"h2conf01":
                 return ok("PING ACK with identical payload")
             return fail("PING ACK payload %r" % f.payload)
+        return None
+    return read_until(c, ping_ack, "closed: %s",
+                      "no PING ACK within %.1fs" % cfg.timeout)
 
 
 @check("6.7-ping-ack-not-answered",
@@ -1259,119 +1268,86 @@ def c_ping_ack(cfg):
     c = conn_for(cfg)
     c.send(raw_frame(PING, FLAG_ACK, 0, b"ackackak"),
            hf.PingFrame(0, opaque_data=b"realping").serialize())
-    dl = c.deadline()
-    while True:
-        try:
-            f = c.read_frame(dl)
-        except Closed as e:
-            return fail("closed: %s" % e)
-        if f is None:
-            return fail("no PING ACK for the second PING")
-        if f.type == GOAWAY:
-            return fail(f.describe())
+
+    def real_ping_ack(f):
         if f.type == PING:
             if f.payload == b"ackackak":
                 return fail("server answered a PING that had ACK set")
             if f.flags & FLAG_ACK and f.payload == b"realping":
                 return ok("PING ACK not answered; real PING answered")
+        return None
+    return read_until(c, real_ping_ack, "closed: %s",
+                      "no PING ACK for the second PING")
 
 
-@check("6.7-ping-on-stream", "PING on stream 1 -> GOAWAY PROTOCOL_ERROR")
-def c_ping_stream(cfg):
-    """RFC 9113 6.7: PING with a non-zero stream id MUST be a connection
-    error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(PING, 0, 1, b"12345678"))
-    return expect_goaway(c, PROTOCOL_ERROR)
+frame_checks([
+    ("6.7-ping-on-stream", "PING on stream 1 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.7: PING with a non-zero stream id MUST be a connection
+     error of type PROTOCOL_ERROR.""",
+     lambda c: [raw_frame(PING, 0, 1, b"12345678")],
+     goaway(PROTOCOL_ERROR)),
+    ("6.7-ping-bad-length",
+     "PING with a 6-byte payload -> GOAWAY FRAME_SIZE_ERROR",
+     """RFC 9113 6.7: length other than 8 MUST be a connection error of type
+     FRAME_SIZE_ERROR.""",
+     lambda c: [raw_frame(PING, 0, 0, b"123456")],
+     goaway(FRAME_SIZE_ERROR)),
 
+    # -- 6.8 GOAWAY ------------------------------------------------------------
 
-@check("6.7-ping-bad-length",
-       "PING with a 6-byte payload -> GOAWAY FRAME_SIZE_ERROR")
-def c_ping_len(cfg):
-    """RFC 9113 6.7: length other than 8 MUST be a connection error of type
-    FRAME_SIZE_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(PING, 0, 0, b"123456"))
-    return expect_goaway(c, FRAME_SIZE_ERROR)
+    ("6.8-goaway-on-stream", "GOAWAY on stream 1 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.8: GOAWAY with a non-zero stream id MUST be a connection
+     error of type PROTOCOL_ERROR.""",
+     lambda c: [raw_frame(GOAWAY, 0, 1, struct.pack(">II", 0, NO_ERROR))],
+     goaway(PROTOCOL_ERROR)),
+    ("6.8-client-goaway-graceful",
+     "GET on stream 1 and GOAWAY(last_stream_id=0, NO_ERROR) in one write: "
+     "the response on stream 1 still completes with 200",
+     """RFC 9113 6.8: GOAWAY lets the sender's peer finish streams already
+     in progress; the client's GOAWAY does not cancel its own request.""",
+     lambda c: [c.get(1), hf.GoAwayFrame(0, last_stream_id=0,
+                                         error_code=NO_ERROR).serialize()],
+     answered),
 
+    # -- 6.9 WINDOW_UPDATE -----------------------------------------------------
 
-# -- 6.8 GOAWAY --------------------------------------------------------------------
-
-@check("6.8-goaway-on-stream", "GOAWAY on stream 1 -> GOAWAY PROTOCOL_ERROR")
-def c_goaway_stream(cfg):
-    """RFC 9113 6.8: GOAWAY with a non-zero stream id MUST be a connection
-    error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(GOAWAY, 0, 1, struct.pack(">II", 0, NO_ERROR)))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.8-client-goaway-graceful",
-       "GET on stream 1 and GOAWAY(last_stream_id=0, NO_ERROR) in one write: "
-       "the response on stream 1 still completes with 200")
-def c_goaway_graceful(cfg):
-    """RFC 9113 6.8: GOAWAY lets the sender's peer finish streams already
-    in progress; the client's GOAWAY does not cancel its own request."""
-    c = conn_for(cfg)
-    c.send(c.get(1), hf.GoAwayFrame(0, last_stream_id=0,
-                                    error_code=NO_ERROR).serialize())
-    return expect_response(c, 1)
-
-
-# -- 6.9 WINDOW_UPDATE ---------------------------------------------------------------
-
-@check("6.9-window-update-zero-connection",
-       "WINDOW_UPDATE increment 0 on stream 0 -> GOAWAY PROTOCOL_ERROR")
-def c_wu_zero_conn(cfg):
-    """RFC 9113 6.9: increment 0 MUST be a PROTOCOL_ERROR; on the connection
-    window it MUST be a connection error."""
-    c = conn_for(cfg)
-    c.send(raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 0)))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.9-window-update-zero-stream",
-       "WINDOW_UPDATE increment 0 on open stream 1 -> "
-       "RST_STREAM(1, PROTOCOL_ERROR)")
-def c_wu_zero_stream(cfg):
-    """RFC 9113 6.9: increment 0 MUST be treated as a stream error of type
-    PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1), raw_frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 0)))
-    return expect_rst(c, 1, PROTOCOL_ERROR)
-
-
-@check("6.9-window-update-bad-length",
-       "WINDOW_UPDATE with a 3-byte payload -> GOAWAY FRAME_SIZE_ERROR")
-def c_wu_len(cfg):
-    """RFC 9113 6.9: length other than 4 MUST be a connection error of type
-    FRAME_SIZE_ERROR."""
-    c = conn_for(cfg)
-    c.send(raw_frame(WINDOW_UPDATE, 0, 0, b"\x00\x00\x01"))
-    return expect_goaway(c, FRAME_SIZE_ERROR)
-
-
-@check("6.9.1-connection-window-overflow",
-       "WINDOW_UPDATE(0, 2^31-1) on top of 65535 -> GOAWAY FLOW_CONTROL_ERROR")
-def c_conn_overflow(cfg):
-    """RFC 9113 6.9.1: a WINDOW_UPDATE that takes the connection window
-    above 2^31-1 MUST end the connection with FLOW_CONTROL_ERROR."""
-    c = conn_for(cfg)
-    c.send(hf.WindowUpdateFrame(0, window_increment=MAX_WINDOW).serialize())
-    return expect_goaway(c, FLOW_CONTROL_ERROR)
-
-
-@check("6.9.1-stream-window-overflow",
-       "WINDOW_UPDATE(1, 2^31-1) on open stream 1 -> "
-       "RST_STREAM(1, FLOW_CONTROL_ERROR)")
-def c_stream_overflow(cfg):
-    """RFC 9113 6.9.1: for a stream window above 2^31-1 the sender sends
-    RST_STREAM with FLOW_CONTROL_ERROR."""
-    c = conn_for(cfg)
-    c.auto_window_update = False
-    c.send(c.post_open(1),
-           hf.WindowUpdateFrame(1, window_increment=MAX_WINDOW).serialize())
-    return expect_rst(c, 1, FLOW_CONTROL_ERROR)
+    ("6.9-window-update-zero-connection",
+     "WINDOW_UPDATE increment 0 on stream 0 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.9: increment 0 MUST be a PROTOCOL_ERROR; on the connection
+     window it MUST be a connection error.""",
+     lambda c: [raw_frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 0))],
+     goaway(PROTOCOL_ERROR)),
+    ("6.9-window-update-zero-stream",
+     "WINDOW_UPDATE increment 0 on open stream 1 -> "
+     "RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 6.9: increment 0 MUST be treated as a stream error of type
+     PROTOCOL_ERROR.""",
+     lambda c: [c.post_open(1),
+                raw_frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 0))],
+     rst(PROTOCOL_ERROR)),
+    ("6.9-window-update-bad-length",
+     "WINDOW_UPDATE with a 3-byte payload -> GOAWAY FRAME_SIZE_ERROR",
+     """RFC 9113 6.9: length other than 4 MUST be a connection error of type
+     FRAME_SIZE_ERROR.""",
+     lambda c: [raw_frame(WINDOW_UPDATE, 0, 0, b"\x00\x00\x01")],
+     goaway(FRAME_SIZE_ERROR)),
+    ("6.9.1-connection-window-overflow",
+     "WINDOW_UPDATE(0, 2^31-1) on top of 65535 -> GOAWAY FLOW_CONTROL_ERROR",
+     """RFC 9113 6.9.1: a WINDOW_UPDATE that takes the connection window
+     above 2^31-1 MUST end the connection with FLOW_CONTROL_ERROR.""",
+     lambda c: [hf.WindowUpdateFrame(0, window_increment=MAX_WINDOW)
+                .serialize()],
+     goaway(FLOW_CONTROL_ERROR)),
+    ("6.9.1-stream-window-overflow",
+     "WINDOW_UPDATE(1, 2^31-1) on open stream 1 -> "
+     "RST_STREAM(1, FLOW_CONTROL_ERROR)",
+     """RFC 9113 6.9.1: for a stream window above 2^31-1 the sender sends
+     RST_STREAM with FLOW_CONTROL_ERROR.""",
+     lambda c: [c.post_open(1),
+                hf.WindowUpdateFrame(1, window_increment=MAX_WINDOW)
+                .serialize()],
+     rst(FLOW_CONTROL_ERROR), {"window_updates": False}),
+])
 
 
 # Factor of the server's connection window sent in one burst by the check
@@ -1448,34 +1424,26 @@ def c_data_flow(cfg):
                           r.detail.index(" (sent"):])
     return r
 
-
 # -- 6.10 CONTINUATION ----------------------------------------------------------------
 
-@check("6.10-continuation-after-end-headers",
-       "HEADERS with END_HEADERS followed by CONTINUATION on the same stream "
-       "-> GOAWAY PROTOCOL_ERROR")
-def c_cont_after_end(cfg):
-    """RFC 9113 6.10: a CONTINUATION not preceded by HEADERS, PUSH_PROMISE
-    or CONTINUATION without END_HEADERS MUST be a connection error of type
-    PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.get(1), raw_frame(CONTINUATION, FLAG_END_HEADERS, 1,
-                               hpack_literal_no_index("x-late", "1")))
-    return expect_goaway(c, PROTOCOL_ERROR)
-
-
-@check("6.10-continuation-other-stream",
-       "HEADERS(stream 1, no END_HEADERS) then CONTINUATION on stream 3 -> "
-       "GOAWAY PROTOCOL_ERROR")
-def c_cont_other_stream(cfg):
-    """RFC 9113 6.2 / 6.10: a frame on a different stream inside a field
-    block MUST be a connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    block = c.block(c.req())
-    half = len(block) // 2
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM, 1, block[:half]),
-           raw_frame(CONTINUATION, FLAG_END_HEADERS, 3, block[half:]))
-    return expect_goaway(c, PROTOCOL_ERROR)
+frame_checks([
+    ("6.10-continuation-after-end-headers",
+     "HEADERS with END_HEADERS followed by CONTINUATION on the same stream "
+     "-> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.10: a CONTINUATION not preceded by HEADERS, PUSH_PROMISE
+     or CONTINUATION without END_HEADERS MUST be a connection error of type
+     PROTOCOL_ERROR.""",
+     lambda c: [c.get(1), raw_frame(CONTINUATION, FLAG_END_HEADERS, 1,
+                                    hpack_literal_no_index("x-late", "1"))],
+     goaway(PROTOCOL_ERROR)),
+    ("6.10-continuation-other-stream",
+     "HEADERS(stream 1, no END_HEADERS) then CONTINUATION on stream 3 -> "
+     "GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 6.2 / 6.10: a frame on a different stream inside a field
+     block MUST be a connection error of type PROTOCOL_ERROR.""",
+     lambda c: split_request(c, continuation_sid=3),
+     goaway(PROTOCOL_ERROR)),
+])
 
 
 @check("6.10-continuation-split",
@@ -1502,135 +1470,100 @@ def c_cont_split(cfg):
 
 # -- 8 HTTP semantics: malformed requests -------------------------------------------
 
-def malformed(cfg, headers_fn, what):
-    c = conn_for(cfg)
-    c.send(c.headers_frame(1, headers_fn(c), end_stream=True))
-    r = expect_rst(c, 1, PROTOCOL_ERROR)
-    r.detail = what + ": " + r.detail
-    return r
+# Requests on stream 1 (END_STREAM) that RFC 9113 section 8 makes malformed;
+# each must get RST_STREAM(1, PROTOCOL_ERROR) and its detail is prefixed
+# with the label.  Rows: (name, expect, docstring, label, headers(c)).
+MALFORMED_REQUESTS = [
+    ("8.2.1-uppercase-header-name",
+     "GET with field name 'X-Upper' -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.2.1: a field name with uppercase characters makes the
+     request malformed (8.1.1): stream error PROTOCOL_ERROR.""",
+     "uppercase name", lambda c: c.req(extra=[("X-Upper", "1")])),
+    ("8.3-pseudo-after-regular",
+     "GET with :path after a regular field -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.3: pseudo-header fields after a regular field line make
+     the request malformed: stream error PROTOCOL_ERROR.""",
+     "pseudo after regular",
+     lambda c: [(":method", "GET"), (":scheme", "http"),
+                (":authority", c.cfg.authority), ("user-agent", "h2conform"),
+                (":path", c.cfg.path)]),
+    ("8.3-unknown-pseudo-header",
+     "GET with ':foo: bar' -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.3: undefined pseudo-header fields make the request
+     malformed: stream error PROTOCOL_ERROR.""",
+     "unknown pseudo-header", lambda c: c.req(extra=[(":foo", "bar")])),
+    ("8.3.1-duplicate-path",
+     "GET with :path twice -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.3.1: the same pseudo-header field MUST NOT appear more
+     than once: malformed, stream error PROTOCOL_ERROR.""",
+     "duplicate :path", lambda c: c.req() + [(":path", c.cfg.path)]),
+    ("8.3.1-missing-method",
+     "request without :method -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.3.1: requests MUST include exactly one :method, :scheme
+     and :path (non-CONNECT): malformed, stream error PROTOCOL_ERROR.""",
+     "missing :method", lambda c: [h for h in c.req() if h[0] != ":method"]),
+    ("8.3.1-empty-path",
+     "GET with :path '' -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.3.1: :path MUST NOT be empty for http URIs: malformed,
+     stream error PROTOCOL_ERROR.""",
+     "empty :path", lambda c: c.req(path="")),
+    ("8.2.2-connection-header",
+     "GET with 'connection: keep-alive' -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.2.2: connection-specific fields make the request
+     malformed: stream error PROTOCOL_ERROR.""",
+     "connection header", lambda c: c.req(extra=[("connection", "keep-alive")])),
+    ("8.2.2-te-not-trailers",
+     "GET with 'te: gzip' -> RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.2.2: TE MUST NOT contain any value other than "trailers":
+     malformed, stream error PROTOCOL_ERROR.""",
+     "te: gzip", lambda c: c.req(extra=[("te", "gzip")])),
+]
 
 
-@check("8.2.1-uppercase-header-name",
-       "GET with field name 'X-Upper' -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_upper(cfg):
-    """RFC 9113 8.2.1: a field name with uppercase characters makes the
-    request malformed (8.1.1): stream error PROTOCOL_ERROR."""
-    return malformed(cfg, lambda c: c.req(extra=[("X-Upper", "1")]),
-                     "uppercase name")
+
+def malformed_request_checks(rows):
+    for name, expect, doc, label, headers in rows:
+        frame_check(name, expect, doc, request(headers), rst(PROTOCOL_ERROR),
+                    label=label)
 
 
-@check("8.3-pseudo-after-regular",
-       "GET with :path after a regular field -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_pseudo_after(cfg):
-    """RFC 9113 8.3: pseudo-header fields after a regular field line make
-    the request malformed: stream error PROTOCOL_ERROR."""
-    def h(c):
-        return [(":method", "GET"), (":scheme", "http"),
-                (":authority", cfg.authority), ("user-agent", "h2conform"),
-                (":path", cfg.path)]
-    return malformed(cfg, h, "pseudo after regular")
+malformed_request_checks(MALFORMED_REQUESTS)
 
-
-@check("8.3-unknown-pseudo-header",
-       "GET with ':foo: bar' -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_unknown_pseudo(cfg):
-    """RFC 9113 8.3: undefined pseudo-header fields make the request
-    malformed: stream error PROTOCOL_ERROR."""
-    return malformed(cfg, lambda c: c.req(extra=[(":foo", "bar")]),
-                     "unknown pseudo-header")
-
-
-@check("8.3.1-duplicate-path",
-       "GET with :path twice -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_dup_path(cfg):
-    """RFC 9113 8.3.1: the same pseudo-header field MUST NOT appear more
-    than once: malformed, stream error PROTOCOL_ERROR."""
-    return malformed(cfg, lambda c: c.req() + [(":path", cfg.path)],
-                     "duplicate :path")
-
-
-@check("8.3.1-missing-method",
-       "request without :method -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_no_method(cfg):
-    """RFC 9113 8.3.1: requests MUST include exactly one :method, :scheme
-    and :path (non-CONNECT): malformed, stream error PROTOCOL_ERROR."""
-    return malformed(cfg, lambda c: [h for h in c.req() if h[0] != ":method"],
-                     "missing :method")
-
-
-@check("8.3.1-empty-path",
-       "GET with :path '' -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_empty_path(cfg):
-    """RFC 9113 8.3.1: :path MUST NOT be empty for http URIs: malformed,
-    stream error PROTOCOL_ERROR."""
-    return malformed(cfg, lambda c: c.req(path=""), "empty :path")
-
-
-@check("8.2.2-connection-header",
-       "GET with 'connection: keep-alive' -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_connection(cfg):
-    """RFC 9113 8.2.2: connection-specific fields make the request
-    malformed: stream error PROTOCOL_ERROR."""
-    return malformed(cfg, lambda c: c.req(extra=[("connection", "keep-alive")]),
-                     "connection header")
-
-
-@check("8.2.2-te-not-trailers",
-       "GET with 'te: gzip' -> RST_STREAM(1, PROTOCOL_ERROR)")
-def c_te(cfg):
-    """RFC 9113 8.2.2: TE MUST NOT contain any value other than "trailers":
-    malformed, stream error PROTOCOL_ERROR."""
-    return malformed(cfg, lambda c: c.req(extra=[("te", "gzip")]), "te: gzip")
-
-
-@check("8.1-pseudo-header-in-trailers",
-       "POST, DATA, trailers containing ':path' (END_STREAM) -> "
-       "RST_STREAM(1, PROTOCOL_ERROR)")
-def c_pseudo_trailer(cfg):
-    """RFC 9113 8.1 / 8.3: trailers MUST NOT include pseudo-header fields:
-    malformed, stream error PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1), hf.DataFrame(1, data=b"abc").serialize(),
-           c.headers_frame(1, [(":path", cfg.path), ("x-trailer", "1")],
-                           end_stream=True))
-    return expect_rst(c, 1, PROTOCOL_ERROR)
-
-
-@check("8.1-trailers-without-end-stream",
-       "POST, DATA, trailer HEADERS without END_STREAM -> "
-       "RST_STREAM(1, PROTOCOL_ERROR)")
-def c_trailer_no_es(cfg):
-    """RFC 9113 8.1: a HEADERS frame without END_STREAM after the one that
-    opened the request makes it malformed: stream error PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1), hf.DataFrame(1, data=b"abc").serialize(),
-           c.headers_frame(1, [("x-trailer", "1")], end_stream=False))
-    return expect_rst(c, 1, PROTOCOL_ERROR)
-
-
-@check("8.1.1-content-length-mismatch",
-       "POST with content-length: 10 and 3 DATA bytes + END_STREAM -> "
-       "RST_STREAM(1, PROTOCOL_ERROR)")
-def c_cl_mismatch(cfg):
-    """RFC 9113 8.1.1: content-length not equal to the sum of DATA payload
-    lengths makes the request malformed: stream error PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1, extra=[("content-length", "10")]),
-           hf.DataFrame(1, data=b"abc", flags=["END_STREAM"]).serialize())
-    return expect_rst(c, 1, PROTOCOL_ERROR)
-
-
-@check("8.4-client-push-promise",
-       "PUSH_PROMISE from the client on open stream 1 -> GOAWAY PROTOCOL_ERROR")
-def c_push_promise(cfg):
-    """RFC 9113 8.4 / 6.6: a client cannot push; a server MUST treat
-    PUSH_PROMISE as a connection error of type PROTOCOL_ERROR."""
-    c = conn_for(cfg)
-    c.send(c.post_open(1),
-           raw_frame(PUSH_PROMISE, FLAG_END_HEADERS, 1,
-                     struct.pack(">I", 2) + b"\x82\x86\x84"
-                     + hpack_literal_no_index(":authority", cfg.authority)))
-    return expect_goaway(c, PROTOCOL_ERROR)
+frame_checks([
+    ("8.1-pseudo-header-in-trailers",
+     "POST, DATA, trailers containing ':path' (END_STREAM) -> "
+     "RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.1 / 8.3: trailers MUST NOT include pseudo-header fields:
+     malformed, stream error PROTOCOL_ERROR.""",
+     post_with_trailers(lambda c: [(":path", c.cfg.path), ("x-trailer", "1")]),
+     rst(PROTOCOL_ERROR)),
+    ("8.1-trailers-without-end-stream",
+     "POST, DATA, trailer HEADERS without END_STREAM -> "
+     "RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.1: a HEADERS frame without END_STREAM after the one that
+     opened the request makes it malformed: stream error PROTOCOL_ERROR.""",
+     post_with_trailers(lambda c: [("x-trailer", "1")], end_stream=False),
+     rst(PROTOCOL_ERROR)),
+    ("8.1.1-content-length-mismatch",
+     "POST with content-length: 10 and 3 DATA bytes + END_STREAM -> "
+     "RST_STREAM(1, PROTOCOL_ERROR)",
+     """RFC 9113 8.1.1: content-length not equal to the sum of DATA payload
+     lengths makes the request malformed: stream error PROTOCOL_ERROR.""",
+     lambda c: [c.post_open(1, extra=[("content-length", "10")]),
+                hf.DataFrame(1, data=b"abc", flags=["END_STREAM"])
+                .serialize()],
+     rst(PROTOCOL_ERROR)),
+    ("8.4-client-push-promise",
+     "PUSH_PROMISE from the client on open stream 1 -> GOAWAY PROTOCOL_ERROR",
+     """RFC 9113 8.4 / 6.6: a client cannot push; a server MUST treat
+     PUSH_PROMISE as a connection error of type PROTOCOL_ERROR.""",
+     lambda c: [c.post_open(1),
+                raw_frame(PUSH_PROMISE, FLAG_END_HEADERS, 1,
+                          struct.pack(">I", 2) + b"\x82\x86\x84"
+                          + hpack_literal_no_index(":authority",
+                                                   c.cfg.authority))],
+     goaway(PROTOCOL_ERROR)),
+])
 
 
 # -- HPACK -------------------------------------------------------------------------
@@ -1646,24 +1579,22 @@ def c_hpack_size(cfg):
     limit = c.server_settings.get(S_HEADER_TABLE_SIZE, DEFAULT_TABLE_SIZE)
     if limit >= 2 ** 32 - 1:
         raise Skip("SETTINGS_HEADER_TABLE_SIZE is the maximum")
-    block = hpack_size_update(limit + 1) + c.block(c.req())
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, 1, block))
+    c.send(request_frame(c, before=hpack_size_update(limit + 1)))
     r = expect_goaway(c, COMPRESSION_ERROR)
     r.detail += " (size update %d, limit %d)" % (limit + 1, limit)
     return r
 
 
-@check("hpack-4.2-size-update-after-field",
-       "dynamic table size update (to 0) after a field line in a block -> "
-       "GOAWAY COMPRESSION_ERROR")
-def c_hpack_late(cfg):
-    """RFC 7541 4.2: a size update MUST occur at the beginning of a field
-    block; elsewhere it is a decoding error, i.e. COMPRESSION_ERROR
-    (RFC 9113 4.3)."""
-    c = conn_for(cfg)
-    block = c.block(c.req()) + hpack_size_update(0)
-    c.send(raw_frame(HEADERS, FLAG_END_STREAM | FLAG_END_HEADERS, 1, block))
-    return expect_goaway(c, COMPRESSION_ERROR)
+frame_checks([
+    ("hpack-4.2-size-update-after-field",
+     "dynamic table size update (to 0) after a field line in a block -> "
+     "GOAWAY COMPRESSION_ERROR",
+     """RFC 7541 4.2: a size update MUST occur at the beginning of a field
+     block; elsewhere it is a decoding error, i.e. COMPRESSION_ERROR
+     (RFC 9113 4.3).""",
+     lambda c: [request_frame(c, after=hpack_size_update(0))],
+     goaway(COMPRESSION_ERROR)),
+])
 
 
 # -- sanity ------------------------------------------------------------------------

@@ -22,31 +22,26 @@ Must be run with /usr/bin/python3 (where grpcio and protobuf live).
 """
 
 import argparse
-import importlib
 import json
 import os
 import queue
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import grpc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO_FILE = os.path.join(HERE, "grpc_testing.proto")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import grpc_testing_pb  # noqa: E402  (lives next to this script)
+from grpc_testing_pb import ECHO_INITIAL_KEY, ECHO_TRAILING_KEY  # noqa: E402
 
-# Filled in by load_messages(): the protoc-generated grpc_testing_pb2 module.
+# Filled in by main(): the protoc-generated grpc_testing_pb2 module.
 pb = None
 
 SERVICE = "/grpc.testing.TestService/"
 UNIMPLEMENTED_SERVICE = "/grpc.testing.UnimplementedService/"
 
-ECHO_INITIAL_KEY = "x-grpc-test-echo-initial"
 ECHO_INITIAL_VALUE = "test_initial_metadata_value"
-ECHO_TRAILING_KEY = "x-grpc-test-echo-trailing-bin"
 ECHO_TRAILING_VALUE = b"\xab\xab\xab"
 
 # Sizes used by the streaming cases (from the interop test description).
@@ -56,40 +51,6 @@ RESPONSE_SIZES = [31415, 9, 2653, 58979]
 
 class CaseFailure(Exception):
     """Raised by a test case when an assertion about the server fails."""
-
-
-def load_messages(proto_out=None):
-    """Compile grpc_testing.proto with protoc and import the result.
-
-    If proto_out is given, the generated module is written there (and
-    reused when it is newer than the .proto); otherwise a temporary
-    directory is used and removed again after the import.
-    """
-    global pb
-    tmpdir = None
-    if proto_out:
-        outdir = os.path.abspath(proto_out)
-        os.makedirs(outdir, exist_ok=True)
-    else:
-        outdir = tmpdir = tempfile.mkdtemp(prefix="interop_pb_")
-    generated = os.path.join(outdir, "grpc_testing_pb2.py")
-    try:
-        if (not os.path.exists(generated)
-                or os.path.getmtime(generated) < os.path.getmtime(PROTO_FILE)):
-            protoc = shutil.which("protoc")
-            if protoc is None:
-                sys.exit("interop: protoc not found on PATH")
-            subprocess.run([protoc, "--proto_path=" + HERE,
-                            "--python_out=" + outdir, PROTO_FILE],
-                           check=True)
-        sys.path.insert(0, outdir)
-        try:
-            pb = importlib.import_module("grpc_testing_pb2")
-        finally:
-            sys.path.remove(outdir)
-    finally:
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 class RequestQueue:
@@ -484,6 +445,7 @@ def run_case(server, fn, timeout):
 
 
 def main():
+    global pb
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", required=True, help="HOST:PORT")
     parser.add_argument("--test_case", default="all",
@@ -494,9 +456,7 @@ def main():
                         help="per-case deadline in seconds (default 20)")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON result list on stdout")
-    parser.add_argument("--proto-out", metavar="DIR",
-                        help="directory to keep the generated "
-                             "grpc_testing_pb2.py in (default: temp dir)")
+    grpc_testing_pb.add_proto_out_option(parser)
     args = parser.parse_args()
 
     if args.test_case in ("", "all"):
@@ -509,7 +469,7 @@ def main():
                 parser.error("unknown test case %r" % name)
             selected.append(CASES_BY_NAME[name])
 
-    load_messages(args.proto_out)
+    pb = grpc_testing_pb.load(args.proto_out)
 
     log = sys.stderr if args.json else sys.stdout
     results = []

@@ -19,62 +19,23 @@ Must be run with /usr/bin/python3 (where grpcio and protobuf live).
 """
 
 import argparse
-import importlib
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent import futures
 
 import grpc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO_FILE = os.path.join(HERE, "grpc_testing.proto")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import grpc_testing_pb  # noqa: E402  (lives next to this script)
+from grpc_testing_pb import ECHO_INITIAL_KEY, ECHO_TRAILING_KEY  # noqa: E402
 
-# Filled in by load_messages(): the protoc-generated grpc_testing_pb2 module.
+# Filled in by main(): the protoc-generated grpc_testing_pb2 module.
 pb = None
-
-ECHO_INITIAL_KEY = "x-grpc-test-echo-initial"
-ECHO_TRAILING_KEY = "x-grpc-test-echo-trailing-bin"
 
 # Numeric status code -> grpc.StatusCode.
 STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
-
-
-def load_messages(proto_out=None):
-    """Compile grpc_testing.proto with protoc and import the result.
-
-    Same scheme as interop_client.py: into proto_out if given (reused when
-    newer than the .proto), else into a temporary directory.
-    """
-    global pb
-    tmpdir = None
-    if proto_out:
-        outdir = os.path.abspath(proto_out)
-        os.makedirs(outdir, exist_ok=True)
-    else:
-        outdir = tmpdir = tempfile.mkdtemp(prefix="interop_pb_")
-    generated = os.path.join(outdir, "grpc_testing_pb2.py")
-    try:
-        if (not os.path.exists(generated)
-                or os.path.getmtime(generated) < os.path.getmtime(PROTO_FILE)):
-            protoc = shutil.which("protoc")
-            if protoc is None:
-                sys.exit("interop: protoc not found on PATH")
-            subprocess.run([protoc, "--proto_path=" + HERE,
-                            "--python_out=" + outdir, PROTO_FILE],
-                           check=True)
-        sys.path.insert(0, outdir)
-        try:
-            pb = importlib.import_module("grpc_testing_pb2")
-        finally:
-            sys.path.remove(outdir)
-    finally:
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -213,17 +174,16 @@ def make_handler():
 
 
 def main():
+    global pb
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, required=True,
                         help="TCP port (0 picks a free one)")
     parser.add_argument("--host", default="[::]",
                         help="address to bind (default [::], all)")
-    parser.add_argument("--proto-out", metavar="DIR",
-                        help="directory to keep the generated "
-                             "grpc_testing_pb2.py in (default: temp dir)")
+    grpc_testing_pb.add_proto_out_option(parser)
     args = parser.parse_args()
 
-    load_messages(args.proto_out)
+    pb = grpc_testing_pb.load(args.proto_out)
 
     # Streaming calls hold a worker thread each for their whole life.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=64))
