@@ -420,6 +420,33 @@ static void test_settings_timeout(void **state)
 	h2_conn_free(srv.c);
 }
 
+/* A peer that never opens its window cannot hold a stream's data for ever (30 s). */
+static void test_zero_window_stall_resets_stream(void **state)
+{
+	struct h2_conf cc;
+
+	(void)state;
+	h2_conf_default(&cc, false);
+	cc.initial_window = 0; /* the server may send no DATA at all */
+	make_pair(&cc, NULL);
+	srv.respond = true;
+	srv.resp_len = 1000;
+	assert_true(h2_submit_request(cli.c, get_req, 4, true, NULL) > 0);
+	pump();
+	assert_int_equal(cli.headers, 1);
+	assert_int_equal(cli.body, 0);
+	assert_int_equal(h2_conn_nb_streams(srv.c), 1);
+	assert_int_equal(h2_conn_tick(srv.c, 1000 + 20000), 0);
+	assert_int_equal(h2_conn_nb_streams(srv.c), 1);
+	assert_int_equal(h2_conn_tick(srv.c, 1000 + 31000), 0);
+	assert_int_equal(h2_conn_nb_streams(srv.c), 0);
+	assert_int_equal(h2_conn_stats(srv.c)->ctr[H2_CTR_STALLED_STREAMS], 1);
+	pump();
+	assert_int_equal(cli.closes, 1);
+	assert_int_equal(cli.last_close_err, H2_CANCEL);
+	free_pair();
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -449,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_errors_exact_codes),
 		cmocka_unit_test(test_graceful_goaway),
 		cmocka_unit_test(test_settings_timeout),
+		cmocka_unit_test(test_zero_window_stall_resets_stream),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
