@@ -173,11 +173,13 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 			rte_errno = ENOMEM;
 			return -ENOMEM;
 		}
-		lc->grpc = grpc_tcp_new(lc->tcp, c->grpc_test_port, lc->grpc_srv, 1024);
-		if (lc->grpc == NULL) {
-			rte_errno = ENOMEM;
-			return -ENOMEM;
-		}
+	}
+	/* gRPC over this worker's TCP: the test service if configured, and dialling. */
+	lc->grpc = grpc_tcp_new(lc->tcp, c->grpc_test_port, lc->grpc_srv,
+				c->grpc_test_port != 0 ? 1024 : 64);
+	if (lc->grpc == NULL) {
+		rte_errno = ENOMEM;
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -449,6 +451,12 @@ static void run_commands(struct lcore_ctx *lc)
 
 			if (rc != 0) {
 				lc->stats.tcp_connect_failed++;
+			}
+			tcp_stack_flush(lc->tcp);
+		} else if (cmds[i].type == LCORE_CMD_GRPC_CALL) {
+			if (grpc_tcp_call_empty(lc->grpc, cmds[i].port_idx, cmds[i].family,
+						cmds[i].ip, cmds[i].dport) != 0) {
+				lc->stats.grpc_call_failed++;
 			}
 			tcp_stack_flush(lc->tcp);
 		}

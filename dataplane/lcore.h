@@ -52,6 +52,7 @@ struct lcore_stats {
 	uint64_t tcp_handoff_out;	/* segments passed to their owning worker */
 	uint64_t tcp_handoff_in;	/* segments received from other workers */
 	uint64_t tcp_connect_failed;	/* LCORE_CMD_TCP_CONNECT that tcp_connect refused */
+	uint64_t grpc_call_failed;	/* LCORE_CMD_GRPC_CALL that could not start */
 	struct net_counters net;
 };
 
@@ -74,6 +75,7 @@ static_assert(sizeof(struct lcore_learn_msg) % 4 == 0, "rte_ring element size");
 enum lcore_cmd_type {
 	LCORE_CMD_RESOLVE = 1,	/* resolve |ip| on |port_idx| (ARP request / NS) */
 	LCORE_CMD_TCP_CONNECT,	/* open a source-app connection to |ip|:|dport| */
+	LCORE_CMD_GRPC_CALL,	/* dial |ip|:|dport| and make one gRPC EmptyCall */
 };
 
 struct lcore_cmd {

@@ -3,6 +3,7 @@
 #include "app/grpc_tcp.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <rte_mbuf.h>
@@ -10,7 +11,11 @@
 struct gconn {
 	struct grpc_tcp *g;
 	struct tcp_conn *tc;
-	struct grpc_sconn *sc;
+	struct grpc_sconn *sc; /* accepted: a server connection ... */
+	struct grpc_cconn *cc; /* ... or dialled: a client connection */
+	struct h2_conn *h2;
+	bool call_over;	       /* dialled: its one call ended; close once the output is out */
+	bool closing;	       /* tcp_conn_close called: only |closed| follows */
 	struct rte_mbuf *in;  /* received bytes the engine has not taken yet (paused) */
 	uint32_t in_off;      /* ... from this offset of the chain's first segment */
 	struct gconn *next, *prev;
@@ -23,6 +28,7 @@ struct grpc_tcp {
 	struct h2_conf conf;
 	struct gconn *conns;
 	uint64_t now_ms;
+	struct grpc_tcp_stats stats;
 };
 
 static void unlink_conn(struct gconn *gc)
@@ -42,7 +48,7 @@ static void unlink_conn(struct gconn *gc)
 /* Copy the engine's output into the TCP send queue, as far as it takes it. */
 static void flush(struct gconn *gc)
 {
-	struct h2_conn *h2 = grpc_sconn_h2(gc->sc);
+	struct h2_conn *h2 = gc->h2;
 
 	for (;;) {
 		struct iovec iov[16];
@@ -74,7 +80,7 @@ static void flush(struct gconn *gc)
 /* Feed held input to the engine; false while it is paused (output over its mark). */
 static bool feed(struct gconn *gc)
 {
-	struct h2_conn *h2 = grpc_sconn_h2(gc->sc);
+	struct h2_conn *h2 = gc->h2;
 
 	while (gc->in != NULL) {
 		struct rte_mbuf *m = gc->in;
@@ -107,8 +113,11 @@ static bool feed(struct gconn *gc)
 
 static void service(struct gconn *gc)
 {
-	struct h2_conn *h2 = grpc_sconn_h2(gc->sc);
+	struct h2_conn *h2 = gc->h2;
 
+	if (gc->closing) {
+		return;
+	}
 	for (int round = 0; round < 64; round++) {
 		struct rte_mbuf *m;
 
@@ -129,9 +138,17 @@ static void service(struct gconn *gc)
 		gc->in_off = 0;
 	}
 	flush(gc);
+	if (gc->call_over && h2_conn_out_pending(h2) == 0) {
+		h2_conn_goaway(h2, H2_NO_ERROR);
+		flush(gc);
+		gc->closing = true;
+		tcp_conn_close(gc->tc); /* FIN after the GOAWAY; may free |gc| */
+		return;
+	}
 	if (gc->in == NULL && (tcp_conn_eof(gc->tc) || h2_conn_done(h2))) {
 		/* The peer is done or the engine ended the connection: FIN after the output. */
-		tcp_conn_close(gc->tc);
+		gc->closing = true;
+		tcp_conn_close(gc->tc); /* may free |gc| */
 	}
 }
 
@@ -148,6 +165,8 @@ static int on_accept(struct tcp_conn *c, void *arg)
 		free(gc);
 		return -ENOMEM;
 	}
+	gc->h2 = grpc_sconn_h2(gc->sc);
+	g->stats.accepted++;
 	gc->g = g;
 	gc->tc = c;
 	gc->next = g->conns;
@@ -177,6 +196,7 @@ static void on_closed(struct tcp_conn *c, int err)
 	tcp_conn_set_user(c, NULL);
 	unlink_conn(gc);
 	grpc_sconn_free(gc->sc);
+	grpc_cconn_free(gc->cc); /* a call still open ends CANCELLED */
 	rte_pktmbuf_free(gc->in);
 	free(gc);
 }
@@ -203,7 +223,8 @@ struct grpc_tcp *grpc_tcp_new(struct tcp_stack *st, uint16_t port, struct grpc_s
 	if (g->pool == NULL) {
 		goto out_free;
 	}
-	if (tcp_listen(st, 4, NULL, port, &ops, g) != 0 || tcp_listen(st, 6, NULL, port, &ops, g) != 0) {
+	if (port != 0 && srv != NULL &&
+	    (tcp_listen(st, 4, NULL, port, &ops, g) != 0 || tcp_listen(st, 6, NULL, port, &ops, g) != 0)) {
 		goto out_free_pool;
 	}
 	return g;
@@ -226,6 +247,7 @@ void grpc_tcp_free(struct grpc_tcp *g)
 		tcp_conn_set_user(gc->tc, NULL);
 		unlink_conn(gc);
 		grpc_sconn_free(gc->sc);
+		grpc_cconn_free(gc->cc);
 		rte_pktmbuf_free(gc->in);
 		free(gc);
 	}
@@ -246,7 +268,95 @@ void grpc_tcp_tick(struct grpc_tcp *g, uint64_t now_ms)
 	g->now_ms = now_ms;
 	for (gc = g->conns; gc != NULL; gc = next) {
 		next = gc->next;
-		grpc_sconn_tick(gc->sc, now_ms);
-		flush(gc);
+		if (gc->sc != NULL) {
+			grpc_sconn_tick(gc->sc, now_ms);
+		} else {
+			grpc_cconn_tick(gc->cc, now_ms);
+		}
+		service(gc);
 	}
+}
+
+/* ---- dialling ------------------------------------------------------------- */
+
+static void call_done(struct grpc_ccall *call, int status, const char *message,
+		      const struct h2_header *trl, uint32_t n, void *arg)
+{
+	struct gconn *gc = arg;
+
+	(void)call;
+	(void)message;
+	(void)trl;
+	(void)n;
+	if (status == GRPC_OK) {
+		gc->g->stats.calls_ok++;
+	} else {
+		gc->g->stats.calls_failed++;
+	}
+	gc->g->stats.last_status = status;
+	gc->call_over = true;
+}
+
+static const struct grpc_ccall_ops call_ops = {.on_done = call_done};
+
+static void on_connected(struct tcp_conn *c)
+{
+	struct gconn *gc = tcp_conn_user(c);
+	struct grpc_ccall *call;
+
+	if (grpc_cconn_start(gc->cc, "/grpc.testing.TestService/EmptyCall", NULL, 0, 10000,
+			     &call_ops, gc, &call) != 0 ||
+	    grpc_ccall_send(call, "", 0) != 0 || grpc_ccall_close_send(call) != 0) {
+		gc->g->stats.calls_failed++;
+		gc->call_over = true;
+	}
+	service(gc);
+}
+
+static const struct tcp_app_ops dial_ops = {
+	.connected = on_connected,
+	.readable = on_readable,
+	.writable = on_readable,
+	.closed = on_closed,
+};
+
+int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const uint8_t *dst,
+			uint16_t dport)
+{
+	struct h2_conf conf;
+	struct gconn *gc = calloc(1, sizeof(*gc));
+	char auth[64];
+	int rc;
+
+	if (gc == NULL) {
+		return -ENOMEM;
+	}
+	snprintf(auth, sizeof(auth), "slimbridge:%u", dport);
+	h2_conf_default(&conf, false);
+	gc->cc = grpc_cconn_new(&conf, g->pool, auth, g->now_ms);
+	if (gc->cc == NULL) {
+		free(gc);
+		return -ENOMEM;
+	}
+	gc->g = g;
+	gc->h2 = grpc_cconn_h2(gc->cc);
+	rc = tcp_connect(g->st, port_idx, family, dst, dport, &dial_ops, gc, &gc->tc);
+	if (rc != 0) {
+		grpc_cconn_free(gc->cc);
+		free(gc);
+		g->stats.calls_failed++;
+		return rc;
+	}
+	gc->next = g->conns;
+	if (g->conns != NULL) {
+		g->conns->prev = gc;
+	}
+	g->conns = gc;
+	g->stats.dialled++;
+	return 0;
+}
+
+const struct grpc_tcp_stats *grpc_tcp_stats(const struct grpc_tcp *g)
+{
+	return &g->stats;
 }

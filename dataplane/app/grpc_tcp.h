@@ -17,15 +17,26 @@
 
 #include <stdint.h>
 
+#include "grpc_client.h"
 #include "grpc_server.h"
 #include "tcp/tcp_stack.h"
 
 struct grpc_tcp;
 
+/* What a worker's gRPC over TCP did. */
+struct grpc_tcp_stats {
+	uint64_t accepted;     /* server connections */
+	uint64_t dialled;      /* client connections opened */
+	uint64_t calls_ok;     /* dialled calls that ended OK */
+	uint64_t calls_failed; /* ... that ended otherwise (or could not start) */
+	int64_t last_status;   /* the last dialled call's gRPC status */
+};
+
 /*
  * grpc_tcp_new serves |srv| (kept by pointer) on TCP port |port| of |st|
- * (IPv4 and IPv6 wildcard listeners), with a pool of |pool_chunks| chunks.
- * Returns NULL on failure.
+ * (IPv4 and IPv6 wildcard listeners; port 0 or |srv| NULL: none, for a
+ * worker that only dials), with a pool of |pool_chunks| chunks. Returns
+ * NULL on failure.
  */
 struct grpc_tcp *grpc_tcp_new(struct tcp_stack *st, uint16_t port, struct grpc_server *srv,
 			      uint32_t pool_chunks);
@@ -39,5 +50,19 @@ void grpc_tcp_free(struct grpc_tcp *g);
  * before tcp_stack_tick so the output leaves with that flush.
  */
 void grpc_tcp_tick(struct grpc_tcp *g, uint64_t now_ms);
+
+/*
+ * grpc_tcp_call_empty dials |dst|:|dport| (|family| TCP_KEY_V4/V6) from port
+ * |port_idx| over the worker's TCP (the source port steers the replies to
+ * this worker), makes one grpc.testing.TestService/EmptyCall with a 10 s
+ * deadline, counts its end in the stats and closes the connection
+ * (GOAWAY, FIN). What the bridge does to reach a peer, for tests. Returns 0
+ * or tcp_connect's negative errno.
+ */
+int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const uint8_t *dst,
+			uint16_t dport) __attribute__((warn_unused_result));
+
+/* grpc_tcp_stats returns |g|'s counters (read them on its worker, or racily for display). */
+const struct grpc_tcp_stats *grpc_tcp_stats(const struct grpc_tcp *g);
 
 #endif

@@ -14,6 +14,7 @@
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "app/grpc_tcp.h"
 #include "lcore.h"
 #include "tcp/tcp_stack.h"
 #include "net/neigh.h"
@@ -310,13 +311,12 @@ static int cmd_tcp_conns(const char *cmd, const char *params, struct rte_tel_dat
  * "/slimbridge/tcp_connect,WORKER,ADDRESS,PORT": WORKER opens a connection
  * from port 0 to ADDRESS:PORT running the source service (tcp_apps.h).
  */
-static int cmd_tcp_connect(const char *cmd, const char *params, struct rte_tel_data *d)
+static int post_connect(uint16_t type, const char *params, struct rte_tel_data *d)
 {
-	struct lcore_cmd c = {.type = LCORE_CMD_TCP_CONNECT};
+	struct lcore_cmd c = {.type = type};
 	char buf[INET6_ADDRSTRLEN + 24], *addr, *port, *end;
 	unsigned long w, dport;
 
-	(void)cmd;
 	if (params == NULL || strlen(params) >= sizeof(buf)) {
 		return -EINVAL;
 	}
@@ -351,6 +351,50 @@ static int cmd_tcp_connect(const char *cmd, const char *params, struct rte_tel_d
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "queued", addr);
 	rte_tel_data_add_dict_u64(d, "worker", w);
+	return 0;
+}
+
+static int cmd_tcp_connect(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	return post_connect(LCORE_CMD_TCP_CONNECT, params, d);
+}
+
+/*
+ * "/slimbridge/grpc_call,WORKER,ADDRESS,PORT": WORKER dials ADDRESS:PORT over
+ * its own TCP and makes one grpc.testing.TestService/EmptyCall (app/grpc_tcp.h);
+ * the outcome shows in /slimbridge/grpc.
+ */
+static int cmd_grpc_call(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	return post_connect(LCORE_CMD_GRPC_CALL, params, d);
+}
+
+/* "/slimbridge/grpc": gRPC over each worker's TCP. */
+static int cmd_grpc(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+		const struct lcore_ctx *lc = tdp->lcores[w];
+		const struct grpc_tcp_stats *gs = grpc_tcp_stats(lc->grpc);
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char key[32];
+
+		if (c == NULL) {
+			return -ENOMEM;
+		}
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "accepted", gs->accepted);
+		rte_tel_data_add_dict_u64(c, "dialled", gs->dialled);
+		rte_tel_data_add_dict_u64(c, "calls_ok", gs->calls_ok);
+		rte_tel_data_add_dict_u64(c, "calls_failed", gs->calls_failed + lc->stats.grpc_call_failed);
+		rte_tel_data_add_dict_int(c, "last_status", (int)gs->last_status);
+		snprintf(key, sizeof(key), "worker_%u", w);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
 	return 0;
 }
 
@@ -449,6 +493,11 @@ static const struct {
 	 "Connections of one worker (up to 32), one line each. Parameter: worker index."},
 	{"/slimbridge/tcp_connect", cmd_tcp_connect,
 	 "Open an outbound TCP connection running the source service. Parameters: worker, "
+	 "address, port."},
+	{"/slimbridge/grpc", cmd_grpc,
+	 "gRPC over each worker's TCP: connections, dialled calls. No parameters."},
+	{"/slimbridge/grpc_call", cmd_grpc_call,
+	 "Dial a gRPC server over the worker's TCP, make one EmptyCall. Parameters: worker, "
 	 "address, port."},
 };
 

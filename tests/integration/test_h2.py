@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -207,3 +208,28 @@ def test_dataplane_h2_conformance_and_healthz(grpcdp):
     ok = grpcdp.ns.run("nghttp", "-s", f"http://[{grpcdp.DP_IP6}]:{GRPC_PORT}/healthz",
                        timeout=30, check=False)
     assert " 200 " in ok.stdout, ok.stdout + ok.stderr
+
+
+def test_dataplane_dials_grpc_over_its_tcp(grpcdp):
+    """A worker dials a kernel gRPC server over the data plane's own TCP (the
+    way the bridge reaches a peer) and its EmptyCall ends OK; IPv4 and IPv6."""
+    server = subprocess.Popen(["ip", "netns", "exec", grpcdp.ns.name, ECHO, "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("listening on "), line
+        port = int(line.split()[2])
+        for addr in (grpcdp.PEER_IP4, grpcdp.PEER_IP6):
+            q = grpcdp.telemetry.query(f"/slimbridge/grpc_call,0,{addr},{port}")
+            assert q["worker"] == 0, q
+        deadline = time.monotonic() + 20
+        st = {}
+        while time.monotonic() < deadline:
+            st = grpcdp.telemetry.query("/slimbridge/grpc")["worker_0"]
+            if st["calls_ok"] + st["calls_failed"] >= 2:
+                break
+            time.sleep(0.1)
+        assert st["dialled"] == 2 and st["calls_ok"] == 2, st
+        assert st["calls_failed"] == 0 and st["last_status"] == 0, st
+    finally:
+        stop_proc(server)
