@@ -145,8 +145,9 @@ static void service(struct gconn *gc)
 		tcp_conn_close(gc->tc); /* FIN after the GOAWAY; may free |gc| */
 		return;
 	}
-	if (gc->in == NULL && (tcp_conn_eof(gc->tc) || h2_conn_done(h2))) {
-		/* The peer is done or the engine ended the connection: FIN after the output. */
+	if (gc->in == NULL && h2_conn_out_pending(h2) == 0 &&
+	    (tcp_conn_eof(gc->tc) || h2_conn_done(h2))) {
+		/* The peer is done or the engine ended the connection, and all it queued is in TCP. */
 		gc->closing = true;
 		tcp_conn_close(gc->tc); /* may free |gc| */
 	}

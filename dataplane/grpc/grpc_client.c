@@ -22,6 +22,8 @@ struct grpc_ccall {
 	bool in_use;
 	bool done;	  /* on_done was called */
 	bool send_closed;
+	bool gone;	  /* the stream closed under a callback: release when it returns */
+	uint32_t busy;	  /* engine callbacks of this call on the stack */
 	bool forced;	  /* we ended it: report forced_status */
 	int forced_status;
 	const char *forced_msg;
@@ -86,8 +88,20 @@ static bool name_is(const struct h2_header *h, const char *name)
 
 static void release(struct grpc_ccall *call)
 {
+	if (call->busy > 0) {
+		call->gone = true; /* the reader may still be running: later */
+		return;
+	}
 	grpc_reader_cleanup(&call->rd);
 	call->in_use = false;
+}
+
+static void leave(struct grpc_ccall *call)
+{
+	if (--call->busy == 0 && call->gone) {
+		call->gone = false;
+		release(call);
+	}
 }
 
 /* Report the end once; the stream may still be open (then it is reset). */
@@ -113,8 +127,9 @@ static void status_from_trailers(struct grpc_ccall *call, const struct h2_header
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (name_is(&h[i], "grpc-status")) {
-			status = 0;
-			for (uint32_t k = 0; k < h[i].value_len && k < 4; k++) {
+			/* 1 to 3 digits; anything else is no status. */
+			status = h[i].value_len >= 1 && h[i].value_len <= 3 ? 0 : -1;
+			for (uint32_t k = 0; k < h[i].value_len && status >= 0; k++) {
 				if (h[i].value[k] < '0' || h[i].value[k] > '9') {
 					status = -1;
 					break;
@@ -231,6 +246,7 @@ static int on_data(struct h2_conn *c, uint32_t sid, void *su, const uint8_t *p, 
 	if (call == NULL || call->done) {
 		return 0;
 	}
+	call->busy++;
 	rc = grpc_reader_feed(&call->rd, p, n, on_message, call);
 	if (rc == -EMSGSIZE) {
 		finish(call, GRPC_RESOURCE_EXHAUSTED, "response message too large", NULL, 0);
@@ -244,6 +260,7 @@ static int on_data(struct h2_conn *c, uint32_t sid, void *su, const uint8_t *p, 
 	if (call->done && h2_stream_send_window(c, sid) >= 0) {
 		h2_stream_reset(c, sid, H2_CANCEL);
 	}
+	leave(call);
 	return 0;
 }
 
@@ -389,11 +406,14 @@ int grpc_cconn_start(struct grpc_cconn *cc, const char *path, const struct h2_he
 	h[k++] = (struct h2_header){":authority", cc->authority, 10, (uint32_t)strlen(cc->authority)};
 	h[k++] = (struct h2_header){"content-type", "application/grpc", 12, 16};
 	h[k++] = (struct h2_header){"te", "trailers", 2, 8};
+	if (timeout_ms > 99999999000ull) {
+		timeout_ms = 99999999000ull; /* the most grpc-timeout can say (8 digits of seconds) */
+	}
 	if (timeout_ms != 0) {
 		/* At most 8 digits (PROTOCOL-HTTP2): milliseconds, else seconds. */
 		int l = timeout_ms < 100000000 ? snprintf(to, sizeof(to), "%lum", (unsigned long)timeout_ms)
 					       : snprintf(to, sizeof(to), "%luS",
-							  (unsigned long)((timeout_ms + 999) / 1000 % 100000000));
+							  (unsigned long)((timeout_ms + 999) / 1000));
 
 		h[k++] = (struct h2_header){"grpc-timeout", to, 12, (uint32_t)l};
 	}

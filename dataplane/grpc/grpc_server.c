@@ -42,6 +42,8 @@ struct grpc_call {
 	bool headers_sent;
 	bool finished;
 	bool half_closed;
+	bool gone;	      /* the stream closed while a callback ran: end when it returns */
+	uint32_t busy;	      /* callbacks of this call on the stack */
 	int status;
 	uint64_t deadline_ms; /* 0: none */
 	uint64_t timer_ms;    /* 0: none */
@@ -62,7 +64,12 @@ struct grpc_sconn {
 	struct grpc_call *calls;
 	uint32_t nb_calls;
 	uint64_t now_ms;
+	uint64_t next_due_ms;	/* no deadline or timer before this (UINT64_MAX: none) */
+	size_t gathered;	/* bytes of reassembly buffers held by the calls */
 };
+
+/* Split messages gathered per connection at most: flow control credits them at once. */
+#define GATHER_MAX (16u << 20)
 
 /* ---- method table -------------------------------------------------------- */
 
@@ -242,8 +249,51 @@ static struct grpc_call *call_alloc(struct grpc_sconn *sc)
 
 static void call_release(struct grpc_call *call)
 {
+	call->sc->gathered -= call->rd.cap;
 	grpc_reader_cleanup(&call->rd);
 	call->in_use = false;
+}
+
+/*
+ * The call's end: on_done, then its slot is free. Deferred while any of its
+ * callbacks is on the stack (a method that finishes a call inside
+ * on_message closes the stream under it), so the engine and the method
+ * never touch a released call.
+ */
+static void call_end(struct grpc_call *call)
+{
+	int status = call->finished ? call->status : GRPC_CANCELLED;
+
+	call->finished = true;
+	if (call->busy > 0) {
+		call->gone = true;
+		return;
+	}
+	if (call->m->ops->on_done != NULL) {
+		call->m->ops->on_done(call, status, call->m->arg);
+	}
+	call_release(call);
+}
+
+static void call_enter(struct grpc_call *call)
+{
+	call->busy++;
+}
+
+/* Leave a callback; |call| may be released on return. */
+static void call_leave(struct grpc_call *call)
+{
+	if (--call->busy == 0 && call->gone) {
+		call->gone = false;
+		call_end(call);
+	}
+}
+
+static void note_due(struct grpc_sconn *sc, uint64_t at_ms)
+{
+	if (at_ms != 0 && at_ms < sc->next_due_ms) {
+		sc->next_due_ms = at_ms;
+	}
 }
 
 /* Keep the request's regular headers for grpc_call_metadata. */
@@ -353,19 +403,22 @@ static int new_request(struct grpc_sconn *sc, uint32_t sid, const struct h2_head
 	call->path[path->value_len] = 0;
 	grpc_reader_init(&call->rd, sc->srv->max_msg);
 	if (to != NULL) {
-		call->deadline_ms = sc->now_ms + (timeout_ms ? timeout_ms : 1);
+		/* At most a day: no overflow, and nobody waits longer for a test call. */
+		call->deadline_ms = sc->now_ms + (timeout_ms == 0 ? 1 : timeout_ms < 86400000 ? timeout_ms : 86400000);
+		note_due(sc, call->deadline_ms);
 	}
 	keep_metadata(call, h, n);
 	if (h2_stream_set_user(sc->h2, sid, call) < 0) {
 		call_release(call);
 		return -ENOENT;
 	}
+	call_enter(call);
 	if (m->ops->on_start != NULL && m->ops->on_start(call, m->arg) < 0) {
-		return fail_call(call, GRPC_INTERNAL, "the method failed to start");
-	}
-	if ((flags & H2_HDR_END_STREAM) && !call->finished) {
+		fail_call(call, GRPC_INTERNAL, "the method failed to start");
+	} else if ((flags & H2_HDR_END_STREAM) && !call->finished) {
 		half_close(call);
 	}
+	call_leave(call);
 	return 0;
 }
 
@@ -383,10 +436,13 @@ static int on_headers(struct h2_conn *c, uint32_t sid, void *su, const struct h2
 		return new_request(sc, sid, h, n, flags);
 	}
 	/* Request trailers: they end the client's side. */
+	call_enter(call);
 	if (grpc_reader_partial(&call->rd)) {
-		return fail_call(call, GRPC_INTERNAL, "the request ended inside a message");
+		fail_call(call, GRPC_INTERNAL, "the request ended inside a message");
+	} else if (!call->finished) {
+		half_close(call);
 	}
-	half_close(call);
+	call_leave(call);
 	return 0;
 }
 
@@ -418,35 +474,41 @@ static int on_data(struct h2_conn *c, uint32_t sid, void *su, const uint8_t *p, 
 	(void)c;
 	(void)sid;
 	(void)user;
+	struct grpc_sconn *sc;
+	uint32_t cap;
+
 	if (call == NULL || call->finished) {
 		return 0; /* a plain request's body, or the call is over: dropped */
 	}
+	sc = call->sc;
+	cap = call->rd.cap;
+	call_enter(call);
 	rc = grpc_reader_feed(&call->rd, p, n, on_message, call);
+	sc->gathered += call->rd.cap - cap;
 	if (rc == -EMSGSIZE) {
-		return fail_call(call, GRPC_RESOURCE_EXHAUSTED, "request message too large");
-	}
-	if (rc == -EPROTO) {
-		return fail_call(call, GRPC_INTERNAL, "bad message flags");
-	}
-	if (rc == -ENOMEM) {
-		return fail_call(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-	}
-	if (rc < 0 || call->finished) {
-		return 0;
-	}
-	if (end_stream) {
+		fail_call(call, GRPC_RESOURCE_EXHAUSTED, "request message too large");
+	} else if (rc == -EPROTO) {
+		fail_call(call, GRPC_INTERNAL, "bad message flags");
+	} else if (rc == -ENOMEM || sc->gathered > GATHER_MAX) {
+		fail_call(call, GRPC_RESOURCE_EXHAUSTED, "too much of split messages held");
+	} else if (rc == 0 && !call->finished && end_stream) {
 		if (grpc_reader_partial(&call->rd)) {
-			return fail_call(call, GRPC_INTERNAL, "the request ended inside a message");
+			fail_call(call, GRPC_INTERNAL, "the request ended inside a message");
+		} else {
+			half_close(call);
 		}
-		half_close(call);
 	}
+	if (call->finished && call->rd.cap > 0) {
+		sc->gathered -= call->rd.cap; /* the rest of the request is not needed */
+		grpc_reader_cleanup(&call->rd);
+	}
+	call_leave(call);
 	return 0;
 }
 
 static void on_close(struct h2_conn *c, uint32_t sid, void *su, uint32_t error, void *user)
 {
 	struct grpc_call *call = su;
-	int status;
 
 	(void)c;
 	(void)sid;
@@ -455,12 +517,7 @@ static void on_close(struct h2_conn *c, uint32_t sid, void *su, uint32_t error, 
 	if (call == NULL) {
 		return;
 	}
-	status = call->finished ? call->status : GRPC_CANCELLED;
-	call->finished = true;
-	if (call->m->ops->on_done != NULL) {
-		call->m->ops->on_done(call, status, call->m->arg);
-	}
-	call_release(call);
+	call_end(call);
 }
 
 static void on_writable(struct h2_conn *c, uint32_t sid, void *su, void *user)
@@ -471,7 +528,9 @@ static void on_writable(struct h2_conn *c, uint32_t sid, void *su, void *user)
 	(void)sid;
 	(void)user;
 	if (call != NULL && !call->finished && call->m->ops->on_writable != NULL) {
+		call_enter(call);
 		call->m->ops->on_writable(call, call->m->arg);
+		call_leave(call);
 	}
 }
 
@@ -491,6 +550,7 @@ struct grpc_sconn *grpc_sconn_new(struct grpc_server *srv, const struct h2_conf 
 	}
 	sc->srv = srv;
 	sc->now_ms = now_ms;
+	sc->next_due_ms = UINT64_MAX;
 	sc->cb.on_headers = on_headers;
 	sc->cb.on_data = on_data;
 	sc->cb.on_close = on_close;
@@ -533,21 +593,33 @@ void grpc_sconn_tick(struct grpc_sconn *sc, uint64_t now_ms)
 	if (now_ms > sc->now_ms) {
 		sc->now_ms = now_ms;
 	}
-	for (uint32_t i = 0; i < sc->nb_calls; i++) {
-		struct grpc_call *call = &sc->calls[i];
+	if (sc->now_ms >= sc->next_due_ms) {
+		/* Something is due: look at every call, and find the next time. */
+		sc->next_due_ms = UINT64_MAX;
+		for (uint32_t i = 0; i < sc->nb_calls; i++) {
+			struct grpc_call *call = &sc->calls[i];
 
-		if (!call->in_use || call->finished) {
-			continue;
-		}
-		if (call->deadline_ms != 0 && sc->now_ms >= call->deadline_ms) {
-			(void)fail_call(call, GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
-			continue;
-		}
-		if (call->timer_ms != 0 && sc->now_ms >= call->timer_ms) {
-			call->timer_ms = 0;
-			if (call->m->ops->on_timer != NULL) {
-				call->m->ops->on_timer(call, call->m->arg);
+			if (!call->in_use || call->finished) {
+				continue;
 			}
+			call_enter(call);
+			if (call->deadline_ms != 0 && sc->now_ms >= call->deadline_ms) {
+				uint32_t sid = call->sid;
+
+				(void)fail_call(call, GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+				/* Trailers stuck behind data on a closed window must not wait: reset. */
+				h2_stream_reset(sc->h2, sid, H2_CANCEL);
+			} else if (call->timer_ms != 0 && sc->now_ms >= call->timer_ms) {
+				call->timer_ms = 0;
+				if (call->m->ops->on_timer != NULL) {
+					call->m->ops->on_timer(call, call->m->arg);
+				}
+			}
+			if (!call->finished) {
+				note_due(sc, call->deadline_ms);
+				note_due(sc, call->timer_ms);
+			}
+			call_leave(call);
 		}
 	}
 	(void)h2_conn_tick(sc->h2, sc->now_ms);
@@ -724,6 +796,7 @@ int grpc_call_finish(struct grpc_call *call, int status, const char *message)
 void grpc_call_set_timer(struct grpc_call *call, uint64_t at_ms)
 {
 	call->timer_ms = at_ms;
+	note_due(call->sc, at_ms);
 }
 
 uint64_t grpc_call_now(const struct grpc_call *call)

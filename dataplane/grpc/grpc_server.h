@@ -120,7 +120,9 @@ int grpc_call_send(struct grpc_call *call, const void *msg, size_t len)
  * grpc_call_finish ends the call with |status| and |message| (UTF-8,
  * percent-encoded here; may be NULL). Sends trailers after queued
  * messages, or a trailers-only response if nothing was sent. on_done
- * follows once the stream is closed. Returns 0 or -EPIPE (already finished).
+ * follows once the stream is closed: after the method's callback returns
+ * when called from one, else possibly before grpc_call_finish returns (do
+ * not touch |call| after it then). Returns 0 or -EPIPE (already finished).
  */
 int grpc_call_finish(struct grpc_call *call, int status, const char *message)
 	__attribute__((warn_unused_result));

@@ -22,6 +22,13 @@
 
 #define H2_CHUNK_SIZE 8192u
 
+/*
+ * Chunks of a pool kept for connection output (frames the engine must be
+ * able to queue: ACKs, RST_STREAM, WINDOW_UPDATE, GOAWAY, and the DATA that
+ * frees stream queues): stream queues stop taking data while fewer are free.
+ */
+#define H2_POOL_RESERVE 16u
+
 struct h2_chunk {
 	struct h2_chunk *next;
 	uint32_t off; /* first unread byte */

@@ -51,6 +51,7 @@ void h2_conf_default(struct h2_conf *c, bool server)
 	c->header_table_size = H2_DEFAULT_HEADER_TABLE;
 	c->max_streams_local = 100;
 	c->stream_buf_max = 256u << 10;
+	c->conn_buf_max = 1u << 20;
 	c->out_high = 256u << 10;
 	c->settings_timeout_ms = 10000;
 	c->stall_timeout_ms = 30000;
@@ -213,6 +214,9 @@ uint8_t h2_closed_lookup(const struct h2_conn *c, uint32_t sid)
 
 void h2_closed_note(struct h2_conn *c, uint32_t sid, uint8_t why)
 {
+	if (c->closed[c->closed_pos].sid > c->closed_evicted_max) {
+		c->closed_evicted_max = c->closed[c->closed_pos].sid; /* forgotten: ignored from now */
+	}
 	c->closed[c->closed_pos].sid = sid;
 	c->closed[c->closed_pos].why = why;
 	c->closed_pos = (c->closed_pos + 1) % H2_CLOSED_RING;
@@ -224,6 +228,7 @@ void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t error, uin
 	void *user = s->user;
 
 	ready_del(c, s);
+	c->sndq_bytes -= s->sndq.bytes;
 	h2_bq_clear(&s->sndq, c->pool);
 	h2_bq_clear(&s->trl, c->pool);
 	map_del(c, sid);
@@ -289,13 +294,16 @@ int h2_conn_error(struct h2_conn *c, uint32_t code)
 	if (c->failed) {
 		return -EPROTO;
 	}
-	h2_put32(p, c->last_peer_sid);
+	/* 6.8: a second GOAWAY never names a higher stream than the first. */
+	if (!c->goaway_sent) {
+		c->goaway_last_sent = c->last_peer_sid;
+	}
+	h2_put32(p, c->goaway_last_sent);
 	h2_put32(p + 4, code);
 	(void)h2_out_frame(c, H2_GOAWAY, 0, 0, p, sizeof(p));
 	h2_ctr(c, H2_CTR_CONN_ERRORS_SENT);
 	c->failed = true;
 	c->goaway_sent = true;
-	c->goaway_last_sent = c->last_peer_sid;
 	c->rs = RS_FAILED;
 	close_all(c, code);
 	return -EPROTO;
@@ -307,7 +315,11 @@ static void send_rst(struct h2_conn *c, uint32_t sid, uint32_t code)
 	uint8_t p[4];
 
 	h2_put32(p, code);
-	(void)h2_out_frame(c, H2_RST_STREAM, 0, sid, p, sizeof(p));
+	if (h2_out_frame(c, H2_RST_STREAM, 0, sid, p, sizeof(p)) < 0) {
+		/* The peer would never learn: the connection cannot go on. */
+		(void)h2_conn_error(c, H2_INTERNAL_ERROR);
+		return;
+	}
 	if (s != NULL) {
 		h2_stream_close(c, s, code, CLOSED_RESET_US);
 	} else {
@@ -474,7 +486,11 @@ struct h2_conn *h2_conn_new(const struct h2_conf *conf, const struct h2_callback
 	if (nghttp2_hd_inflate_new(&c->inflater) != 0) {
 		goto out_free;
 	}
-	if (nghttp2_hd_inflate_change_table_size(c->inflater, conf->header_table_size) != 0 ||
+	/* A smaller table than the default applies once the peer has our SETTINGS (ACK). */
+	if (nghttp2_hd_inflate_change_table_size(c->inflater,
+						 conf->header_table_size > H2_DEFAULT_HEADER_TABLE
+							 ? conf->header_table_size
+							 : H2_DEFAULT_HEADER_TABLE) != 0 ||
 	    nghttp2_hd_deflate_new(&c->deflater, H2_DEFAULT_HEADER_TABLE) != 0) {
 		goto out_free_hd;
 	}
@@ -559,8 +575,11 @@ static int emit_trailers(struct h2_conn *c, struct h2_stream *s)
 		n++;
 	}
 	rc = h2_encode_block(c, s->sid, h, n, true);
-	h2_bq_clear(&s->trl, c->pool);
-	s->flags &= ~S_TRAILERS;
+	if (rc == 0 || rc != -ENOBUFS) {
+		/* Sent, or never sendable (-EINVAL): the caller resets the stream then. */
+		h2_bq_clear(&s->trl, c->pool);
+		s->flags &= ~S_TRAILERS;
+	}
 	return rc;
 }
 
@@ -603,6 +622,18 @@ static void schedule(struct h2_conn *c)
 		if (n > 0 && (int64_t)n > win) {
 			n = (size_t)win;
 		}
+		if (n > 0) {
+			/* A smaller frame when the pool is short: what it moves frees sndq chunks. */
+			size_t room = (c->out.tail != NULL ? H2_CHUNK_SIZE - c->out.tail->len : 0) +
+				      (size_t)h2_pool_avail(c->pool) * H2_CHUNK_SIZE;
+
+			if (room < H2_FRAME_HEAD_LEN + 1) {
+				break;
+			}
+			if (n > room - H2_FRAME_HEAD_LEN) {
+				n = room - H2_FRAME_HEAD_LEN;
+			}
+		}
 		if (n == s->sndq.bytes && (s->flags & S_END_PENDING) && !(s->flags & S_TRAILERS)) {
 			flags = H2_FLAG_END_STREAM;
 		}
@@ -617,6 +648,7 @@ static void schedule(struct h2_conn *c)
 			}
 			s->send_window -= (int64_t)n;
 			c->send_window -= (int64_t)n;
+			c->sndq_bytes -= n;
 			s->stall_since_ms = 0;
 		}
 		if ((s->flags & S_WANT_WRITE) && s->sndq.bytes < c->conf.stream_buf_max / 2 &&
@@ -625,8 +657,14 @@ static void schedule(struct h2_conn *c)
 			notify[nb_notify++] = s->sid;
 		}
 		if (s->sndq.bytes == 0 && (s->flags & S_TRAILERS)) {
-			if (emit_trailers(c, s) < 0) {
-				break;
+			int rc = emit_trailers(c, s);
+
+			if (rc == -ENOBUFS) {
+				break; /* kept: again when the output drains */
+			}
+			if (rc < 0) {
+				send_rst(c, s->sid, H2_INTERNAL_ERROR);
+				continue;
 			}
 			local_end(c, s);
 			continue;
@@ -638,6 +676,20 @@ static void schedule(struct h2_conn *c)
 		ready_del(c, s);
 		if (s->sndq.bytes > 0) {
 			h2_ready_add(c, s); /* round robin: to the back */
+		}
+	}
+	if (c->pool_starved && h2_pool_avail(c->pool) > 2 * H2_POOL_RESERVE &&
+	    c->sndq_bytes < c->conf.conn_buf_max / 2) {
+		/* Chunks are back: everyone who got -ENOBUFS may write again. */
+		c->pool_starved = false;
+		for (uint32_t i = 0; i < c->nb_slots && nb_notify < 64; i++) {
+			struct h2_stream *s = &c->streams[i];
+
+			if (s->sid != 0 && (s->flags & S_WANT_WRITE) &&
+			    s->sndq.bytes < c->conf.stream_buf_max / 2) {
+				s->flags &= ~S_WANT_WRITE;
+				notify[nb_notify++] = s->sid;
+			}
 		}
 	}
 	for (uint32_t i = 0; i < nb_notify; i++) {
@@ -685,9 +737,12 @@ int h2_conn_tick(struct h2_conn *c, uint64_t now_ms)
 		h2_ctr(c, H2_CTR_SETTINGS_TIMEOUTS);
 		return h2_conn_error(c, H2_SETTINGS_TIMEOUT);
 	}
-	if (c->conf.stall_timeout_ms == 0) {
+	if (c->conf.stall_timeout_ms == 0 || c->nb_peer_open + c->nb_local_open == 0 ||
+	    c->now_ms < c->stall_scan_ms) {
 		return 0;
 	}
+	/* Stalls are counted in tens of seconds: look once a second, not every tick. */
+	c->stall_scan_ms = c->now_ms + 1000;
 	for (uint32_t i = 0; i < c->nb_slots; i++) {
 		struct h2_stream *s = &c->streams[i];
 
@@ -715,7 +770,7 @@ bool h2_conn_done(const struct h2_conn *c)
 	if (c->failed) {
 		return true;
 	}
-	return c->goaway_sent && (c->goaway_recv || c->nb_peer_open + c->nb_local_open == 0);
+	return (c->goaway_sent || c->goaway_recv) && c->nb_peer_open + c->nb_local_open == 0;
 }
 
 bool h2_conn_failed(const struct h2_conn *c)
@@ -817,8 +872,12 @@ int h2_submit_headers(struct h2_conn *c, uint32_t sid, const struct h2_header *h
 			for (uint32_t i = 0; i < n; i++) {
 				need += 8 + h[i].name_len + h[i].value_len;
 			}
-			if (need > h2_pool_scratch_len(c->pool) / 2 ||
-			    !h2_bq_room(&s->trl, c->pool, need)) {
+			if (need > h2_pool_scratch_len(c->pool) / 2) {
+				return -EINVAL;
+			}
+			if (!h2_bq_room(&s->trl, c->pool, need)) {
+				s->flags |= S_WANT_WRITE;
+				c->pool_starved = true;
 				return -ENOBUFS;
 			}
 			for (uint32_t i = 0; i < n; i++) {
@@ -839,6 +898,10 @@ int h2_submit_headers(struct h2_conn *c, uint32_t sid, const struct h2_header *h
 		}
 	}
 	rc = h2_encode_block(c, sid, h, n, end_stream);
+	if (rc == -ENOBUFS) {
+		s->flags |= S_WANT_WRITE; /* |writable| once the pool recovers */
+		c->pool_starved = true;
+	}
 	if (rc < 0) {
 		return rc;
 	}
@@ -867,12 +930,18 @@ int h2_stream_writev(struct h2_conn *c, uint32_t sid, const struct iovec *iov, u
 	for (unsigned i = 0; i < nb; i++) {
 		total += iov[i].iov_len;
 	}
-	if (total > 0 && s->sndq.bytes >= c->conf.stream_buf_max) {
+	if (total > 0 && (s->sndq.bytes >= c->conf.stream_buf_max ||
+			  c->sndq_bytes >= c->conf.conn_buf_max)) {
 		s->flags |= S_WANT_WRITE;
+		if (s->sndq.bytes == 0) {
+			c->pool_starved = true; /* the others' data drains: ask again then */
+		}
 		return -EAGAIN;
 	}
-	if (!h2_bq_room(&s->sndq, c->pool, total)) {
+	if (total > 0 && (h2_pool_avail(c->pool) < H2_POOL_RESERVE + (total / H2_CHUNK_SIZE + 1) ||
+			  !h2_bq_room(&s->sndq, c->pool, total))) {
 		s->flags |= S_WANT_WRITE;
+		c->pool_starved = true;
 		return -ENOBUFS;
 	}
 	for (unsigned i = 0; i < nb; i++) {
@@ -881,6 +950,7 @@ int h2_stream_writev(struct h2_conn *c, uint32_t sid, const struct iovec *iov, u
 			return -ENOBUFS; /* room was checked: not reached */
 		}
 	}
+	c->sndq_bytes += total;
 	if (end_stream) {
 		s->flags |= S_END_PENDING;
 	}

@@ -53,6 +53,7 @@ struct h2_conf {
 	/* Local limits. */
 	uint32_t max_streams_local;	 /* streams we open at once as a client (100) */
 	uint32_t stream_buf_max;	 /* bytes a stream may hold unsent before short writes (256 KiB) */
+	uint32_t conn_buf_max;		 /* ... and all streams of the connection together (1 MiB) */
 	uint32_t out_high;		 /* output bytes queued above which DATA waits (256 KiB) */
 	uint32_t settings_timeout_ms;	 /* SETTINGS without ACK: SETTINGS_TIMEOUT (10 s) */
 	uint32_t stall_timeout_ms;	 /* data waiting on a zero window this long: reset (30 s) */
@@ -232,11 +233,13 @@ int h2_submit_headers(struct h2_conn *c, uint32_t sid, const struct h2_header *h
 /*
  * h2_stream_writev queues the |nb| buffers of |iov| as body bytes of |sid|,
  * all or nothing, ending the stream after them if |end_stream| (nb may be
- * 0 to just end it). stream_buf_max is a soft limit: a write is taken
- * whole while the stream holds less than that. Returns 0, -EAGAIN (over
- * the limit: on_writable follows), -ENOBUFS (the pool is out of chunks;
- * on_writable follows too), -ENOENT (no such stream), -EPIPE (ended on our
- * side), -EINVAL (headers not sent yet).
+ * 0 to just end it). stream_buf_max and conn_buf_max are soft limits: a
+ * write is taken whole while the stream holds less than the first and the
+ * connection's streams less than the second. Returns 0, -EAGAIN (over a
+ * limit: on_writable follows), -ENOBUFS (the pool is down to its reserve,
+ * H2_POOL_RESERVE chunks kept for output; on_writable follows when it
+ * recovers), -ENOENT (no such stream), -EPIPE (ended on our side), -EINVAL
+ * (headers not sent yet).
  */
 int h2_stream_writev(struct h2_conn *c, uint32_t sid, const struct iovec *iov, unsigned nb,
 		     bool end_stream) __attribute__((warn_unused_result));

@@ -88,10 +88,11 @@ static long data_head(struct h2_conn *c)
 		if (why == CLOSED_ENDED) {
 			return conn_err(c, H2_STREAM_CLOSED);
 		}
-		if (why != CLOSED_RESET_US) {
+		if (why == CLOSED_RESET_PEER ||
+		    (why == 0 && fh->sid > c->closed_evicted_max)) {
 			h2_stream_error(c, fh->sid, H2_STREAM_CLOSED);
 		}
-		goto ignore;
+		goto ignore; /* reset by us, or forgotten: in flight, ignored (5.1) */
 	}
 	if (s->flags & S_REMOTE_END) {
 		h2_stream_error(c, fh->sid, H2_STREAM_CLOSED); /* half-closed (remote) */
@@ -217,8 +218,13 @@ static long headers_head(struct h2_conn *c)
 		if (c->conf.server || is_idle(c, fh->sid)) {
 			return conn_err(c, H2_PROTOCOL_ERROR); /* 5.1.1: bad stream id */
 		}
-		if (h2_closed_lookup(c, fh->sid) != CLOSED_RESET_US) {
-			return conn_err(c, H2_STREAM_CLOSED);
+		{
+			uint8_t why = h2_closed_lookup(c, fh->sid);
+
+			if (why != CLOSED_RESET_US &&
+			    !(why == 0 && fh->sid <= c->closed_evicted_max)) {
+				return conn_err(c, H2_STREAM_CLOSED);
+			}
 		}
 		hb->discard = true;
 	} else if (!c->conf.server) {
@@ -229,7 +235,7 @@ static long headers_head(struct h2_conn *c)
 		if (why == CLOSED_ENDED) {
 			return conn_err(c, H2_STREAM_CLOSED);
 		}
-		if (why == 0) {
+		if (why == 0 && fh->sid > c->closed_evicted_max) {
 			return conn_err(c, H2_PROTOCOL_ERROR); /* 5.1.1: ids only grow */
 		}
 		hb->discard = true;
@@ -399,13 +405,10 @@ static void hblock_done(struct h2_conn *c)
 		return;
 	}
 	s->flags |= S_HDR_RECV;
-	s->content_length = cl;
 	if (hb->end_stream) {
-		if (cl > 0) {
-			h2_stream_error(c, s->sid, H2_PROTOCOL_ERROR);
-			return;
-		}
-		s->flags |= S_REMOTE_END;
+		s->flags |= S_REMOTE_END; /* content-length may describe a HEAD or 304 (8.1.1) */
+	} else {
+		s->content_length = cl;
 	}
 	if (deliver_headers(c, s, flags) == 0 && hb->end_stream && (s->flags & S_LOCAL_END)) {
 		h2_stream_close(c, s, H2_NO_ERROR, CLOSED_ENDED);
@@ -439,7 +442,9 @@ static long settings_entry(struct h2_conn *c)
 		if (v > H2_MAX_WINDOW) {
 			return conn_err(c, H2_FLOW_CONTROL_ERROR);
 		}
-		h2_apply_peer_window(c, v);
+		/* Applied once at the end of the frame: one pass over the streams, not one per entry. */
+		c->pending_window = v;
+		c->pending_window_set = true;
 		break;
 	case H2_SETTINGS_MAX_FRAME_SIZE:
 		if (v < H2_DEFAULT_FRAME_SIZE || v > H2_MAX_FRAME_SIZE_LIMIT) {
@@ -560,6 +565,13 @@ static long ctrl_done(struct h2_conn *c)
 			want_ctrl(c, 6);
 			return 0;
 		}
+		if (c->pending_window_set) {
+			c->pending_window_set = false;
+			h2_apply_peer_window(c, c->pending_window);
+			if (c->failed) {
+				return 0;
+			}
+		}
 		c->got_settings = true;
 		if (h2_out_frame(c, H2_SETTINGS, H2_FLAG_ACK, 0, NULL, 0) < 0) {
 			return conn_err(c, H2_INTERNAL_ERROR);
@@ -645,6 +657,11 @@ static long frame_head(struct h2_conn *c)
 		if (fh->flags & H2_FLAG_ACK) {
 			if (fh->len != 0) {
 				return conn_err(c, H2_FRAME_SIZE_ERROR);
+			}
+			if (c->settings_unacked &&
+			    nghttp2_hd_inflate_change_table_size(c->inflater,
+								 c->conf.header_table_size) != 0) {
+				return conn_err(c, H2_INTERNAL_ERROR);
 			}
 			c->settings_unacked = false;
 			to_skip(c);
@@ -765,7 +782,8 @@ static long step(struct h2_conn *c, const uint8_t *p, size_t avail)
 				(void)h2_conn_error(c, H2_PROTOCOL_ERROR);
 				return 1;
 			}
-			h2_recv_consumed(c, 0, 1);
+			/* The pad length octet counts in both windows (6.1, 6.9.1). */
+			h2_recv_consumed(c, c->data_slot != H2_NO_SLOT ? c->fh.sid : 0, 1);
 			c->rs = RS_DATA;
 			return 1;
 		}
@@ -852,7 +870,8 @@ static long step(struct h2_conn *c, const uint8_t *p, size_t avail)
 		k = c->rem < avail ? c->rem : avail;
 		c->rem -= (uint32_t)k;
 		if (c->rs == RS_PADDING && c->fh.type == H2_DATA) {
-			h2_recv_consumed(c, 0, k); /* padding counts in flow control (6.1) */
+			/* Padding counts in flow control (6.1): give it back to both windows. */
+			h2_recv_consumed(c, c->data_slot != H2_NO_SLOT ? c->fh.sid : 0, k);
 		}
 		return (long)k;
 	case RS_CTRL:

@@ -12,7 +12,7 @@
 #include "h2_conn.h"
 
 #define H2_MAX_HEADERS	 128 /* fields in one delivered header list */
-#define H2_CLOSED_RING	 64  /* recently closed streams remembered */
+#define H2_CLOSED_RING	 256 /* recently closed streams remembered */
 #define H2_NO_SLOT	 UINT32_MAX
 
 /* Stream flags. */
@@ -87,6 +87,7 @@ struct h2_conn {
 	void *user;
 	struct h2_pool *pool;
 	uint64_t now_ms;
+	uint64_t stall_scan_ms; /* next look for stalled streams */
 
 	/* Input state (RFC 9113 4.1 framing, read incrementally). */
 	enum rstate rs;
@@ -117,6 +118,8 @@ struct h2_conn {
 	uint32_t peer_max_frame;
 	uint32_t peer_header_table;
 	bool settings_unacked;
+	bool pending_window_set;  /* SETTINGS_INITIAL_WINDOW_SIZE seen in the frame being read */
+	uint32_t pending_window;
 	uint64_t settings_sent_ms;
 
 	/* Flow control (RFC 9113 6.9). */
@@ -140,6 +143,7 @@ struct h2_conn {
 		uint8_t why;
 	} closed[H2_CLOSED_RING];
 	uint32_t closed_pos;
+	uint32_t closed_evicted_max; /* highest id the ring forgot: frames to it are ignored */
 
 	/* GOAWAY. */
 	bool goaway_sent, goaway_recv;
@@ -150,6 +154,8 @@ struct h2_conn {
 	/* Output. */
 	struct h2_bq out;
 	uint32_t ctrl_queued; /* ACKs/RSTs since the output was last empty */
+	size_t sndq_bytes;    /* all streams' queued body bytes */
+	bool pool_starved;    /* a write failed on the pool: |writable| for all who wait */
 
 	/* Rapid reset budget (token bucket, tokens scaled by 1000). */
 	uint64_t reset_tokens;

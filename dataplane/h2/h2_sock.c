@@ -20,6 +20,7 @@
 
 struct listener {
 	int fd;
+	uint64_t paused_until; /* accept paused (descriptors ran out) until then; 0: not */
 	const struct h2_sock_app *app;
 	void *arg;
 };
@@ -211,6 +212,13 @@ static void do_accept(struct h2_sock_loop *l, struct listener *ls)
 		int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: the queue stays readable; stop looking for 100 ms. */
+				struct epoll_event ev = {.events = 0, .data.ptr = ls};
+
+				epoll_ctl(l->ep, EPOLL_CTL_MOD, ls->fd, &ev);
+				ls->paused_until = h2_sock_now_ms() + 100;
+			}
 			return;
 		}
 		if (add_conn(l, fd, ls->app, ls->arg) == NULL) {
@@ -374,6 +382,14 @@ int h2_sock_loop_run(struct h2_sock_loop *l, volatile sig_atomic_t *stop)
 			}
 		}
 		now = h2_sock_now_ms();
+		for (unsigned i = 0; i < l->nb_ls; i++) {
+			if (l->ls[i].paused_until != 0 && now >= l->ls[i].paused_until) {
+				struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->ls[i]};
+
+				l->ls[i].paused_until = 0;
+				epoll_ctl(l->ep, EPOLL_CTL_MOD, l->ls[i].fd, &ev);
+			}
+		}
 		for (sc = l->conns; sc != NULL; sc = next) {
 			next = sc->next;
 			if (sc->app->tick != NULL) {
