@@ -220,6 +220,7 @@ struct grpc_tcp *grpc_tcp_new(struct tcp_stack *st, uint16_t port, struct grpc_s
 	g->st = st;
 	g->srv = srv;
 	h2_conf_default(&g->conf, true);
+	g->conf.totals = &g->stats.h2;
 	g->pool = h2_pool_new(pool_chunks, false, 0);
 	if (g->pool == NULL) {
 		goto out_free;
@@ -334,6 +335,7 @@ int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, c
 	}
 	snprintf(auth, sizeof(auth), "slimbridge:%u", dport);
 	h2_conf_default(&conf, false);
+	conf.totals = &g->stats.h2;
 	gc->cc = grpc_cconn_new(&conf, g->pool, auth, g->now_ms);
 	if (gc->cc == NULL) {
 		free(gc);

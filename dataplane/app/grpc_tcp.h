@@ -30,6 +30,7 @@ struct grpc_tcp_stats {
 	uint64_t calls_ok;     /* dialled calls that ended OK */
 	uint64_t calls_failed; /* ... that ended otherwise (or could not start) */
 	int64_t last_status;   /* the last dialled call's gRPC status */
+	struct h2_stats h2;    /* HTTP/2 counters of all the worker's connections */
 };
 
 /*

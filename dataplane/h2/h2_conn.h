@@ -40,6 +40,7 @@
 #include "h2_wire.h"
 
 struct h2_conn;
+struct h2_stats;
 
 struct h2_conf {
 	bool server;
@@ -64,6 +65,8 @@ struct h2_conf {
 	uint32_t max_continuations;	 /* CONTINUATION frames in one header block (32) */
 	uint32_t max_header_block;	 /* compressed header block bytes (64 KiB) */
 	uint32_t max_empty_frames;	 /* empty DATA frames without END_STREAM in a row (100) */
+	/* Counters are also added here when not NULL (one per thread: a worker's totals). */
+	struct h2_stats *totals;
 };
 
 /* h2_conf_default fills |c| with the defaults above for a server or a client. */

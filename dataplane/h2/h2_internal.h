@@ -187,6 +187,9 @@ static inline uint32_t h2_slot_of(const struct h2_conn *c, const struct h2_strea
 static inline void h2_ctr(struct h2_conn *c, enum h2_counter k)
 {
 	c->stats.ctr[k]++;
+	if (c->conf.totals != NULL) {
+		c->conf.totals->ctr[k]++;
+	}
 }
 
 /* h2_hdr.c */

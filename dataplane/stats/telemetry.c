@@ -392,6 +392,19 @@ static int cmd_grpc(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "calls_ok", gs->calls_ok);
 		rte_tel_data_add_dict_u64(c, "calls_failed", gs->calls_failed + lc->stats.grpc_call_failed);
 		rte_tel_data_add_dict_int(c, "last_status", (int)gs->last_status);
+		for (int k = 0; k < H2_CTR_MAX; k++) {
+			char name[48];
+			const char *n = h2_counter_name((enum h2_counter)k, NULL);
+			size_t j = 0;
+
+			/* "h2_" + the counter's name in lower case, like the TCP counters. */
+			j = (size_t)snprintf(name, sizeof(name), "h2_");
+			for (; *n != 0 && j + 1 < sizeof(name); n++) {
+				name[j++] = (char)tolower((unsigned char)*n);
+			}
+			name[j] = 0;
+			rte_tel_data_add_dict_u64(c, name, gs->h2.ctr[k]);
+		}
 		snprintf(key, sizeof(key), "worker_%u", w);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}

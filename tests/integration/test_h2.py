@@ -208,6 +208,11 @@ def test_dataplane_h2_conformance_and_healthz(grpcdp):
     ok = grpcdp.ns.run("nghttp", "-s", f"http://[{grpcdp.DP_IP6}]:{GRPC_PORT}/healthz",
                        timeout=30, check=False)
     assert " 200 " in ok.stdout, ok.stdout + ok.stderr
+    # The protocol errors the checks provoked are counted per worker.
+    st = grpcdp.telemetry.query("/slimbridge/grpc")["worker_0"]
+    assert st["accepted"] >= 60, st
+    assert st["h2_conn_errors_sent"] >= 30 and st["h2_stream_errors_sent"] >= 10, st
+    assert st["h2_streams_opened"] > 0 and st["h2_frames_in"] > 0, st
 
 
 def test_dataplane_dials_grpc_over_its_tcp(grpcdp):
@@ -233,3 +238,29 @@ def test_dataplane_dials_grpc_over_its_tcp(grpcdp):
         assert st["calls_failed"] == 0 and st["last_status"] == 0, st
     finally:
         stop_proc(server)
+
+
+def test_grpc_rejects_compression_and_non_grpc_requests(echo):
+    """gRPC rules the interop cases do not reach: an encoding we do not have is
+    UNIMPLEMENTED (with grpc-accept-encoding), a gRPC path without a gRPC
+    content-type is 415, a GET of a gRPC path 415 too, anything else 404."""
+    import grpc
+    with grpc.insecure_channel(echo.addr) as ch:
+        call = ch.unary_unary("/grpc.testing.TestService/EmptyCall",
+                              request_serializer=lambda b: b,
+                              response_deserializer=lambda b: b)
+        with pytest.raises(grpc.RpcError) as e:
+            call(b"", timeout=10, compression=grpc.Compression.Gzip)
+        assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED, e.value
+        assert "gzip" in e.value.details()
+        # Uncompressed on the same channel still works.
+        assert call(b"", timeout=10) == b""
+    if shutil.which("nghttp") is None:
+        pytest.skip("nghttp (nghttp2-client) is not installed")
+    r = subprocess.run(["nghttp", "-s", "-d", "/dev/null",
+                        f"http://{echo.addr}/grpc.testing.TestService/EmptyCall"],
+                       capture_output=True, text=True, timeout=20)
+    assert " 415 " in r.stdout, r.stdout + r.stderr
+    r = subprocess.run(["nghttp", "-s", f"http://{echo.addr}/nothing/here"],
+                       capture_output=True, text=True, timeout=20)
+    assert " 404 " in r.stdout, r.stdout + r.stderr
