@@ -20,6 +20,7 @@
 #include "app/grpc_tcp.h"
 #include "app/grpc_testsvc.h"
 #include "app/tcp_apps.h"
+#include "slim/slim_node.h"
 #include "dp.h"
 #include "net/neigh.h"
 #include "tcp/tcp_closed.h"
@@ -181,6 +182,23 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		rte_errno = ENOMEM;
 		return -ENOMEM;
 	}
+	if (c->slim.listen_port != 0) {
+		struct slim_node_conf sc;
+
+		slim_node_conf_default(&sc);
+		sc.node_id = c->slim.node_id;
+		sc.require_header_mac = c->slim.require_header_mac;
+		sc.max_message = c->slim.max_message;
+		lc->slim_srv = grpc_server_new();
+		lc->slim = lc->slim_srv != NULL ? slim_node_new(&sc, lc->slim_srv) : NULL;
+		lc->slim_tcp = lc->slim != NULL ? grpc_tcp_new(lc->tcp, c->slim.listen_port,
+							       lc->slim_srv, 1024)
+						: NULL;
+		if (lc->slim_tcp == NULL) {
+			rte_errno = ENOMEM;
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -198,6 +216,12 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 	lc->grpc = NULL;
 	grpc_server_free(lc->grpc_srv);
 	lc->grpc_srv = NULL;
+	grpc_tcp_free(lc->slim_tcp);
+	lc->slim_tcp = NULL;
+	slim_node_free(lc->slim);
+	lc->slim = NULL;
+	grpc_server_free(lc->slim_srv);
+	lc->slim_srv = NULL;
 	while (lc->handoff_ring != NULL &&
 	       rte_ring_sc_dequeue_elem(lc->handoff_ring, &h, sizeof(h)) == 0) {
 		rte_pktmbuf_free(h.m);
@@ -664,6 +688,7 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 		tcp_handoff_drain(lc, &tb, t0);
 	}
 	grpc_tcp_tick(lc->grpc, t0 / lc->tsc_per_us / 1000);
+	grpc_tcp_tick(lc->slim_tcp, t0 / lc->tsc_per_us / 1000);
 	tcp_stack_tick(lc->tcp, t0 / lc->tsc_per_us);
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
 		if (lc->q[p].nb_tx != 0) {

@@ -37,6 +37,7 @@ struct dp;
 struct tcp_stack;
 struct grpc_server;
 struct grpc_tcp;
+struct slim_node;
 struct tcp_pkt;
 
 struct lcore_stats {
@@ -138,6 +139,9 @@ struct lcore_ctx {
 	struct rte_ring *handoff_ring;	/* TCP segments from other workers, MP/SC */
 	struct grpc_server *grpc_srv;	/* grpc_test_port: the interop TestService */
 	struct grpc_tcp *grpc;		/* ... served over this worker's TCP */
+	struct grpc_server *slim_srv;	/* slim.listen_port: OpenChannel */
+	struct slim_node *slim;		/* ... this worker's SLIM node */
+	struct grpc_tcp *slim_tcp;	/* ... on this worker's TCP */
 	uint64_t tsc_per_us;
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;

@@ -492,6 +492,30 @@ static bool name_ok(const char *s, size_t n, const char *extra)
 }
 
 /*
+ * get_name reads a name of 1..CONF_NAME_MAX-1 characters of [A-Za-z0-9_.:-]
+ * into |out| (CONF_NAME_MAX bytes); |what| names it in the error.
+ */
+static int get_name(struct walker *w, const char *what, char *out)
+{
+	char buf[SHOW_BUF];
+	const char *s;
+	size_t n;
+	int rc;
+
+	rc = get_str(w, &s, &n);
+	if (rc != 0) {
+		return rc;
+	}
+	if (!name_ok(s, n, "_.:-")) {
+		return fail(w, "invalid %s \"%s\" (expected 1..%d characters of "
+			    "[A-Za-z0-9_.:-])", what, show(buf, s, n), CONF_NAME_MAX - 1);
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/*
  * walk_map walks the mapping at the current event, calling |fn| with the
  * index of each key (in |keys|, NULL-terminated) once the value's first event
  * is current; |fn| consumes the value. Unknown and repeated keys are errors.
@@ -923,22 +947,13 @@ static const char *const port_keys[] = {
 static int port_name(struct walker *w, struct conf *c, unsigned int idx)
 {
 	struct conf_port *port = &c->ports[idx];
-	char buf[SHOW_BUF];
-	const char *s;
 	unsigned int i;
-	size_t n;
 	int rc;
 
-	rc = get_str(w, &s, &n);
+	rc = get_name(w, "device name", port->name);
 	if (rc != 0) {
 		return rc;
 	}
-	if (!name_ok(s, n, "_.:-")) {
-		return fail(w, "invalid device name \"%s\" (expected 1..%d characters of "
-			    "[A-Za-z0-9_.:-])", show(buf, s, n), CONF_NAME_MAX - 1);
-	}
-	memcpy(port->name, s, n);
-	port->name[n] = '\0';
 	for (i = 0; i < idx; i++) {
 		if (strcmp(c->ports[i].name, port->name) == 0) {
 			return fail(w, "duplicate port name \"%s\" (also ports[%u])", port->name,
@@ -1025,10 +1040,32 @@ static int walk_ports(struct walker *w, struct conf *c)
 	return 0;
 }
 
-enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS, T_GRPC_TEST };
+/* slim: {listen_port, require_header_mac, max_message, node_id}. */
+static const char *const slim_keys[] = {
+	"listen_port", "require_header_mac", "max_message", "node_id", NULL
+};
+
+static int slim_value(struct walker *w, unsigned int key, void *arg)
+{
+	struct conf_slim *sl = arg;
+
+	switch (key) {
+	case 0:
+		return get_u16(w, 0, 65535, &sl->listen_port);
+	case 1:
+		return get_bool(w, &sl->require_header_mac);
+	case 2:
+		return get_u32(w, 1024, 16777216, &sl->max_message);
+	default:
+		return get_name(w, "node id", sl->node_id);
+	}
+}
+
+enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS, T_GRPC_TEST,
+       T_SLIM };
 static const char *const top_keys[] = {
 	"workers", "burst", "mempool", "neighbour", "shm", "ports", "tcp", "tcp_test_apps",
-	"grpc_test_port", NULL
+	"grpc_test_port", "slim", NULL
 };
 
 static int top_value(struct walker *w, unsigned int key, void *arg)
@@ -1054,16 +1091,25 @@ static int top_value(struct walker *w, unsigned int key, void *arg)
 	case T_GRPC_TEST:
 		rc = get_u16(w, 0, 65535, &c->grpc_test_port);
 		break;
+	case T_SLIM:
+		rc = walk_map(w, slim_keys, slim_value, &c->slim, NULL);
+		break;
 	default:
 		rc = walk_map(w, tcp_app_keys, tcp_app_value, &c->tcp_apps, NULL);
 		break;
 	}
-	/* The test servers' ports differ, whichever key came first. */
+	/* The servers' ports differ, whichever key came first. */
 	if (rc == 0 && c->grpc_test_port != 0 &&
 	    (c->grpc_test_port == c->tcp_apps.echo || c->grpc_test_port == c->tcp_apps.discard ||
 	     c->grpc_test_port == c->tcp_apps.source)) {
 		return fail(w, "port %u is both grpc_test_port and a tcp_test_apps port",
 			    (unsigned int)c->grpc_test_port);
+	}
+	if (rc == 0 && c->slim.listen_port != 0 &&
+	    (c->slim.listen_port == c->grpc_test_port || c->slim.listen_port == c->tcp_apps.echo ||
+	     c->slim.listen_port == c->tcp_apps.discard || c->slim.listen_port == c->tcp_apps.source)) {
+		return fail(w, "port %u is both slim.listen_port and another server's port",
+			    (unsigned int)c->slim.listen_port);
 	}
 	return rc;
 }
@@ -1185,6 +1231,10 @@ void conf_defaults(struct conf *c)
 	c->tcp_apps.discard = 0;
 	c->tcp_apps.source = 0;
 	c->grpc_test_port = 0;
+	c->slim.listen_port = 46357;
+	c->slim.require_header_mac = true;
+	c->slim.max_message = 4u << 20;
+	snprintf(c->slim.node_id, sizeof(c->slim.node_id), "slimbridge");
 	for (i = 0; i < CONF_MAX_PORTS; i++) {
 		conf_port_defaults(&c->ports[i]);
 	}

@@ -72,6 +72,14 @@ struct conf_tcp {
 	uint16_t eph_hi;		/* 1024 <= eph_lo <= eph_hi <= 65535 */
 };
 
+/* slim: the SLIM v2 node (OpenChannel over gRPC on the worker's own TCP). */
+struct conf_slim {
+	uint16_t listen_port;		/* default 46357; 0 = off */
+	bool require_header_mac;	/* default true */
+	uint32_t max_message;		/* bytes, default 4194304, 1024..16777216 */
+	char node_id[CONF_NAME_MAX];	/* default "slimbridge"; [A-Za-z0-9_.:-]+ */
+};
+
 /* tcp_test_apps: TCP ports of the built-in test servers; 0 = off. Used ports are distinct. */
 struct conf_tcp_apps {
 	uint16_t echo;			/* returns every byte it receives */
@@ -93,6 +101,7 @@ struct conf {
 	struct conf_tcp tcp;
 	struct conf_tcp_apps tcp_apps;	/* default all 0 (off) */
 	uint16_t grpc_test_port;	/* gRPC interop TestService over our TCP; 0 = off (default) */
+	struct conf_slim slim;
 };
 
 /*

@@ -15,6 +15,7 @@
 
 #include "dp.h"
 #include "app/grpc_tcp.h"
+#include "slim/slim_node.h"
 #include "lcore.h"
 #include "tcp/tcp_stack.h"
 #include "net/neigh.h"
@@ -371,6 +372,51 @@ static int cmd_grpc_call(const char *cmd, const char *params, struct rte_tel_dat
 	return post_connect(LCORE_CMD_GRPC_CALL, params, d);
 }
 
+/* Add |value| under "<prefix><name in lower case>" (counter names are upper case X-macros). */
+static void add_lower(struct rte_tel_data *c, const char *prefix, const char *name, uint64_t value)
+{
+	char key[48];
+	size_t j = (size_t)snprintf(key, sizeof(key), "%s", prefix);
+
+	for (; *name != 0 && j + 1 < sizeof(key); name++) {
+		key[j++] = (char)tolower((unsigned char)*name);
+	}
+	key[j] = 0;
+	rte_tel_data_add_dict_u64(c, key, value);
+}
+
+/* "/slimbridge/slim": each worker's SLIM node. */
+static int cmd_slim(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+		const struct lcore_ctx *lc = tdp->lcores[w];
+		const struct slim_node_stats *ss;
+		struct rte_tel_data *c;
+		char key[32];
+
+		if (lc->slim == NULL) {
+			continue;
+		}
+		ss = slim_node_stats(lc->slim);
+		c = rte_tel_data_alloc();
+		if (c == NULL) {
+			return -ENOMEM;
+		}
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "connections", ss->connections);
+		rte_tel_data_add_dict_u64(c, "subscriptions", ss->subscriptions);
+		for (int k = 0; k < SLIM_CTR_MAX; k++) {
+			add_lower(c, "", slim_counter_name((enum slim_counter)k), ss->ctr[k]);
+		}
+		snprintf(key, sizeof(key), "worker_%u", w);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	return 0;
+}
+
 /* "/slimbridge/grpc": gRPC over each worker's TCP. */
 static int cmd_grpc(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -393,17 +439,7 @@ static int cmd_grpc(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "calls_failed", gs->calls_failed + lc->stats.grpc_call_failed);
 		rte_tel_data_add_dict_int(c, "last_status", (int)gs->last_status);
 		for (int k = 0; k < H2_CTR_MAX; k++) {
-			char name[48];
-			const char *n = h2_counter_name((enum h2_counter)k, NULL);
-			size_t j = 0;
-
-			/* "h2_" + the counter's name in lower case, like the TCP counters. */
-			j = (size_t)snprintf(name, sizeof(name), "h2_");
-			for (; *n != 0 && j + 1 < sizeof(name); n++) {
-				name[j++] = (char)tolower((unsigned char)*n);
-			}
-			name[j] = 0;
-			rte_tel_data_add_dict_u64(c, name, gs->h2.ctr[k]);
+			add_lower(c, "h2_", h2_counter_name((enum h2_counter)k, NULL), gs->h2.ctr[k]);
 		}
 		snprintf(key, sizeof(key), "worker_%u", w);
 		rte_tel_data_add_dict_container(d, key, c, 0);
@@ -509,6 +545,8 @@ static const struct {
 	 "address, port."},
 	{"/slimbridge/grpc", cmd_grpc,
 	 "gRPC over each worker's TCP: connections, dialled calls. No parameters."},
+	{"/slimbridge/slim", cmd_slim,
+	 "SLIM node of each worker: connections, subscriptions, message counters. No parameters."},
 	{"/slimbridge/grpc_call", cmd_grpc_call,
 	 "Dial a gRPC server over the worker's TCP, make one EmptyCall. Parameters: worker, "
 	 "address, port."},

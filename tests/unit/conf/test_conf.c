@@ -238,7 +238,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworker: 2\n", 2, "worker",
 	  "worker: unknown key (expected one of: workers, burst, mempool, neighbour, shm, ports, "
-	  "tcp, tcp_test_apps, grpc_test_port)" },
+	  "tcp, tcp_test_apps, grpc_test_port, slim)" },
 	{ "tcp:\n  rcvbuff: 65536\n", 2, "tcp.rcvbuff",
 	  "tcp.rcvbuff: unknown key (expected one of: rcvbuf, sndbuf, max_connections, "
 	  "congestion, nodelay, syn_backlog, syncookies, time_wait_ms, time_wait_max, "

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* slim_node.c - a SLIM v2 node on gRPC; see slim_node.h. */
+#include "slim_node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_plane.pb-c.h"
+#include "slim_link.h"
+#include "slim_mac.h"
+#include "slim_route.h"
+
+#define MAX_FANOUT 256 /* connections one multicast reaches at most */
+
+struct sconn {
+	bool in_use;
+	bool negotiated;
+	bool local; /* an app (Edge link) rather than another node */
+	struct grpc_call *call;
+	struct slim_mac mac;
+};
+
+/* A bump allocator for protobuf-c: reset per message, never freed piecemeal. */
+struct arena {
+	uint8_t *base;
+	size_t size, used;
+};
+
+struct slim_node {
+	struct slim_node_conf conf;
+	char node_id[64];
+	struct slim_route *routes;
+	struct sconn *conns;
+	uint32_t nb_conns;
+	struct slim_link_seen seen;
+	struct arena arena;
+	ProtobufCAllocator pba;
+	uint8_t *out;	  /* one encoded message */
+	size_t out_cap;
+	struct slim_node_stats stats;
+};
+
+static const char *const ctr_names[SLIM_CTR_MAX] = {
+#define _(n, d) #n,
+	foreach_slim_counter
+#undef _
+};
+
+const char *slim_counter_name(enum slim_counter k)
+{
+	return (unsigned)k < SLIM_CTR_MAX ? ctr_names[k] : NULL;
+}
+
+static void ctr(struct slim_node *n, enum slim_counter k)
+{
+	n->stats.ctr[k]++;
+}
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size_t at = (a->used + 15) & ~(size_t)15;
+
+	if (size > a->size || at > a->size - size) {
+		return NULL; /* protobuf-c then fails the unpack: a decode error */
+	}
+	a->used = at + size;
+	return a->base + at;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p; /* everything goes at once, at the next message */
+}
+
+void slim_node_conf_default(struct slim_node_conf *c)
+{
+	c->node_id = "slimbridge";
+	c->require_header_mac = true;
+	c->max_message = 4u << 20;
+	c->max_connections = 1024;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static bool name_of(const Dataplane__Proto__V1__Name *pn, struct slim_name *out)
+{
+	if (pn == NULL || pn->name == NULL) {
+		return false;
+	}
+	out->c[0] = pn->name->component_0;
+	out->c[1] = pn->name->component_1;
+	out->c[2] = pn->name->component_2;
+	if (pn->name->name_id == NULL) {
+		out->id_hi = out->id_lo = SLIM_ID_ANY;
+	} else {
+		out->id_hi = pn->name->name_id->id_0;
+		out->id_lo = pn->name->name_id->id_1;
+	}
+	return true;
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static struct sconn *conn_of(struct slim_node *n, uint32_t i)
+{
+	return i < n->nb_conns && n->conns[i].in_use ? &n->conns[i] : NULL;
+}
+
+static int send_msg(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m)
+{
+	size_t len = dataplane__proto__v1__message__get_packed_size(m);
+
+	if (len > n->out_cap) {
+		return -EMSGSIZE;
+	}
+	dataplane__proto__v1__message__pack(m, n->out);
+	return grpc_call_send(c->call, n->out, len);
+}
+
+static void send_ack(struct slim_node *n, struct sconn *c, uint64_t id, bool ok, const char *err)
+{
+	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
+	Dataplane__Proto__V1__SubscriptionAck a = DATAPLANE__PROTO__V1__SUBSCRIPTION_ACK__INIT;
+
+	a.has_subscription_id = true;
+	a.subscription_id = id;
+	a.has_success = true;
+	a.success = ok;
+	a.error = ok ? NULL : (char *)err;
+	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIPTION_ACK;
+	m.subscription_ack = &a;
+	if (send_msg(n, c, &m) == 0) {
+		ctr(n, SLIM_CTR_ACKS_SENT);
+	} else {
+		ctr(n, SLIM_CTR_DROP_EGRESS);
+	}
+}
+
+/*
+ * Send |m| (whose header is |h|) on to connection |c|: local-only fields
+ * cleared, the link's MAC in place. Only the header changes.
+ */
+static void forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
+		    Dataplane__Proto__V1__SLIMHeader *h)
+{
+	uint8_t mac[SLIM_MAC_LEN];
+
+	h->has_recv_from = false;
+	h->has_forward_to = false;
+	h->has_incoming_conn = false;
+	h->has_header_mac = false;
+	if (slim_mac_compute(&c->mac, h, mac) != 0) {
+		ctr(n, SLIM_CTR_DROP_EGRESS);
+		return;
+	}
+	h->has_header_mac = true;
+	h->header_mac.data = mac;
+	h->header_mac.len = sizeof(mac);
+	if (send_msg(n, c, m) == 0) {
+		ctr(n, SLIM_CTR_FORWARDED);
+	} else {
+		ctr(n, SLIM_CTR_DROP_EGRESS);
+	}
+	h->has_header_mac = false;
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+static void refuse(struct slim_node *n, struct sconn *c, int status, const char *why)
+{
+	ctr(n, SLIM_CTR_DROP_NEGOTIATION);
+	(void)!grpc_call_finish(c->call, status, why);
+}
+
+static void negotiate(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *msg)
+{
+	const Dataplane__Proto__V1__LinkNegotiationPayload *req = NULL;
+	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
+	Dataplane__Proto__V1__Link l = DATAPLANE__PROTO__V1__LINK__INIT;
+	Dataplane__Proto__V1__LinkNegotiationPayload r =
+		DATAPLANE__PROTO__V1__LINK_NEGOTIATION_PAYLOAD__INIT;
+	enum slim_link_err e = slim_link_check_request(msg, &req);
+	struct slim_x25519 kp;
+	char why[96];
+
+	if (e == SLIM_LINK_NO_KEY && !n->conf.require_header_mac) {
+		e = SLIM_LINK_OK; /* MAC not required: a peer without a key is taken as is */
+	}
+	if (e == SLIM_LINK_OK && !slim_link_seen_add(&n->seen, req->link_id)) {
+		e = SLIM_LINK_REPLAY;
+	}
+	if (e != SLIM_LINK_OK) {
+		snprintf(why, sizeof(why), "link negotiation: %s", slim_link_err_name(e));
+		refuse(n, c, GRPC_FAILED_PRECONDITION, why);
+		return;
+	}
+	if (slim_x25519_new(&kp) != 0 ||
+	    (req->has_link_ecdh_public_key &&
+	     slim_link_derive(&kp, req->link_ecdh_public_key.data, req->link_id, &c->mac) !=
+		     SLIM_LINK_OK)) {
+		slim_x25519_free(&kp);
+		refuse(n, c, GRPC_INTERNAL, "link negotiation: key agreement failed");
+		return;
+	}
+	r.link_id = req->link_id;
+	r.slim_version = (char *)SB_VERSION;
+	r.has_is_reply = true;
+	r.is_reply = true;
+	r.has_link_ecdh_public_key = true;
+	r.link_ecdh_public_key.data = kp.pub;
+	r.link_ecdh_public_key.len = sizeof(kp.pub);
+	r.has_connection_type = req->has_connection_type;
+	r.connection_type = req->connection_type;
+	r.node_id = n->node_id;
+	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_LINK;
+	m.link = &l;
+	l.link_type_case = DATAPLANE__PROTO__V1__LINK__LINK_TYPE_LINK_NEGOTIATION;
+	l.link_negotiation = &r;
+	if (send_msg(n, c, &m) != 0) {
+		slim_x25519_free(&kp);
+		refuse(n, c, GRPC_RESOURCE_EXHAUSTED, "link negotiation: cannot reply");
+		return;
+	}
+	slim_x25519_free(&kp); /* ephemeral: gone once the key is derived */
+	c->negotiated = true;
+	/* An Edge link is an app's first hop: its subscribers are "local" for anycast. */
+	c->local = req->has_connection_type &&
+		   req->connection_type == DATAPLANE__PROTO__V1__LINK_CONNECTION_TYPE__LINK_CONNECTION_TYPE_EDGE;
+	grpc_call_set_timer(c->call, 0);
+	ctr(n, SLIM_CTR_LINKS);
+}
+
+/* The checks every routed message passes: header, MAC, TTL (slim.md 1.3 ingress). */
+static Dataplane__Proto__V1__SLIMHeader *ingress(struct slim_node *n, struct sconn *c,
+						  Dataplane__Proto__V1__SLIMHeader *h)
+{
+	struct slim_name dst;
+
+	if (h == NULL || !name_of(h->destination, &dst)) {
+		ctr(n, SLIM_CTR_DROP_NO_HEADER);
+		return NULL;
+	}
+	if (c->mac.ctx != NULL ? !slim_mac_verify(&c->mac, h) : n->conf.require_header_mac) {
+		ctr(n, SLIM_CTR_DROP_BAD_MAC);
+		return NULL;
+	}
+	/* Every connection here is a network link: TTL goes down by one, 0 is dropped. */
+	if (!h->has_ttl || h->ttl <= 1) {
+		ctr(n, SLIM_CTR_DROP_TTL);
+		return NULL;
+	}
+	h->ttl--;
+	/* recv_from / forward_to / incoming_conn are local indexes: meaningless from the wire. */
+	h->has_recv_from = h->has_forward_to = h->has_incoming_conn = false;
+	return h;
+}
+
+static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_t sub_id,
+		      Dataplane__Proto__V1__SLIMHeader *hdr, bool add)
+{
+	Dataplane__Proto__V1__SLIMHeader *h = ingress(n, c, hdr);
+	struct slim_name name;
+	int rc;
+
+	if (h == NULL) {
+		if (sub_id != 0) {
+			send_ack(n, c, sub_id, false, "refused: header, MAC or TTL");
+		}
+		return;
+	}
+	(void)name_of(h->destination, &name);
+	if (add) {
+		rc = slim_route_add(n->routes, &name, ci, c->local);
+		ctr(n, SLIM_CTR_SUBSCRIBES);
+	} else {
+		rc = slim_route_del(n->routes, &name, ci);
+		rc = rc == -ENOENT ? 0 : rc; /* unsubscribing what is not there is done */
+		ctr(n, SLIM_CTR_UNSUBSCRIBES);
+	}
+	n->stats.subscriptions = slim_route_count(n->routes);
+	if (sub_id != 0) {
+		send_ack(n, c, sub_id, rc == 0, rc == 0 ? NULL : "out of memory");
+	}
+}
+
+static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
+		    Dataplane__Proto__V1__Message *m)
+{
+	Dataplane__Proto__V1__Publish *p = m->publish;
+	Dataplane__Proto__V1__SLIMHeader *h;
+	struct slim_name dst;
+	uint32_t to[MAX_FANOUT], nb;
+
+	ctr(n, SLIM_CTR_PUBLISHES);
+	if (p->session == NULL) {
+		ctr(n, SLIM_CTR_DROP_NO_HEADER);
+		return;
+	}
+	h = ingress(n, c, p->header);
+	if (h == NULL) {
+		return;
+	}
+	(void)name_of(h->destination, &dst);
+	if (!h->has_fanout || h->fanout <= 1) {
+		nb = slim_route_anycast(n->routes, &dst, ci, &to[0]) ? 1 : 0;
+	} else {
+		nb = slim_route_multicast(n->routes, &dst, ci, to, MAX_FANOUT);
+	}
+	if (nb == 0) {
+		ctr(n, SLIM_CTR_DROP_NO_ROUTE); /* SLIM drops it too (errors go to in-process apps only) */
+		return;
+	}
+	for (uint32_t i = 0; i < nb; i++) {
+		struct sconn *out = conn_of(n, to[i]);
+
+		if (out != NULL && out->negotiated) {
+			forward(n, out, m, h);
+		}
+	}
+}
+
+static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, void *arg)
+{
+	struct slim_node *n = arg;
+	struct sconn *c = grpc_call_user(call);
+	uint32_t ci = (uint32_t)(c - n->conns);
+	Dataplane__Proto__V1__Message *m;
+
+	n->arena.used = 0;
+	m = dataplane__proto__v1__message__unpack(&n->pba, len, msg);
+	ctr(n, SLIM_CTR_MESSAGES_IN);
+	if (m == NULL) {
+		ctr(n, SLIM_CTR_DROP_DECODE);
+		(void)!grpc_call_finish(call, GRPC_INVALID_ARGUMENT,
+				       "not a dataplane.proto.v1.Message (or another wire generation)");
+		return 0;
+	}
+	if (!c->negotiated) {
+		negotiate(n, c, m);
+		return 0;
+	}
+	switch (m->message_type_case) {
+	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIBE:
+		subscribe(n, c, ci, m->subscribe->has_subscription_id ? m->subscribe->subscription_id : 0,
+			  m->subscribe->header, true);
+		break;
+	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_UNSUBSCRIBE:
+		subscribe(n, c, ci,
+			  m->unsubscribe->has_subscription_id ? m->unsubscribe->subscription_id : 0,
+			  m->unsubscribe->header, false);
+		break;
+	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH:
+		publish(n, c, ci, m);
+		break;
+	default:
+		ctr(n, SLIM_CTR_DROP_UNEXPECTED);
+		break;
+	}
+	return 0;
+}
+
+static int on_start(struct grpc_call *call, void *arg)
+{
+	struct slim_node *n = arg;
+
+	for (uint32_t i = 0; i < n->nb_conns; i++) {
+		struct sconn *c = &n->conns[i];
+
+		if (!c->in_use) {
+			memset(c, 0, sizeof(*c));
+			c->in_use = true;
+			c->call = call;
+			grpc_call_set_user(call, c);
+			grpc_call_set_timer(call, grpc_call_now(call) + SLIM_NEGOTIATION_MS);
+			n->stats.connections++;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void on_timer(struct grpc_call *call, void *arg)
+{
+	struct slim_node *n = arg;
+	struct sconn *c = grpc_call_user(call);
+
+	if (c != NULL && !c->negotiated) {
+		refuse(n, c, GRPC_DEADLINE_EXCEEDED, "link negotiation: no Link within 5 s");
+	}
+}
+
+static void on_half_close(struct grpc_call *call, void *arg)
+{
+	(void)arg;
+	(void)!grpc_call_finish(call, GRPC_OK, NULL); /* the client is done: so are we */
+}
+
+static void on_done(struct grpc_call *call, int status, void *arg)
+{
+	struct slim_node *n = arg;
+	struct sconn *c = grpc_call_user(call);
+
+	(void)status;
+	if (c == NULL) {
+		return;
+	}
+	(void)slim_route_del_conn(n->routes, (uint32_t)(c - n->conns));
+	n->stats.subscriptions = slim_route_count(n->routes);
+	slim_mac_cleanup(&c->mac);
+	c->in_use = false;
+	c->call = NULL;
+	n->stats.connections--;
+}
+
+static const struct grpc_method_ops ops = {
+	.on_start = on_start,
+	.on_message = on_message,
+	.on_half_close = on_half_close,
+	.on_timer = on_timer,
+	.on_done = on_done,
+};
+
+struct slim_node *slim_node_new(const struct slim_node_conf *conf, struct grpc_server *srv)
+{
+	struct slim_node *n = calloc(1, sizeof(*n));
+
+	if (n == NULL) {
+		return NULL;
+	}
+	n->conf = *conf;
+	snprintf(n->node_id, sizeof(n->node_id), "%s", conf->node_id ? conf->node_id : "slimbridge");
+	n->nb_conns = conf->max_connections;
+	n->conns = calloc(n->nb_conns, sizeof(*n->conns));
+	n->routes = slim_route_new();
+	/* Decoded fields (bytes copied) fit in twice the message plus the structs. */
+	n->arena.size = 2 * (size_t)conf->max_message + (256u << 10);
+	n->arena.base = malloc(n->arena.size);
+	n->out_cap = (size_t)conf->max_message + 4096;
+	n->out = malloc(n->out_cap);
+	if (n->conns == NULL || n->routes == NULL || n->arena.base == NULL || n->out == NULL) {
+		goto out_free;
+	}
+	n->pba.alloc = arena_alloc;
+	n->pba.free = arena_free;
+	n->pba.allocator_data = &n->arena;
+	grpc_server_set_max_message(srv, conf->max_message);
+	if (grpc_server_add(srv, SLIM_OPEN_CHANNEL, &ops, n) != 0) {
+		goto out_free;
+	}
+	return n;
+
+out_free:
+	slim_node_free(n);
+	return NULL;
+}
+
+void slim_node_free(struct slim_node *n)
+{
+	if (n == NULL) {
+		return;
+	}
+	for (uint32_t i = 0; n->conns != NULL && i < n->nb_conns; i++) {
+		slim_mac_cleanup(&n->conns[i].mac);
+	}
+	free(n->conns);
+	slim_route_free(n->routes);
+	free(n->arena.base);
+	free(n->out);
+	free(n);
+}
+
+const struct slim_node_stats *slim_node_stats(const struct slim_node *n)
+{
+	return &n->stats;
+}

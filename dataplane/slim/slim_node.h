@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * slim_node.h - a SLIM v2 node on gRPC: the server side of
+ * /dataplane.proto.v1.DataPlaneService/OpenChannel, where each bidi stream
+ * is one SLIM connection (shared/reference/slim.md 1.3-1.4, 2.2-2.5).
+ *
+ * Per connection: link negotiation first (slim_link.h; 5 s, replayed link
+ * ids refused), then Subscribe / Unsubscribe / Publish with the per-link
+ * header MAC verified (slim_mac.h; required by default, and a Subscribe or
+ * Unsubscribe without one is refused), TTL decremented and the message
+ * dropped at 0, and the local-only fields (recv_from, forward_to,
+ * incoming_conn) ignored on input and cleared on output. Subscriptions go
+ * into the node's table (slim_route.h), each answered with a
+ * SubscriptionAck when its id is not 0; publishes are routed by fanout
+ * (1: anycast or unicast, never back to the sender; more: every match but
+ * the sender) and re-signed for each outgoing link. Source, destination,
+ * identity, session header, content and metadata are never changed. A
+ * connection that goes removes its subscriptions.
+ *
+ * Messages are decoded with protobuf-c into a per-node arena (reset per
+ * message: no malloc per message). Every drop is a counter.
+ *
+ * Thread context: one node per worker, on that worker's connections.
+ * Routing between workers is not built yet.
+ */
+#ifndef SB_SLIM_NODE_H
+#define SB_SLIM_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "grpc_server.h"
+
+#define SLIM_OPEN_CHANNEL "/dataplane.proto.v1.DataPlaneService/OpenChannel"
+
+#define foreach_slim_counter                                                                 \
+	_(MESSAGES_IN, "messages received")                                                   \
+	_(SUBSCRIBES, "subscriptions added")                                                  \
+	_(UNSUBSCRIBES, "subscriptions removed")                                              \
+	_(PUBLISHES, "publishes received")                                                    \
+	_(FORWARDED, "messages sent on to a connection")                                      \
+	_(ACKS_SENT, "SubscriptionAck sent")                                                  \
+	_(LINKS, "links negotiated")                                                          \
+	_(DROP_DECODE, "dropped: not a Message (bad protobuf, wrong generation)")             \
+	_(DROP_NEGOTIATION, "connections refused: link negotiation failed or timed out")      \
+	_(DROP_BAD_MAC, "dropped: header MAC missing or wrong")                               \
+	_(DROP_TTL, "dropped: TTL reached 0")                                                 \
+	_(DROP_NO_HEADER, "dropped: no header, no destination name, or no session header")    \
+	_(DROP_NO_ROUTE, "dropped: no subscription matches the destination")                  \
+	_(DROP_EGRESS, "dropped: the outgoing connection could not take it")                  \
+	_(DROP_UNEXPECTED, "dropped: a Link or SubscriptionAck after negotiation")
+
+enum slim_counter {
+#define _(n, d) SLIM_CTR_##n,
+	foreach_slim_counter
+#undef _
+		SLIM_CTR_MAX
+};
+
+struct slim_node_stats {
+	uint64_t ctr[SLIM_CTR_MAX];
+	uint64_t connections;	/* open now */
+	uint64_t subscriptions; /* (name, connection) pairs now */
+};
+
+struct slim_node_conf {
+	const char *node_id;	 /* sent in our link replies */
+	bool require_header_mac; /* default true */
+	uint32_t max_message;	 /* bytes (default 4 MiB) */
+	uint32_t max_connections;
+};
+
+struct slim_node;
+
+/* slim_node_conf_default fills |c| with the defaults. */
+void slim_node_conf_default(struct slim_node_conf *c);
+
+/*
+ * slim_node_new makes a node with |conf| and registers OpenChannel on |srv|
+ * (which must outlive it). Returns NULL on failure.
+ */
+struct slim_node *slim_node_new(const struct slim_node_conf *conf, struct grpc_server *srv);
+
+/* slim_node_free frees |n| (its connections must be gone). Accepts NULL. */
+void slim_node_free(struct slim_node *n);
+
+/* slim_node_stats returns |n|'s counters (read racily from other threads). */
+const struct slim_node_stats *slim_node_stats(const struct slim_node *n);
+
+/* slim_counter_name returns the counter's name. */
+const char *slim_counter_name(enum slim_counter k);
+
+#endif

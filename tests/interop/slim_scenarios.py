@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""SLIM node scenarios against a running node (the data plane's slim port):
+each opens real-protocol connections with slim_client.py and checks what a
+SLIM app would see. Usage:
+
+  slim_scenarios.py --server HOST:PORT --scenario NAME   (or --list)
+
+Exit 0 when the scenario holds; the failure is printed otherwise."""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import grpc  # noqa: E402
+from slim_client import EDGE, SlimConn, name, pb  # noqa: E402
+
+ORG, NS, SVC = 0x1111, 0x2222, 0x3333
+
+
+def me(i):
+    """An app's own full name."""
+    return name(ORG, NS, 0x5000 + i, id_=i, strings=("org", "ns", f"app{i}"))
+
+
+def conn(addr, **kw):
+    c = SlimConn(addr)
+    c.negotiate(**kw)
+    return c
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def s_subscribe_ack(addr):
+    a = conn(addr)
+    ack = a.subscribe(me(1), name(ORG, NS, SVC, id_=1), sub_id=42)
+    check(ack.subscription_id == 42 and ack.success, f"subscribe ack {ack}")
+    ack = a.subscribe(me(1), name(ORG, NS, SVC, id_=1), sub_id=43, unsubscribe=True)
+    check(ack.subscription_id == 43 and ack.success, f"unsubscribe ack {ack}")
+    a.close()
+
+
+def s_unicast(addr):
+    a, b = conn(addr), conn(addr)
+    a.subscribe(me(1), me(1), sub_id=1)
+    sent = b.publish(me(2), me(1), b"hello unicast", metadata={"traceparent": "00-abc-def-01"})
+    r = a.recv_publish()
+    check(r is not None, "no publish at the subscriber")
+    got, want = r.publish, sent.publish
+    # Everything end to end is untouched: only ttl (and the link MAC) changed.
+    check(got.header.source == want.header.source, "source changed")
+    check(got.header.destination == want.header.destination, "destination changed")
+    check(got.header.identity == want.header.identity, "identity changed")
+    check(got.session == want.session, "session header changed")
+    check(got.msg == want.msg, "content changed")
+    check(dict(r.metadata) == dict(sent.metadata), "metadata changed")
+    check(got.header.ttl == want.header.ttl - 1, f"ttl {got.header.ttl}")
+    check(not got.header.HasField("incoming_conn"), "incoming_conn leaked")
+    check(b.recv_publish(0.3) is None, "the sender got its own publish")
+    a.close()
+    b.close()
+
+
+def s_anycast(addr):
+    a1, a2, b = conn(addr), conn(addr), conn(addr)
+    a1.subscribe(me(1), name(ORG, NS, SVC, id_=1), sub_id=1)
+    a2.subscribe(me(2), name(ORG, NS, SVC, id_=2), sub_id=2)
+    b.subscribe(me(3), name(ORG, NS, SVC, id_=3), sub_id=3)  # never gets its own
+    for i in range(10):
+        b.publish(me(3), name(ORG, NS, SVC), b"any %d" % i, msg_id=i + 1)
+    n1 = n2 = 0
+    while a1.recv_publish(0.5) is not None:
+        n1 += 1
+    while a2.recv_publish(0.3) is not None:
+        n2 += 1
+    check(n1 + n2 == 10, f"{n1} + {n2} anycast deliveries, not 10")
+    check(n1 > 0 and n2 > 0, f"not round robin: {n1} / {n2}")
+    check(b.recv_publish(0.3) is None, "anycast went back to the sender")
+    for c in (a1, a2, b):
+        c.close()
+
+
+def s_multicast(addr):
+    a, c, b = conn(addr), conn(addr), conn(addr)
+    for i, x in ((1, a), (2, c), (3, b)):
+        x.subscribe(me(i), name(ORG, NS, SVC), sub_id=i)  # any id
+    b.publish(me(3), name(ORG, NS, SVC), b"to all", fanout=256)
+    check(a.recv_publish() is not None, "a missed the multicast")
+    check(c.recv_publish() is not None, "c missed the multicast")
+    check(b.recv_publish(0.3) is None, "multicast went back to the sender")
+    for x in (a, c, b):
+        x.close()
+
+
+def s_ttl(addr):
+    a, b = conn(addr), conn(addr)
+    a.subscribe(me(1), me(1), sub_id=1)
+    b.publish(me(2), me(1), b"dies here", ttl=1)
+    check(a.recv_publish(0.5) is None, "a publish with ttl 1 was forwarded")
+    b.publish(me(2), me(1), b"lives", ttl=2)
+    r = a.recv_publish()
+    check(r is not None and r.publish.header.ttl == 1, "ttl 2 did not arrive with 1")
+    a.close()
+    b.close()
+
+
+def s_unsubscribe_and_disconnect(addr):
+    a, b, c = conn(addr), conn(addr), conn(addr)
+    a.subscribe(me(1), me(1), sub_id=1)
+    a.subscribe(me(1), me(1), sub_id=2, unsubscribe=True)
+    b.publish(me(2), me(1), b"nobody")
+    check(a.recv_publish(0.5) is None, "delivered after unsubscribe")
+    c.subscribe(me(3), me(3), sub_id=3)
+    c.close()
+    time.sleep(0.5)
+    b.publish(me(2), me(3), b"gone")
+    # The connection that went took its subscription along: b stays usable.
+    a.subscribe(me(1), me(1), sub_id=4)
+    b.publish(me(2), me(1), b"still works")
+    check(a.recv_publish() is not None, "a live route broke")
+    a.close()
+    b.close()
+
+
+def s_bad_mac_dropped(addr):
+    a, b = conn(addr), conn(addr)
+    a.subscribe(me(1), me(1), sub_id=1)
+    m = b.publish(me(2), me(1), b"forged", sign=False)
+    m.publish.header.header_mac = b"\x00" * 32
+    b.send(m)
+    check(a.recv_publish(0.5) is None, "a publish with a bad MAC was forwarded")
+    b.publish(me(2), me(1), b"good")
+    check(a.recv_publish() is not None, "the connection broke after a bad MAC")
+    ack = b.subscribe(me(2), me(2), sub_id=9, sign=False)
+    check(ack is not None and not ack.success, f"an unsigned subscribe was taken: {ack}")
+    a.close()
+    b.close()
+
+
+def _refused(addr, first, what, code):
+    x = SlimConn(addr)
+    x.send(first)
+    st = x.wait_end(10)
+    check(st is not None and st[0] == code, f"{what}: stream ended with {st}, not {code}")
+    x.close()
+
+
+def s_malformed_refused(addr):
+    a, b = conn(addr), conn(addr)
+    a.subscribe(me(1), me(1), sub_id=1)
+    # No negotiation: a Subscribe first.
+    m = pb.Message()
+    m.subscribe.header.ttl = 8
+    _refused(addr, m, "no negotiation", grpc.StatusCode.FAILED_PRECONDITION)
+    # Garbage that is not a Message at all.
+    _refused(addr, b"\xff\xff\xff\xff\x0f", "garbage", grpc.StatusCode.INVALID_ARGUMENT)
+    # SLIM 1.x wire (SLIMHeader field 3 is a varint fanout there, a string here).
+    _refused(addr, bytes([0x0a, 0x04, 0x0a, 0x02, 0x18, 0x01]), "wrong generation",
+             grpc.StatusCode.INVALID_ARGUMENT)
+    # A replayed link id.
+    x = conn(addr, link_id="replayed-link-1")
+    x.close()
+    y = SlimConn(addr)
+    try:
+        y.negotiate(link_id="replayed-link-1")
+        raise AssertionError("a replayed link id was accepted")
+    except Exception as e:  # noqa: BLE001
+        check("replay" in str(e) or "link_id" in str(e) or "no negotiation" in str(e), str(e))
+    y.close()
+    # Bad semver and no key.
+    for kw in ({"version": "v2"}, {"key": False}, {"is_reply": True}):
+        z = SlimConn(addr)
+        try:
+            z.negotiate(**kw)
+            raise AssertionError(f"negotiation with {kw} was accepted")
+        except Exception:  # noqa: BLE001
+            st = z.wait_end(5)
+            check(st and st[0] == grpc.StatusCode.FAILED_PRECONDITION, f"{kw}: {st}")
+        z.close()
+    # Oversized: over the node's max_message.
+    big = b.publish(me(2), me(1), b"x" * (5 << 20))
+    st = b.wait_end(10)
+    check(st and st[0] == grpc.StatusCode.RESOURCE_EXHAUSTED, f"oversized: {st}")
+    del big
+    # Others keep working.
+    c = conn(addr)
+    c.publish(me(3), me(1), b"after all that")
+    check(a.recv_publish() is not None, "a lost its route")
+    for x in (a, b, c):
+        x.close()
+
+
+SCENARIOS = {f.__name__[2:]: f for f in (s_subscribe_ack, s_unicast, s_anycast, s_multicast,
+                                           s_ttl, s_unsubscribe_and_disconnect, s_bad_mac_dropped,
+                                           s_malformed_refused)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--server")
+    ap.add_argument("--scenario")
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args()
+    if a.list:
+        print("\n".join(SCENARIOS))
+        return 0
+    try:
+        SCENARIOS[a.scenario](a.server)
+    except Exception as e:  # noqa: BLE001
+        print(f"FAIL {a.scenario}: {type(e).__name__}: {e}")
+        return 1
+    print(f"PASS {a.scenario}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
