@@ -21,6 +21,9 @@ struct pw {
 
 static void put(struct pw *w, const void *d, size_t n)
 {
+	if (n == 0) {
+		return; /* |d| may be NULL (an absent string) */
+	}
 	if (w->overflow || n > w->cap - w->len) {
 		w->overflow = true;
 		return;

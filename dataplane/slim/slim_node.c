@@ -10,6 +10,7 @@
 #include "data_plane.pb-c.h"
 #include "slim_link.h"
 #include "slim_mac.h"
+#include "slim_msg.h"
 #include "slim_route.h"
 
 #define MAX_FANOUT 256 /* connections one multicast reaches at most */
@@ -333,7 +334,7 @@ static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, vo
 	n->arena.used = 0;
 	m = dataplane__proto__v1__message__unpack(&n->pba, len, msg);
 	ctr(n, SLIM_CTR_MESSAGES_IN);
-	if (m == NULL) {
+	if (m == NULL || !slim_msg_valid(&m->base)) {
 		ctr(n, SLIM_CTR_DROP_DECODE);
 		(void)!grpc_call_finish(call, GRPC_INVALID_ARGUMENT,
 				       "not a dataplane.proto.v1.Message (or another wire generation)");

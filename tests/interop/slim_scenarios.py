@@ -157,6 +157,8 @@ def s_malformed_refused(addr):
     _refused(addr, m, "no negotiation", grpc.StatusCode.FAILED_PRECONDITION)
     # Garbage that is not a Message at all.
     _refused(addr, b"\xff\xff\xff\xff\x0f", "garbage", grpc.StatusCode.INVALID_ARGUMENT)
+    # A field numbered 0 (protobuf-c would keep it as an unknown field).
+    _refused(addr, b"\x80\x00\x00", "field 0", grpc.StatusCode.INVALID_ARGUMENT)
     # SLIM 1.x wire (SLIMHeader field 3 is a varint fanout there, a string here).
     _refused(addr, bytes([0x0a, 0x04, 0x0a, 0x02, 0x18, 0x01]), "wrong generation",
              grpc.StatusCode.INVALID_ARGUMENT)
