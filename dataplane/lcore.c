@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -94,6 +95,108 @@ struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcor
 }
 
 /* The worker's TCP stack: configuration, ports, test apps (slow path). */
+/* ---- SLIM between workers (slim_node.h peer ops) ---------------------------- */
+
+#define SLIM_RING_SIZE	 4096
+#define SLIM_POOL_MBUFS	 4095 /* 8 MiB of 2 KiB segments: a 4 MiB message fits */
+
+struct slim_cross {
+	struct rte_mbuf *m; /* the encoded Message, chained */
+	uint32_t conn;	    /* global connection id */
+	uint32_t pad;
+};
+
+/* A publish for a connection of worker (conn >> shift): copied into mbufs, onto its ring. */
+static int slim_deliver(void *arg, uint32_t conn, const uint8_t *msg, size_t len)
+{
+	struct lcore_ctx *lc = arg;
+	uint32_t owner = conn >> SLIM_CONN_WORKER_SHIFT;
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	struct slim_cross x;
+	size_t off = 0;
+
+	if (owner >= lc->dp->nb_workers || owner == lc->index) {
+		return -EINVAL;
+	}
+	while (off < len || head == NULL) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(lc->slim_pool);
+		uint16_t k;
+		char *d;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return -ENOBUFS;
+		}
+		k = (uint16_t)RTE_MIN((size_t)rte_pktmbuf_tailroom(m), len - off);
+		d = rte_pktmbuf_append(m, k);
+		if (k > 0) {
+			memcpy(d, msg + off, k);
+		}
+		off += k;
+		if (head == NULL) {
+			head = m;
+		} else if (rte_pktmbuf_chain(head, m) != 0) {
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(head);
+			return -ENOBUFS; /* too many segments */
+		}
+		tail = m;
+	}
+	(void)tail;
+	x.m = head;
+	x.conn = conn;
+	x.pad = 0;
+	if (rte_ring_mp_enqueue_elem(lc->dp->lcores[owner]->slim_in, &x, sizeof(x)) != 0) {
+		rte_pktmbuf_free(head);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/* A subscription change: onto every other worker's update ring. */
+static void slim_update(void *arg, const struct slim_update *u)
+{
+	struct lcore_ctx *lc = arg;
+	struct slim_update copy = *u; /* the ring API takes a non-const pointer */
+
+	for (uint16_t w = 0; w < lc->dp->nb_workers; w++) {
+		if (w != lc->index &&
+		    rte_ring_mp_enqueue_elem(lc->dp->lcores[w]->slim_upd, &copy, sizeof(copy)) != 0) {
+			lc->stats.slim_update_lost++;
+		}
+	}
+}
+
+static const struct slim_node_peer_ops slim_peer_ops = {
+	.deliver = slim_deliver,
+	.update = slim_update,
+};
+
+/* Apply the other workers' table changes, then send what they routed to us. */
+static void slim_drain(struct lcore_ctx *lc)
+{
+	struct slim_update u[64];
+	struct slim_cross x[32];
+	unsigned n, i;
+
+	n = rte_ring_sc_dequeue_burst_elem(lc->slim_upd, u, sizeof(u[0]), 64, NULL);
+	for (i = 0; i < n; i++) {
+		slim_node_apply(lc->slim, &u[i]);
+	}
+	n = rte_ring_sc_dequeue_burst_elem(lc->slim_in, x, sizeof(x[0]), 32, NULL);
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = rte_pktmbuf_read(x[i].m, 0, x[i].m->pkt_len, lc->slim_flat);
+
+		if (p != NULL) {
+			slim_node_deliver(lc->slim, x[i].conn, p, x[i].m->pkt_len);
+		}
+		rte_pktmbuf_free(x[i].m);
+	}
+	if (n > 0) {
+		grpc_tcp_flush(lc->slim_tcp);
+	}
+}
+
 static int tcp_setup(struct lcore_ctx *lc, int socket)
 {
 	const struct conf *c = &lc->dp->conf;
@@ -189,6 +292,26 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		sc.node_id = c->slim.node_id;
 		sc.require_header_mac = c->slim.require_header_mac;
 		sc.max_message = c->slim.max_message;
+		sc.worker = lc->index;
+		if (lc->dp->nb_workers > 1) {
+			sc.peer = &slim_peer_ops;
+			sc.peer_arg = lc;
+			snprintf(name, sizeof(name), "sb_slim_in_%u", lc->index);
+			lc->slim_in = rte_ring_create_elem(name, sizeof(struct slim_cross),
+							   SLIM_RING_SIZE, socket, RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "sb_slim_up_%u", lc->index);
+			lc->slim_upd = rte_ring_create_elem(name, sizeof(struct slim_update),
+							    SLIM_RING_SIZE, socket, RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "sb_slim_mb_%u", lc->index);
+			lc->slim_pool = rte_pktmbuf_pool_create(name, SLIM_POOL_MBUFS, 256, 0,
+								RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+			lc->slim_flat = malloc(c->slim.max_message); /* plain memory: EAL's is scarce */
+			if (lc->slim_in == NULL || lc->slim_upd == NULL || lc->slim_pool == NULL ||
+			    lc->slim_flat == NULL) {
+				rte_errno = ENOMEM;
+				return -ENOMEM;
+			}
+		}
 		lc->slim_srv = grpc_server_new();
 		lc->slim = lc->slim_srv != NULL ? slim_node_new(&sc, lc->slim_srv) : NULL;
 		lc->slim_tcp = lc->slim != NULL ? grpc_tcp_new(lc->tcp, c->slim.listen_port,
@@ -222,6 +345,17 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 	lc->slim = NULL;
 	grpc_server_free(lc->slim_srv);
 	lc->slim_srv = NULL;
+	if (lc->slim_in != NULL) {
+		struct slim_cross x;
+
+		while (rte_ring_sc_dequeue_elem(lc->slim_in, &x, sizeof(x)) == 0) {
+			rte_pktmbuf_free(x.m);
+		}
+	}
+	rte_ring_free(lc->slim_in);
+	rte_ring_free(lc->slim_upd);
+	free(lc->slim_flat);
+	/* slim_pool stays: other workers' mbufs may still be freed into it until EAL cleanup. */
 	while (lc->handoff_ring != NULL &&
 	       rte_ring_sc_dequeue_elem(lc->handoff_ring, &h, sizeof(h)) == 0) {
 		rte_pktmbuf_free(h.m);
@@ -688,6 +822,9 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 		tcp_handoff_drain(lc, &tb, t0);
 	}
 	grpc_tcp_tick(lc->grpc, t0 / lc->tsc_per_us / 1000);
+	if (lc->slim_in != NULL) {
+		slim_drain(lc);
+	}
 	grpc_tcp_tick(lc->slim_tcp, t0 / lc->tsc_per_us / 1000);
 	tcp_stack_tick(lc->tcp, t0 / lc->tsc_per_us);
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {

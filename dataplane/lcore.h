@@ -54,6 +54,7 @@ struct lcore_stats {
 	uint64_t tcp_handoff_in;	/* segments received from other workers */
 	uint64_t tcp_connect_failed;	/* LCORE_CMD_TCP_CONNECT that tcp_connect refused */
 	uint64_t grpc_call_failed;	/* LCORE_CMD_GRPC_CALL that could not start */
+	uint64_t slim_update_lost;	/* subscription changes another worker's ring refused */
 	struct net_counters net;
 };
 
@@ -142,6 +143,10 @@ struct lcore_ctx {
 	struct grpc_server *slim_srv;	/* slim.listen_port: OpenChannel */
 	struct slim_node *slim;		/* ... this worker's SLIM node */
 	struct grpc_tcp *slim_tcp;	/* ... on this worker's TCP */
+	struct rte_ring *slim_in;	/* publishes from other workers for our connections, MP/SC */
+	struct rte_ring *slim_upd;	/* other workers' subscription changes, MP/SC */
+	struct rte_mempool *slim_pool;	/* mbufs carrying publishes to other workers */
+	uint8_t *slim_flat;		/* a chained publish made flat again */
 	uint64_t tsc_per_us;
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;

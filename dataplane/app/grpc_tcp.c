@@ -16,6 +16,8 @@ struct gconn {
 	struct h2_conn *h2;
 	bool call_over;	       /* dialled: its one call ended; close once the output is out */
 	bool closing;	       /* tcp_conn_close called: only |closed| follows */
+	bool dirty;	       /* on the dirty list: output queued outside its own callbacks */
+	struct gconn *dirty_next;
 	struct rte_mbuf *in;  /* received bytes the engine has not taken yet (paused) */
 	uint32_t in_off;      /* ... from this offset of the chain's first segment */
 	struct gconn *next, *prev;
@@ -29,12 +31,22 @@ struct grpc_tcp {
 	struct gconn *conns;
 	uint64_t now_ms;
 	struct grpc_tcp_stats stats;
+	struct gconn *dirty;	/* connections with output to send */
 };
 
 static void unlink_conn(struct gconn *gc)
 {
 	struct grpc_tcp *g = gc->g;
 
+	if (gc->dirty) {
+		for (struct gconn **p = &g->dirty; *p != NULL; p = &(*p)->dirty_next) {
+			if (*p == gc) {
+				*p = gc->dirty_next;
+				break;
+			}
+		}
+		gc->dirty = false;
+	}
 	if (gc->prev != NULL) {
 		gc->prev->next = gc->next;
 	} else {
@@ -153,6 +165,29 @@ static void service(struct gconn *gc)
 	}
 }
 
+/* A call queued output (maybe from another connection's message): send it soon. */
+static void on_kick(void *arg)
+{
+	struct gconn *gc = arg;
+
+	if (!gc->dirty && !gc->closing) {
+		gc->dirty = true;
+		gc->dirty_next = gc->g->dirty;
+		gc->g->dirty = gc;
+	}
+}
+
+void grpc_tcp_flush(struct grpc_tcp *g)
+{
+	while (g != NULL && g->dirty != NULL) {
+		struct gconn *gc = g->dirty;
+
+		g->dirty = gc->dirty_next;
+		gc->dirty = false;
+		service(gc); /* may free |gc| */
+	}
+}
+
 static int on_accept(struct tcp_conn *c, void *arg)
 {
 	struct grpc_tcp *g = arg;
@@ -167,6 +202,7 @@ static int on_accept(struct tcp_conn *c, void *arg)
 		return -ENOMEM;
 	}
 	gc->h2 = grpc_sconn_h2(gc->sc);
+	grpc_sconn_set_kick(gc->sc, on_kick, gc);
 	g->stats.accepted++;
 	gc->g = g;
 	gc->tc = c;
@@ -183,7 +219,11 @@ static int on_accept(struct tcp_conn *c, void *arg)
 
 static void on_readable(struct tcp_conn *c)
 {
-	service(tcp_conn_user(c));
+	struct gconn *gc = tcp_conn_user(c);
+	struct grpc_tcp *g = gc->g;
+
+	service(gc);
+	grpc_tcp_flush(g); /* what its messages made other connections send */
 }
 
 static void on_closed(struct tcp_conn *c, int err)

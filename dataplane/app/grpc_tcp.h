@@ -63,6 +63,13 @@ void grpc_tcp_tick(struct grpc_tcp *g, uint64_t now_ms);
 int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const uint8_t *dst,
 			uint16_t dport) __attribute__((warn_unused_result));
 
+/*
+ * grpc_tcp_flush sends what calls queued on connections other than the one
+ * being served (a message routed from one connection to another, or
+ * delivered from another worker). Cheap when nothing is queued.
+ */
+void grpc_tcp_flush(struct grpc_tcp *g);
+
 /* grpc_tcp_stats returns |g|'s counters (read them on its worker, or racily for display). */
 const struct grpc_tcp_stats *grpc_tcp_stats(const struct grpc_tcp *g);
 

@@ -66,6 +66,8 @@ struct grpc_sconn {
 	uint64_t now_ms;
 	uint64_t next_due_ms;	/* no deadline or timer before this (UINT64_MAX: none) */
 	size_t gathered;	/* bytes of reassembly buffers held by the calls */
+	void (*kick)(void *arg);
+	void *kick_arg;
 };
 
 /* Split messages gathered per connection at most: flow control credits them at once. */
@@ -583,6 +585,19 @@ void grpc_sconn_free(struct grpc_sconn *sc)
 	free(sc);
 }
 
+void grpc_sconn_set_kick(struct grpc_sconn *sc, void (*kick)(void *arg), void *arg)
+{
+	sc->kick = kick;
+	sc->kick_arg = arg;
+}
+
+static void kick(struct grpc_sconn *sc)
+{
+	if (sc->kick != NULL) {
+		sc->kick(sc->kick_arg);
+	}
+}
+
 struct h2_conn *grpc_sconn_h2(struct grpc_sconn *sc)
 {
 	return sc->h2;
@@ -748,6 +763,9 @@ int grpc_call_send(struct grpc_call *call, const void *msg, size_t len)
 	}
 	grpc_prefix_put(prefix, (uint32_t)len);
 	rc = h2_stream_writev(call->sc->h2, call->sid, iov, 2, false);
+	if (rc == 0) {
+		kick(call->sc);
+	}
 	return rc == -ENOBUFS ? -EAGAIN : rc;
 }
 
@@ -757,7 +775,8 @@ int grpc_call_finish(struct grpc_call *call, int status, const char *message)
 	struct h2_header h[4 + 2 * CALL_OUT_MAX];
 	uint32_t n = 0;
 	long elen = 0;
-	struct h2_conn *h2 = call->sc->h2;
+	struct grpc_sconn *sc = call->sc;
+	struct h2_conn *h2 = sc->h2;
 	uint32_t sid = call->sid;
 	bool trailers_only_resp = !call->headers_sent;
 	int rc;
@@ -790,6 +809,7 @@ int grpc_call_finish(struct grpc_call *call, int status, const char *message)
 	if (rc < 0) {
 		h2_stream_reset(h2, sid, H2_INTERNAL_ERROR);
 	}
+	kick(sc);
 	return 0;
 }
 

@@ -79,6 +79,13 @@ void grpc_sconn_free(struct grpc_sconn *sc);
 /* grpc_sconn_h2 returns the connection's engine (feed it input, send its output). */
 struct h2_conn *grpc_sconn_h2(struct grpc_sconn *sc);
 
+/*
+ * grpc_sconn_set_kick registers |kick|, called whenever a call of |sc| has
+ * queued output (grpc_call_send, grpc_call_finish) - possibly from another
+ * connection's callbacks - so that the owner knows to send it.
+ */
+void grpc_sconn_set_kick(struct grpc_sconn *sc, void (*kick)(void *arg), void *arg);
+
 /* grpc_sconn_tick advances time: deadlines, call timers and the engine's own timers. */
 void grpc_sconn_tick(struct grpc_sconn *sc, uint64_t now_ms);
 

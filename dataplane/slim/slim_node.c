@@ -79,6 +79,7 @@ static void arena_free(void *data, void *p)
 
 void slim_node_conf_default(struct slim_node_conf *c)
 {
+	memset(c, 0, sizeof(*c)); /* worker 0, no peers */
 	c->node_id = "slimbridge";
 	c->require_header_mac = true;
 	c->max_message = 4u << 20;
@@ -106,9 +107,38 @@ static bool name_of(const Dataplane__Proto__V1__Name *pn, struct slim_name *out)
 
 /* ---- output --------------------------------------------------------------- */
 
-static struct sconn *conn_of(struct slim_node *n, uint32_t i)
+static uint32_t gconn(const struct slim_node *n, const struct sconn *c)
 {
-	return i < n->nb_conns && n->conns[i].in_use ? &n->conns[i] : NULL;
+	return n->conf.worker << SLIM_CONN_WORKER_SHIFT | (uint32_t)(c - n->conns);
+}
+
+static bool is_mine(const struct slim_node *n, uint32_t g)
+{
+	return g >> SLIM_CONN_WORKER_SHIFT == n->conf.worker;
+}
+
+/* Our connection with global id |g|, or NULL (another worker's, or gone). */
+static struct sconn *conn_of(struct slim_node *n, uint32_t g)
+{
+	uint32_t i = g & ((1u << SLIM_CONN_WORKER_SHIFT) - 1);
+
+	return is_mine(n, g) && i < n->nb_conns && n->conns[i].in_use ? &n->conns[i] : NULL;
+}
+
+static void tell_others(struct slim_node *n, uint8_t op, const struct slim_name *name, uint32_t g,
+			bool local)
+{
+	struct slim_update u = {.conn = g, .op = op, .local = local};
+
+	if (n->conf.peer == NULL) {
+		return;
+	}
+	if (name != NULL) {
+		memcpy(u.c, name->c, sizeof(u.c));
+		u.id_hi = name->id_hi;
+		u.id_lo = name->id_lo;
+	}
+	n->conf.peer->update(n->conf.peer_arg, &u);
 }
 
 static int send_msg(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m)
@@ -167,6 +197,30 @@ static void forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__
 		ctr(n, SLIM_CTR_DROP_EGRESS);
 	}
 	h->has_header_mac = false;
+}
+
+/*
+ * Another worker owns |g|: hand it the message as it leaves us (TTL set,
+ * local flags cleared) without a MAC; that worker signs it for the link.
+ */
+static void hand_over(struct slim_node *n, uint32_t g, Dataplane__Proto__V1__Message *m,
+		      Dataplane__Proto__V1__SLIMHeader *h)
+{
+	size_t len;
+
+	h->has_recv_from = h->has_forward_to = h->has_incoming_conn = false;
+	h->has_header_mac = false;
+	len = dataplane__proto__v1__message__get_packed_size(m);
+	if (len > n->out_cap) {
+		ctr(n, SLIM_CTR_DROP_CROSS);
+		return;
+	}
+	dataplane__proto__v1__message__pack(m, n->out);
+	if (n->conf.peer->deliver(n->conf.peer_arg, g, n->out, len) == 0) {
+		ctr(n, SLIM_CTR_CROSS_OUT);
+	} else {
+		ctr(n, SLIM_CTR_DROP_CROSS);
+	}
 }
 
 /* ---- input ---------------------------------------------------------------- */
@@ -282,6 +336,9 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 		rc = rc == -ENOENT ? 0 : rc; /* unsubscribing what is not there is done */
 		ctr(n, SLIM_CTR_UNSUBSCRIBES);
 	}
+	if (rc == 0) {
+		tell_others(n, add ? SLIM_UPDATE_ADD : SLIM_UPDATE_DEL, &name, ci, c->local);
+	}
 	n->stats.subscriptions = slim_route_count(n->routes);
 	if (sub_id != 0) {
 		send_ack(n, c, sub_id, rc == 0, rc == 0 ? NULL : "out of memory");
@@ -320,6 +377,8 @@ static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
 
 		if (out != NULL && out->negotiated) {
 			forward(n, out, m, h);
+		} else if (!is_mine(n, to[i]) && n->conf.peer != NULL) {
+			hand_over(n, to[i], m, h);
 		}
 	}
 }
@@ -328,7 +387,7 @@ static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, vo
 {
 	struct slim_node *n = arg;
 	struct sconn *c = grpc_call_user(call);
-	uint32_t ci = (uint32_t)(c - n->conns);
+	uint32_t ci = gconn(n, c);
 	Dataplane__Proto__V1__Message *m;
 
 	n->arena.used = 0;
@@ -409,7 +468,8 @@ static void on_done(struct grpc_call *call, int status, void *arg)
 	if (c == NULL) {
 		return;
 	}
-	(void)slim_route_del_conn(n->routes, (uint32_t)(c - n->conns));
+	(void)slim_route_del_conn(n->routes, gconn(n, c));
+	tell_others(n, SLIM_UPDATE_DEL_CONN, NULL, gconn(n, c), false);
 	n->stats.subscriptions = slim_route_count(n->routes);
 	slim_mac_cleanup(&c->mac);
 	c->in_use = false;
@@ -472,6 +532,46 @@ void slim_node_free(struct slim_node *n)
 	free(n->arena.base);
 	free(n->out);
 	free(n);
+}
+
+void slim_node_apply(struct slim_node *n, const struct slim_update *u)
+{
+	struct slim_name name = {{u->c[0], u->c[1], u->c[2]}, u->id_hi, u->id_lo};
+
+	switch (u->op) {
+	case SLIM_UPDATE_ADD:
+		(void)!slim_route_add(n->routes, &name, u->conn, u->local != 0);
+		break;
+	case SLIM_UPDATE_DEL:
+		(void)slim_route_del(n->routes, &name, u->conn);
+		break;
+	case SLIM_UPDATE_DEL_CONN:
+		(void)slim_route_del_conn(n->routes, u->conn);
+		break;
+	default:
+		break;
+	}
+	n->stats.subscriptions = slim_route_count(n->routes);
+}
+
+void slim_node_deliver(struct slim_node *n, uint32_t g, const uint8_t *msg, size_t len)
+{
+	struct sconn *c = conn_of(n, g);
+	Dataplane__Proto__V1__Message *m;
+
+	if (c == NULL || !c->negotiated) {
+		ctr(n, SLIM_CTR_DROP_CROSS); /* gone meanwhile */
+		return;
+	}
+	n->arena.used = 0;
+	m = dataplane__proto__v1__message__unpack(&n->pba, len, msg);
+	if (m == NULL || m->message_type_case != DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH ||
+	    m->publish->header == NULL) {
+		ctr(n, SLIM_CTR_DROP_CROSS); /* we encoded it: not reached */
+		return;
+	}
+	ctr(n, SLIM_CTR_CROSS_IN);
+	forward(n, c, m, m->publish->header);
 }
 
 const struct slim_node_stats *slim_node_stats(const struct slim_node *n)

@@ -20,8 +20,16 @@
  * Messages are decoded with protobuf-c into a per-node arena (reset per
  * message: no malloc per message). Every drop is a counter.
  *
+ * Several workers: each runs a node with its own connections and a full
+ * replica of the subscription table. Connections are named globally
+ * (worker << SLIM_CONN_WORKER_SHIFT | index). A node tells the others about
+ * every table change through |peer->update| and applies theirs with
+ * slim_node_apply; a publish for another worker's connection goes, encoded
+ * with its new TTL and without a MAC, through |peer->deliver| and is sent
+ * there by slim_node_deliver (which signs it for that link). How the bytes
+ * travel (rte_ring between lcores) is the caller's business.
+ *
  * Thread context: one node per worker, on that worker's connections.
- * Routing between workers is not built yet.
  */
 #ifndef SB_SLIM_NODE_H
 #define SB_SLIM_NODE_H
@@ -48,7 +56,10 @@
 	_(DROP_NO_HEADER, "dropped: no header, no destination name, or no session header")    \
 	_(DROP_NO_ROUTE, "dropped: no subscription matches the destination")                  \
 	_(DROP_EGRESS, "dropped: the outgoing connection could not take it")                  \
-	_(DROP_UNEXPECTED, "dropped: a Link or SubscriptionAck after negotiation")
+	_(DROP_UNEXPECTED, "dropped: a Link or SubscriptionAck after negotiation")              \
+	_(CROSS_OUT, "publishes handed to another worker")                                    \
+	_(CROSS_IN, "publishes sent for another worker")                                      \
+	_(DROP_CROSS, "dropped: could not be handed to, or sent for, another worker")
 
 enum slim_counter {
 #define _(n, d) SLIM_CTR_##n,
@@ -63,11 +74,35 @@ struct slim_node_stats {
 	uint64_t subscriptions; /* (name, connection) pairs now */
 };
 
+#define SLIM_CONN_WORKER_SHIFT 20 /* global connection id: worker << 20 | index */
+
+/* A change of the subscription table, for the other workers' replicas. */
+enum slim_update_op { SLIM_UPDATE_ADD = 1, SLIM_UPDATE_DEL, SLIM_UPDATE_DEL_CONN };
+
+struct slim_update {
+	uint64_t c[3];
+	uint64_t id_hi, id_lo;
+	uint32_t conn; /* global */
+	uint8_t op;    /* enum slim_update_op */
+	uint8_t local;
+	uint8_t pad[2];
+};
+
+struct slim_node_peer_ops {
+	/* Hand an encoded Message (no MAC, TTL set) to global connection |conn|'s worker. */
+	int (*deliver)(void *arg, uint32_t conn, const uint8_t *msg, size_t len);
+	/* Tell every other worker about a table change. */
+	void (*update)(void *arg, const struct slim_update *u);
+};
+
 struct slim_node_conf {
 	const char *node_id;	 /* sent in our link replies */
 	bool require_header_mac; /* default true */
 	uint32_t max_message;	 /* bytes (default 4 MiB) */
-	uint32_t max_connections;
+	uint32_t max_connections;	/* per worker, < 2^20 */
+	uint32_t worker;		/* this node's worker index */
+	const struct slim_node_peer_ops *peer; /* NULL: a single worker */
+	void *peer_arg;
 };
 
 struct slim_node;
@@ -86,6 +121,15 @@ void slim_node_free(struct slim_node *n);
 
 /* slim_node_stats returns |n|'s counters (read racily from other threads). */
 const struct slim_node_stats *slim_node_stats(const struct slim_node *n);
+
+/* slim_node_apply applies another worker's table change |u|. */
+void slim_node_apply(struct slim_node *n, const struct slim_update *u);
+
+/*
+ * slim_node_deliver sends the Message |msg| that another worker routed to
+ * our connection |conn| (global id): decoded, signed for that link, sent.
+ */
+void slim_node_deliver(struct slim_node *n, uint32_t conn, const uint8_t *msg, size_t len);
 
 /* slim_counter_name returns the counter's name. */
 const char *slim_counter_name(enum slim_counter k);

@@ -9,7 +9,7 @@ from sbtest import Dataplane
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCEN = os.path.join(HERE, "..", "interop", "slim_scenarios.py")
 PORT = 46357
-SCENARIOS = ["subscribe_ack", "unicast", "anycast", "multicast", "ttl",
+SCENARIOS = ["many_connections", "subscribe_ack", "unicast", "anycast", "multicast", "ttl",
              "unsubscribe_and_disconnect", "bad_mac_dropped", "malformed_refused"]
 
 
@@ -34,3 +34,30 @@ def test_slim_counters(slimdp):
     assert st["links"] > 0 and st["forwarded"] > 0, st
     assert st["drop_bad_mac"] > 0 and st["drop_ttl"] > 0 and st["drop_decode"] > 0, st
     assert st["drop_negotiation"] > 0, st
+
+
+@pytest.fixture(scope="module")
+def slimdp2():
+    dp = Dataplane(workers=2, extra_conf={"slim": {"listen_port": PORT}}).start()
+    try:
+        yield dp
+    finally:
+        dp.close()
+
+
+@pytest.mark.parametrize("scenario", ["many_connections", "multicast", "anycast",
+                                      "unsubscribe_and_disconnect"])
+def test_slim_two_workers(slimdp2, scenario):
+    """Connections on both workers: publishes cross between lcores through rings."""
+    r = slimdp2.ns.run("/usr/bin/python3", SCEN, "--server", f"{slimdp2.DP_IP4}:{PORT}",
+                       "--scenario", scenario, timeout=120, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_slim_two_workers_crossed(slimdp2):
+    st = slimdp2.telemetry.query("/slimbridge/slim")
+    links = [st[w]["links"] for w in ("worker_0", "worker_1")]
+    assert all(n > 0 for n in links), st  # connections landed on both workers
+    assert sum(st[w]["cross_out"] for w in st) > 0, st
+    assert sum(st[w]["cross_in"] for w in st) == sum(st[w]["cross_out"] for w in st), st
+    assert sum(st[w]["drop_cross"] for w in st) == 0, st

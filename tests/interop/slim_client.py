@@ -125,7 +125,9 @@ class SlimConn:
     def __init__(self, addr, identity="test-identity"):
         self.addr = addr
         self.identity = identity
-        self.channel = grpc.insecure_channel(addr)
+        # Each SlimConn its own TCP connection (grpcio shares one per target otherwise),
+        # so that connections spread over the node's workers as real clients do.
+        self.channel = grpc.insecure_channel(addr, options=[("grpc.use_local_subchannel_pool", 1)])
         self.out = queue.Queue()
         self.inq = queue.Queue()
         self.key = None

@@ -195,7 +195,34 @@ def s_malformed_refused(addr):
         x.close()
 
 
-SCENARIOS = {f.__name__[2:]: f for f in (s_subscribe_ack, s_unicast, s_anycast, s_multicast,
+def s_many_connections(addr):
+    """Eight subscribers and two publishers (spread over the workers by RSS):
+    every unicast and every multicast arrives exactly once."""
+    subs = [conn(addr) for _ in range(8)]
+    pubs = [conn(addr) for _ in range(2)]
+    for i, c in enumerate(subs):
+        c.subscribe(me(10 + i), me(10 + i), sub_id=100 + i)
+        c.subscribe(me(10 + i), name(ORG, NS, SVC), sub_id=200 + i)  # the group
+    time.sleep(0.3)  # other workers apply the table changes
+    for k, p in enumerate(pubs):
+        for i in range(8):
+            p.publish(me(50 + k), me(10 + i), b"to %d from %d" % (i, k), msg_id=i + 1)
+        p.publish(me(50 + k), name(ORG, NS, SVC), b"group from %d" % k, fanout=256)
+    for i, c in enumerate(subs):
+        got = []
+        while True:
+            r = c.recv_publish(1.0)
+            if r is None:
+                break
+            got.append(r.publish.msg.app_payload.blob)
+        want = sorted([b"to %d from %d" % (i, k) for k in range(2)] +
+                      [b"group from %d" % k for k in range(2)])
+        check(sorted(got) == want, f"subscriber {i} got {got}")
+    for c in subs + pubs:
+        c.close()
+
+
+SCENARIOS = {f.__name__[2:]: f for f in (s_many_connections, s_subscribe_ack, s_unicast, s_anycast, s_multicast,
                                            s_ttl, s_unsubscribe_and_disconnect, s_bad_mac_dropped,
                                            s_malformed_refused)}
 
