@@ -17,6 +17,8 @@ struct gconn {
 	bool call_over;	       /* dialled: its one call ended; close once the output is out */
 	bool closing;	       /* tcp_conn_close called: only |closed| follows */
 	bool dirty;	       /* on the dirty list: output queued outside its own callbacks */
+	const struct grpc_tcp_dial_ops *dops; /* dialled: the owner's callbacks */
+	void *darg;
 	struct gconn *dirty_next;
 	struct rte_mbuf *in;  /* received bytes the engine has not taken yet (paused) */
 	uint32_t in_off;      /* ... from this offset of the chain's first segment */
@@ -230,12 +232,14 @@ static void on_closed(struct tcp_conn *c, int err)
 {
 	struct gconn *gc = tcp_conn_user(c);
 
-	(void)err;
 	if (gc == NULL) {
 		return;
 	}
 	tcp_conn_set_user(c, NULL);
 	unlink_conn(gc);
+	if (gc->dops != NULL && gc->dops->closed != NULL) {
+		gc->dops->closed(gc->cc, err, gc->darg);
+	}
 	grpc_sconn_free(gc->sc);
 	grpc_cconn_free(gc->cc); /* a call still open ends CANCELLED */
 	rte_pktmbuf_free(gc->in);
@@ -321,36 +325,12 @@ void grpc_tcp_tick(struct grpc_tcp *g, uint64_t now_ms)
 
 /* ---- dialling ------------------------------------------------------------- */
 
-static void call_done(struct grpc_ccall *call, int status, const char *message,
-		      const struct h2_header *trl, uint32_t n, void *arg)
-{
-	struct gconn *gc = arg;
-
-	(void)call;
-	(void)message;
-	(void)trl;
-	(void)n;
-	if (status == GRPC_OK) {
-		gc->g->stats.calls_ok++;
-	} else {
-		gc->g->stats.calls_failed++;
-	}
-	gc->g->stats.last_status = status;
-	gc->call_over = true;
-}
-
-static const struct grpc_ccall_ops call_ops = {.on_done = call_done};
-
 static void on_connected(struct tcp_conn *c)
 {
 	struct gconn *gc = tcp_conn_user(c);
-	struct grpc_ccall *call;
 
-	if (grpc_cconn_start(gc->cc, "/grpc.testing.TestService/EmptyCall", NULL, 0, 10000,
-			     &call_ops, gc, &call) != 0 ||
-	    grpc_ccall_send(call, "", 0) != 0 || grpc_ccall_close_send(call) != 0) {
-		gc->g->stats.calls_failed++;
-		gc->call_over = true;
+	if (gc->dops != NULL && gc->dops->connected != NULL) {
+		gc->dops->connected(gc->cc, gc->darg);
 	}
 	service(gc);
 }
@@ -362,8 +342,9 @@ static const struct tcp_app_ops dial_ops = {
 	.closed = on_closed,
 };
 
-int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const uint8_t *dst,
-			uint16_t dport)
+int grpc_tcp_dial(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const uint8_t *dst,
+		  uint16_t dport, const struct grpc_tcp_dial_ops *dops, void *arg,
+		  struct grpc_cconn **out)
 {
 	struct h2_conf conf;
 	struct gconn *gc = calloc(1, sizeof(*gc));
@@ -383,11 +364,13 @@ int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, c
 	}
 	gc->g = g;
 	gc->h2 = grpc_cconn_h2(gc->cc);
+	gc->dops = dops;
+	gc->darg = arg;
+	grpc_cconn_set_kick(gc->cc, on_kick, gc);
 	rc = tcp_connect(g->st, port_idx, family, dst, dport, &dial_ops, gc, &gc->tc);
 	if (rc != 0) {
 		grpc_cconn_free(gc->cc);
 		free(gc);
-		g->stats.calls_failed++;
 		return rc;
 	}
 	gc->next = g->conns;
@@ -396,7 +379,88 @@ int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, c
 	}
 	g->conns = gc;
 	g->stats.dialled++;
+	*out = gc->cc;
 	return 0;
+}
+
+/* One EmptyCall on a dialled connection, then GOAWAY and FIN (the test command). */
+struct empty_call {
+	struct grpc_tcp *g;
+	struct gconn *gc;
+};
+
+static struct gconn *gconn_of_cc(struct grpc_tcp *g, struct grpc_cconn *cc)
+{
+	for (struct gconn *gc = g->conns; gc != NULL; gc = gc->next) {
+		if (gc->cc == cc) {
+			return gc;
+		}
+	}
+	return NULL;
+}
+
+static void call_done(struct grpc_ccall *call, int status, const char *message,
+		      const struct h2_header *trl, uint32_t n, void *arg)
+{
+	struct grpc_tcp *g = arg;
+	struct gconn *gc = grpc_ccall_user(call);
+
+	(void)message;
+	(void)trl;
+	(void)n;
+	if (status == GRPC_OK) {
+		g->stats.calls_ok++;
+	} else {
+		g->stats.calls_failed++;
+	}
+	g->stats.last_status = status;
+	if (gc != NULL) {
+		gc->call_over = true;
+	}
+}
+
+static const struct grpc_ccall_ops call_ops = {.on_done = call_done};
+
+static void empty_connected(struct grpc_cconn *cc, void *arg)
+{
+	struct grpc_tcp *g = arg;
+	struct gconn *gc = gconn_of_cc(g, cc);
+	struct grpc_ccall *call;
+
+	if (grpc_cconn_start(cc, "/grpc.testing.TestService/EmptyCall", NULL, 0, 10000, &call_ops, g,
+			     &call) != 0) {
+		g->stats.calls_failed++;
+		gc->call_over = true;
+		return;
+	}
+	grpc_ccall_set_user(call, gc);
+	if (grpc_ccall_send(call, "", 0) != 0 || grpc_ccall_close_send(call) != 0) {
+		grpc_ccall_cancel(call);
+	}
+}
+
+static void empty_closed(struct grpc_cconn *cc, int err, void *arg)
+{
+	(void)cc;
+	(void)err;
+	(void)arg;
+}
+
+static const struct grpc_tcp_dial_ops empty_ops = {
+	.connected = empty_connected,
+	.closed = empty_closed,
+};
+
+int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const uint8_t *dst,
+			uint16_t dport)
+{
+	struct grpc_cconn *cc;
+	int rc = grpc_tcp_dial(g, port_idx, family, dst, dport, &empty_ops, g, &cc);
+
+	if (rc != 0) {
+		g->stats.calls_failed++;
+	}
+	return rc;
 }
 
 const struct grpc_tcp_stats *grpc_tcp_stats(const struct grpc_tcp *g)

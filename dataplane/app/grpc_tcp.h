@@ -52,6 +52,24 @@ void grpc_tcp_free(struct grpc_tcp *g);
  */
 void grpc_tcp_tick(struct grpc_tcp *g, uint64_t now_ms);
 
+/* What a dialled connection tells its owner. */
+struct grpc_tcp_dial_ops {
+	/* The TCP connection is up: start calls on |cc|. */
+	void (*connected)(struct grpc_cconn *cc, void *arg);
+	/* The connection is gone or never came up (|err| as tcp_app_ops.closed); |cc| goes after. */
+	void (*closed)(struct grpc_cconn *cc, int err, void *arg);
+};
+
+/*
+ * grpc_tcp_dial opens a gRPC client connection to |dst|:|dport| (|family|
+ * TCP_KEY_V4/V6) from port |port_idx| over the worker's TCP; |ops| with
+ * |arg| hear when it is up and when it is gone. Returns 0 (|*out| set) or
+ * a negative errno.
+ */
+int grpc_tcp_dial(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const uint8_t *dst,
+		  uint16_t dport, const struct grpc_tcp_dial_ops *ops, void *arg,
+		  struct grpc_cconn **out) __attribute__((warn_unused_result));
+
 /*
  * grpc_tcp_call_empty dials |dst|:|dport| (|family| TCP_KEY_V4/V6) from port
  * |port_idx| over the worker's TCP (the source port steers the replies to

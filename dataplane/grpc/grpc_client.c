@@ -39,6 +39,8 @@ struct grpc_cconn {
 	uint32_t nb_calls;
 	uint64_t now_ms;
 	char authority[AUTHORITY_MAX];
+	void (*kick)(void *arg);
+	void *kick_arg;
 };
 
 int grpc_status_from_http(int http_status)
@@ -353,6 +355,12 @@ void grpc_cconn_free(struct grpc_cconn *cc)
 	free(cc);
 }
 
+void grpc_cconn_set_kick(struct grpc_cconn *cc, void (*kick)(void *arg), void *arg)
+{
+	cc->kick = kick;
+	cc->kick_arg = arg;
+}
+
 struct h2_conn *grpc_cconn_h2(struct grpc_cconn *cc)
 {
 	return cc->h2;
@@ -454,6 +462,9 @@ int grpc_ccall_send(struct grpc_ccall *call, const void *msg, size_t len)
 	}
 	grpc_prefix_put(prefix, (uint32_t)len);
 	rc = h2_stream_writev(call->cc->h2, call->sid, iov, 2, false);
+	if (rc == 0 && call->cc->kick != NULL) {
+		call->cc->kick(call->cc->kick_arg);
+	}
 	return rc == -ENOBUFS ? -EAGAIN : rc;
 }
 

@@ -55,6 +55,9 @@ void grpc_cconn_free(struct grpc_cconn *cc);
 /* grpc_cconn_h2 returns the connection's engine. */
 struct h2_conn *grpc_cconn_h2(struct grpc_cconn *cc);
 
+/* grpc_cconn_set_kick registers |kick|, called when a call queued output (as grpc_sconn_set_kick). */
+void grpc_cconn_set_kick(struct grpc_cconn *cc, void (*kick)(void *arg), void *arg);
+
 /* grpc_cconn_tick advances time: call deadlines and the engine's timers. */
 void grpc_cconn_tick(struct grpc_cconn *cc, uint64_t now_ms);
 
