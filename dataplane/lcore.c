@@ -172,6 +172,59 @@ static const struct slim_node_peer_ops slim_peer_ops = {
 	.update = slim_update,
 };
 
+/* slim.links: worker 0 dials each; a link that goes is dialled again a second later. */
+struct slim_link_dial {
+	struct lcore_ctx *lc;
+	unsigned idx;
+};
+
+static struct slim_link_dial slim_dials[8];
+
+static void slim_link_up(struct grpc_cconn *cc, void *arg)
+{
+	struct slim_link_dial *d = arg;
+	const struct conf_slim_link *l = &d->lc->dp->conf.slim.links[d->idx];
+
+	if (slim_node_link_attach(d->lc->slim, cc, l->connection_type) != 0) {
+		SB_LOG(WARNING, "slim link %u: cannot open the channel", d->idx);
+	}
+}
+
+static void slim_link_down(struct grpc_cconn *cc, int err, void *arg)
+{
+	struct slim_link_dial *d = arg;
+
+	(void)cc;
+	(void)err;
+	d->lc->slim_link_retry[d->idx] = rte_rdtsc() / d->lc->tsc_per_us / 1000 + 1000;
+}
+
+static const struct grpc_tcp_dial_ops slim_dial_ops = {
+	.connected = slim_link_up,
+	.closed = slim_link_down,
+};
+
+static void slim_links(struct lcore_ctx *lc, uint64_t now_ms)
+{
+	const struct conf_slim *sl = &lc->dp->conf.slim;
+
+	for (unsigned i = 0; i < sl->nb_links && i < 8; i++) {
+		struct grpc_cconn *cc;
+
+		if (lc->slim_link_retry[i] == 0 || now_ms < lc->slim_link_retry[i]) {
+			continue;
+		}
+		lc->slim_link_retry[i] = 0; /* in progress: slim_link_down sets the next try */
+		slim_dials[i].lc = lc;
+		slim_dials[i].idx = i;
+		if (grpc_tcp_dial(lc->slim_tcp, 0, sl->links[i].family == 4 ? TCP_KEY_V4 : TCP_KEY_V6,
+				  sl->links[i].addr, sl->links[i].port, &slim_dial_ops, &slim_dials[i],
+				  &cc) != 0) {
+			lc->slim_link_retry[i] = now_ms + 1000;
+		}
+	}
+}
+
 /* Apply the other workers' table changes, then send what they routed to us. */
 static void slim_drain(struct lcore_ctx *lc)
 {
@@ -314,6 +367,9 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		}
 		lc->slim_srv = grpc_server_new();
 		lc->slim = lc->slim_srv != NULL ? slim_node_new(&sc, lc->slim_srv) : NULL;
+		for (unsigned i = 0; i < 8; i++) {
+			lc->slim_link_retry[i] = 1; /* dial at the first poll */
+		}
 		lc->slim_tcp = lc->slim != NULL ? grpc_tcp_new(lc->tcp, c->slim.listen_port,
 							       lc->slim_srv, 1024)
 						: NULL;
@@ -824,6 +880,9 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	grpc_tcp_tick(lc->grpc, t0 / lc->tsc_per_us / 1000);
 	if (lc->slim_in != NULL) {
 		slim_drain(lc);
+	}
+	if (lc->index == 0 && lc->slim != NULL && lc->dp->conf.slim.nb_links > 0) {
+		slim_links(lc, t0 / lc->tsc_per_us / 1000);
 	}
 	grpc_tcp_tick(lc->slim_tcp, t0 / lc->tsc_per_us / 1000);
 	tcp_stack_tick(lc->tcp, t0 / lc->tsc_per_us);

@@ -147,6 +147,7 @@ struct lcore_ctx {
 	struct rte_ring *slim_upd;	/* other workers' subscription changes, MP/SC */
 	struct rte_mempool *slim_pool;	/* mbufs carrying publishes to other workers */
 	uint8_t *slim_flat;		/* a chained publish made flat again */
+	uint64_t slim_link_retry[8];	/* worker 0: when to dial slim.links[i] (ms; 0: up) */
 	uint64_t tsc_per_us;
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;

@@ -1040,9 +1040,113 @@ static int walk_ports(struct walker *w, struct conf *c)
 	return 0;
 }
 
-/* slim: {listen_port, require_header_mac, max_message, node_id}. */
+/* slim.links[]: {endpoint: "IP:PORT" or "[IPv6]:PORT", connection_type}. */
+static const char *const slim_link_keys[] = { "endpoint", "connection_type", NULL };
+
+static int slim_link_value(struct walker *w, unsigned int key, void *arg)
+{
+	struct conf_slim_link *l = arg;
+	char buf[SHOW_BUF], host[64];
+	const char *s, *colon;
+	size_t n, hl;
+	unsigned long port;
+	char *end;
+	int rc;
+
+	rc = get_str(w, &s, &n);
+	if (rc != 0) {
+		return rc;
+	}
+	if (key == 1) {
+		static const char *const types[] = { "remote", "peer", "edge" };
+
+		for (unsigned int i = 0; i < 3; i++) {
+			if (strlen(types[i]) == n && memcmp(s, types[i], n) == 0) {
+				l->connection_type = (uint8_t)i;
+				return 0;
+			}
+		}
+		return fail(w, "unknown connection type \"%s\" (expected remote, peer or edge)",
+			    show(buf, s, n));
+	}
+	colon = n > 0 ? memrchr(s, ':', n) : NULL;
+	if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(host) || colon + 1 == s + n) {
+		return fail(w, "invalid endpoint \"%s\" (expected IP:PORT or [IPv6]:PORT)",
+			    show(buf, s, n));
+	}
+	hl = (size_t)(colon - s);
+	if (n - hl - 1 > 5) {
+		return fail(w, "invalid endpoint port in \"%s\"", show(buf, s, n));
+	}
+	if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = '\0';
+	} else {
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+	}
+	memcpy(buf, colon + 1, n - hl - 1);
+	buf[n - hl - 1] = '\0';
+	port = strtoul(buf, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535 || buf[0] == '0') {
+		return fail(w, "invalid endpoint port in \"%s\"", show(buf, s, n));
+	}
+	l->port = (uint16_t)port;
+	if (inet_pton(AF_INET, host, l->addr) == 1) {
+		l->family = 4;
+	} else if (inet_pton(AF_INET6, host, l->addr) == 1) {
+		l->family = 6;
+	} else {
+		return fail(w, "invalid endpoint address \"%s\" (an IPv4 or IPv6 literal)",
+			    show(buf, s, n));
+	}
+	return 0;
+}
+
+static int walk_slim_links(struct walker *w, struct conf_slim *sl)
+{
+	char buf[DESC_BUF];
+	yaml_mark_t item;
+	uint32_t seen;
+	size_t old;
+	int rc;
+
+	if (w->ev.type != YAML_SEQUENCE_START_EVENT) {
+		return fail(w, "expected a sequence of links, got %s", describe(w, buf));
+	}
+	for (unsigned int i = 0;; i++) {
+		rc = next(w);
+		if (rc != 0) {
+			return rc;
+		}
+		if (w->ev.type == YAML_SEQUENCE_END_EVENT) {
+			return 0;
+		}
+		old = push_index(w, i);
+		if (i >= CONF_MAX_SLIM_LINKS) {
+			return fail(w, "too many links (at most %d)", CONF_MAX_SLIM_LINKS);
+		}
+		rc = check_node(w);
+		if (rc != 0) {
+			return rc;
+		}
+		item = w->ev.start_mark;
+		memset(&sl->links[i], 0, sizeof(sl->links[i]));
+		rc = walk_map(w, slim_link_keys, slim_link_value, &sl->links[i], &seen);
+		if (rc != 0) {
+			return rc;
+		}
+		if (!(seen & 1u)) {
+			return fail_at(w, &item, "missing required key \"endpoint\"");
+		}
+		sl->nb_links = (uint16_t)(i + 1);
+		pop(w, old);
+	}
+}
+
+/* slim: {listen_port, require_header_mac, max_message, node_id, links}. */
 static const char *const slim_keys[] = {
-	"listen_port", "require_header_mac", "max_message", "node_id", NULL
+	"listen_port", "require_header_mac", "max_message", "node_id", "links", NULL
 };
 
 static int slim_value(struct walker *w, unsigned int key, void *arg)
@@ -1056,8 +1160,10 @@ static int slim_value(struct walker *w, unsigned int key, void *arg)
 		return get_bool(w, &sl->require_header_mac);
 	case 2:
 		return get_u32(w, 1024, 16777216, &sl->max_message);
-	default:
+	case 3:
 		return get_name(w, "node id", sl->node_id);
+	default:
+		return walk_slim_links(w, sl);
 	}
 }
 

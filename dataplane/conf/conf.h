@@ -72,8 +72,20 @@ struct conf_tcp {
 	uint16_t eph_hi;		/* 1024 <= eph_lo <= eph_hi <= 65535 */
 };
 
+#define CONF_MAX_SLIM_LINKS 8
+
+/* slim.links[]: an outgoing link to another SLIM node. */
+struct conf_slim_link {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t addr[16];	/* network order */
+	uint16_t port;
+	uint8_t connection_type; /* LinkConnectionType: 0 remote (default), 1 peer, 2 edge */
+};
+
 /* slim: the SLIM v2 node (OpenChannel over gRPC on the worker's own TCP). */
 struct conf_slim {
+	uint16_t nb_links;
+	struct conf_slim_link links[CONF_MAX_SLIM_LINKS];
 	uint16_t listen_port;		/* default 46357; 0 = off */
 	bool require_header_mac;	/* default true */
 	uint32_t max_message;		/* bytes, default 4194304, 1024..16777216 */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "data_plane.pb-c.h"
 #include "slim_link.h"
 #include "slim_mac.h"
@@ -18,9 +20,13 @@
 struct sconn {
 	bool in_use;
 	bool negotiated;
-	bool local; /* an app (Edge link) rather than another node */
-	struct grpc_call *call;
+	bool local;	  /* an app (Edge link) rather than another node */
+	bool initiator;	  /* a link we dialled (client side) */
+	struct grpc_call *call;	  /* server side */
+	struct grpc_ccall *ccall; /* client side (a link we dialled) */
 	struct slim_mac mac;
+	struct slim_x25519 kp;	  /* initiator: our key until the reply */
+	char link_id[40];
 };
 
 /* A bump allocator for protobuf-c: reset per message, never freed piecemeal. */
@@ -149,7 +155,66 @@ static int send_msg(struct slim_node *n, struct sconn *c, const Dataplane__Proto
 		return -EMSGSIZE;
 	}
 	dataplane__proto__v1__message__pack(m, n->out);
-	return grpc_call_send(c->call, n->out, len);
+	return c->ccall != NULL ? grpc_ccall_send(c->ccall, n->out, len)
+				: grpc_call_send(c->call, n->out, len);
+}
+
+static void announce(const struct slim_name *name, uint32_t conn, bool local, void *arg);
+
+/* Announce (or withdraw) |name| to every negotiated node link of ours, as this node. */
+static void link_sub(struct slim_node *n, const struct slim_name *name, bool add)
+{
+	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
+	Dataplane__Proto__V1__Subscribe sub = DATAPLANE__PROTO__V1__SUBSCRIBE__INIT;
+	Dataplane__Proto__V1__Unsubscribe unsub = DATAPLANE__PROTO__V1__UNSUBSCRIBE__INIT;
+	Dataplane__Proto__V1__SLIMHeader h = DATAPLANE__PROTO__V1__SLIMHEADER__INIT;
+	Dataplane__Proto__V1__Name dst = DATAPLANE__PROTO__V1__NAME__INIT;
+	Dataplane__Proto__V1__EncodedName en = DATAPLANE__PROTO__V1__ENCODED_NAME__INIT;
+	Dataplane__Proto__V1__NameId id = DATAPLANE__PROTO__V1__NAME_ID__INIT;
+	uint8_t mac[SLIM_MAC_LEN];
+
+	en.has_component_0 = en.has_component_1 = en.has_component_2 = true;
+	en.component_0 = name->c[0];
+	en.component_1 = name->c[1];
+	en.component_2 = name->c[2];
+	if (!slim_name_id_any(name)) {
+		id.has_id_0 = id.has_id_1 = true;
+		id.id_0 = name->id_hi;
+		id.id_1 = name->id_lo;
+		en.name_id = &id;
+	}
+	dst.name = &en;
+	h.destination = &dst;
+	h.identity = n->node_id;
+	h.has_fanout = h.has_ttl = true;
+	h.fanout = 1;
+	h.ttl = 8;
+	sub.header = &h;
+	unsub.header = &h;
+	if (add) {
+		m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIBE;
+		m.subscribe = &sub;
+	} else {
+		m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_UNSUBSCRIBE;
+		m.unsubscribe = &unsub;
+	}
+	for (uint32_t i = 0; i < n->nb_conns; i++) {
+		struct sconn *c = &n->conns[i];
+
+		if (!c->in_use || c->local || !c->negotiated) {
+			continue; /* node links only, whichever side dialled */
+		}
+		h.has_header_mac = false;
+		if (slim_mac_compute(&c->mac, &h, mac) != 0) {
+			continue;
+		}
+		h.has_header_mac = true;
+		h.header_mac.data = mac;
+		h.header_mac.len = sizeof(mac);
+		if (send_msg(n, c, &m) == 0) {
+			ctr(n, SLIM_CTR_LINK_SUBS_SENT);
+		}
+	}
 }
 
 static void send_ack(struct slim_node *n, struct sconn *c, uint64_t id, bool ok, const char *err)
@@ -228,7 +293,44 @@ static void hand_over(struct slim_node *n, uint32_t g, Dataplane__Proto__V1__Mes
 static void refuse(struct slim_node *n, struct sconn *c, int status, const char *why)
 {
 	ctr(n, SLIM_CTR_DROP_NEGOTIATION);
-	(void)!grpc_call_finish(c->call, status, why);
+	if (c->ccall != NULL) {
+		grpc_ccall_cancel(c->ccall); /* a link we dialled: the peer gets RST_STREAM */
+	} else {
+		(void)!grpc_call_finish(c->call, status, why);
+	}
+}
+
+/* The names |conn| subscribed to, collected before they go. */
+struct names {
+	uint32_t conn;
+	uint32_t nb;
+	struct slim_name n[256];
+};
+
+static void collect(const struct slim_name *name, uint32_t conn, bool local, void *arg)
+{
+	struct names *ns = arg;
+
+	if (conn == ns->conn && local && ns->nb < 256) {
+		ns->n[ns->nb++] = *name;
+	}
+}
+
+/* Connection |g| (ours or another worker's) is gone: its routes go, and links hear of it. */
+static void conn_gone(struct slim_node *n, uint32_t g)
+{
+	static struct names ns;
+
+	ns.conn = g;
+	ns.nb = 0;
+	slim_route_foreach(n->routes, collect, &ns);
+	(void)slim_route_del_conn(n->routes, g);
+	for (uint32_t i = 0; i < ns.nb; i++) {
+		if (!slim_route_has_local(n->routes, &ns.n[i], UINT32_MAX)) {
+			link_sub(n, &ns.n[i], false); /* no app of ours wants it any more */
+		}
+	}
+	n->stats.subscriptions = slim_route_count(n->routes);
 }
 
 static void negotiate(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *msg)
@@ -287,6 +389,9 @@ static void negotiate(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 		   req->connection_type == DATAPLANE__PROTO__V1__LINK_CONNECTION_TYPE__LINK_CONNECTION_TYPE_EDGE;
 	grpc_call_set_timer(c->call, 0);
 	ctr(n, SLIM_CTR_LINKS);
+	if (!c->local) {
+		slim_route_foreach(n->routes, announce, n); /* another node: what our apps want */
+	}
 }
 
 /* The checks every routed message passes: header, MAC, TTL (slim.md 1.3 ingress). */
@@ -338,6 +443,10 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 	}
 	if (rc == 0) {
 		tell_others(n, add ? SLIM_UPDATE_ADD : SLIM_UPDATE_DEL, &name, ci, c->local);
+		/* An app's subscription is announced to the nodes we link to (withdrawn with the last one). */
+		if (c->local && (add || !slim_route_has_local(n->routes, &name, UINT32_MAX))) {
+			link_sub(n, &name, add);
+		}
 	}
 	n->stats.subscriptions = slim_route_count(n->routes);
 	if (sub_id != 0) {
@@ -363,10 +472,11 @@ static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
 		return;
 	}
 	(void)name_of(h->destination, &dst);
+	/* From another node: to our apps only, never on to another node (one hop). */
 	if (!h->has_fanout || h->fanout <= 1) {
-		nb = slim_route_anycast(n->routes, &dst, ci, &to[0]) ? 1 : 0;
+		nb = slim_route_anycast(n->routes, &dst, ci, !c->local, &to[0]) ? 1 : 0;
 	} else {
-		nb = slim_route_multicast(n->routes, &dst, ci, to, MAX_FANOUT);
+		nb = slim_route_multicast(n->routes, &dst, ci, !c->local, to, MAX_FANOUT);
 	}
 	if (nb == 0) {
 		ctr(n, SLIM_CTR_DROP_NO_ROUTE); /* SLIM drops it too (errors go to in-process apps only) */
@@ -383,10 +493,36 @@ static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
 	}
 }
 
-static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, void *arg)
+/* Our link request was answered: key the MAC, then tell the other node what our apps want. */
+static void negotiated_link(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m)
 {
-	struct slim_node *n = arg;
-	struct sconn *c = grpc_call_user(call);
+	const Dataplane__Proto__V1__LinkNegotiationPayload *p = NULL;
+	enum slim_link_err e = slim_link_check_reply(m, c->link_id, &p);
+
+	if (e == SLIM_LINK_OK) {
+		e = slim_link_derive(&c->kp, p->link_ecdh_public_key.data, c->link_id, &c->mac);
+	}
+	slim_x25519_free(&c->kp);
+	if (e != SLIM_LINK_OK) {
+		refuse(n, c, GRPC_FAILED_PRECONDITION, slim_link_err_name(e));
+		return;
+	}
+	c->negotiated = true;
+	ctr(n, SLIM_CTR_LINKS);
+	slim_route_foreach(n->routes, announce, n);
+}
+
+static void announce(const struct slim_name *name, uint32_t conn, bool local, void *arg)
+{
+	(void)conn;
+	if (local) {
+		link_sub(arg, name, true); /* duplicates are idempotent at the other end */
+	}
+}
+
+/* One received message on connection |c| (either side). */
+static void process(struct slim_node *n, struct sconn *c, const uint8_t *msg, size_t len)
+{
 	uint32_t ci = gconn(n, c);
 	Dataplane__Proto__V1__Message *m;
 
@@ -395,13 +531,21 @@ static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, vo
 	ctr(n, SLIM_CTR_MESSAGES_IN);
 	if (m == NULL || !slim_msg_valid(&m->base)) {
 		ctr(n, SLIM_CTR_DROP_DECODE);
-		(void)!grpc_call_finish(call, GRPC_INVALID_ARGUMENT,
-				       "not a dataplane.proto.v1.Message (or another wire generation)");
-		return 0;
+		if (c->ccall != NULL) {
+			grpc_ccall_cancel(c->ccall);
+		} else {
+			(void)!grpc_call_finish(c->call, GRPC_INVALID_ARGUMENT,
+						"not a dataplane.proto.v1.Message (or another wire generation)");
+		}
+		return;
 	}
 	if (!c->negotiated) {
-		negotiate(n, c, m);
-		return 0;
+		if (c->initiator) {
+			negotiated_link(n, c, m);
+		} else {
+			negotiate(n, c, m);
+		}
+		return;
 	}
 	switch (m->message_type_case) {
 	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIBE:
@@ -416,10 +560,21 @@ static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, vo
 	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH:
 		publish(n, c, ci, m);
 		break;
+	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIPTION_ACK:
+		if (c->initiator) {
+			break; /* an ack for what we announced: nothing waits for it */
+		}
+		ctr(n, SLIM_CTR_DROP_UNEXPECTED);
+		break;
 	default:
 		ctr(n, SLIM_CTR_DROP_UNEXPECTED);
 		break;
 	}
+}
+
+static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, void *arg)
+{
+	process(arg, grpc_call_user(call), msg, len);
 	return 0;
 }
 
@@ -468,9 +623,8 @@ static void on_done(struct grpc_call *call, int status, void *arg)
 	if (c == NULL) {
 		return;
 	}
-	(void)slim_route_del_conn(n->routes, gconn(n, c));
+	conn_gone(n, gconn(n, c));
 	tell_others(n, SLIM_UPDATE_DEL_CONN, NULL, gconn(n, c), false);
-	n->stats.subscriptions = slim_route_count(n->routes);
 	slim_mac_cleanup(&c->mac);
 	c->in_use = false;
 	c->call = NULL;
@@ -484,6 +638,98 @@ static const struct grpc_method_ops ops = {
 	.on_timer = on_timer,
 	.on_done = on_done,
 };
+
+/* ---- links we dial ---------------------------------------------------------- */
+
+static int link_message(struct grpc_ccall *call, const uint8_t *msg, size_t len, void *arg)
+{
+	process(arg, grpc_ccall_user(call), msg, len);
+	return 0;
+}
+
+static void link_done(struct grpc_ccall *call, int status, const char *message,
+		      const struct h2_header *trl, uint32_t nt, void *arg)
+{
+	struct slim_node *n = arg;
+	struct sconn *c = grpc_ccall_user(call);
+
+	(void)status;
+	(void)message;
+	(void)trl;
+	(void)nt;
+	if (c == NULL || !c->in_use) {
+		return;
+	}
+	conn_gone(n, gconn(n, c));
+	tell_others(n, SLIM_UPDATE_DEL_CONN, NULL, gconn(n, c), false);
+	slim_mac_cleanup(&c->mac);
+	slim_x25519_free(&c->kp);
+	c->in_use = false;
+	c->ccall = NULL;
+	n->stats.connections--;
+}
+
+static const struct grpc_ccall_ops link_ops = {
+	.on_message = link_message,
+	.on_done = link_done,
+};
+
+int slim_node_link_attach(struct slim_node *n, struct grpc_cconn *cc, uint8_t conn_type)
+{
+	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
+	Dataplane__Proto__V1__Link l = DATAPLANE__PROTO__V1__LINK__INIT;
+	Dataplane__Proto__V1__LinkNegotiationPayload p =
+		DATAPLANE__PROTO__V1__LINK_NEGOTIATION_PAYLOAD__INIT;
+	struct sconn *c = NULL;
+	uint8_t rnd[12];
+	int rc;
+
+	for (uint32_t i = 0; i < n->nb_conns && c == NULL; i++) {
+		if (!n->conns[i].in_use) {
+			c = &n->conns[i];
+		}
+	}
+	if (c == NULL) {
+		return -ENOSPC;
+	}
+	memset(c, 0, sizeof(*c));
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 || slim_x25519_new(&c->kp) != 0) {
+		return -EIO;
+	}
+	/* A fresh link id per dial (the responder refuses replays): node id and 96 random bits. */
+	snprintf(c->link_id, sizeof(c->link_id), "%.12s-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x",
+		 n->node_id, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8],
+		 rnd[9], rnd[10], rnd[11]);
+	c->in_use = true;
+	c->initiator = true;
+	c->local = conn_type == DATAPLANE__PROTO__V1__LINK_CONNECTION_TYPE__LINK_CONNECTION_TYPE_EDGE;
+	rc = grpc_cconn_start(cc, SLIM_OPEN_CHANNEL, NULL, 0, 0, &link_ops, n, &c->ccall);
+	if (rc != 0) {
+		slim_x25519_free(&c->kp);
+		c->in_use = false;
+		return rc;
+	}
+	grpc_ccall_set_user(c->ccall, c);
+	n->stats.connections++;
+	p.link_id = c->link_id;
+	p.slim_version = (char *)SB_VERSION;
+	p.has_is_reply = true;
+	p.has_link_ecdh_public_key = true;
+	p.link_ecdh_public_key.data = c->kp.pub;
+	p.link_ecdh_public_key.len = sizeof(c->kp.pub);
+	p.has_connection_type = true;
+	p.connection_type = conn_type;
+	p.node_id = n->node_id;
+	l.link_type_case = DATAPLANE__PROTO__V1__LINK__LINK_TYPE_LINK_NEGOTIATION;
+	l.link_negotiation = &p;
+	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_LINK;
+	m.link = &l;
+	if (send_msg(n, c, &m) != 0) {
+		grpc_ccall_cancel(c->ccall); /* link_done frees |c| */
+		return -ENOBUFS;
+	}
+	return 0;
+}
 
 struct slim_node *slim_node_new(const struct slim_node_conf *conf, struct grpc_server *srv)
 {
@@ -541,12 +787,18 @@ void slim_node_apply(struct slim_node *n, const struct slim_update *u)
 	switch (u->op) {
 	case SLIM_UPDATE_ADD:
 		(void)!slim_route_add(n->routes, &name, u->conn, u->local != 0);
+		if (u->local) {
+			link_sub(n, &name, true);
+		}
 		break;
 	case SLIM_UPDATE_DEL:
 		(void)slim_route_del(n->routes, &name, u->conn);
+		if (u->local && !slim_route_has_local(n->routes, &name, UINT32_MAX)) {
+			link_sub(n, &name, false);
+		}
 		break;
 	case SLIM_UPDATE_DEL_CONN:
-		(void)slim_route_del_conn(n->routes, u->conn);
+		conn_gone(n, u->conn);
 		break;
 	default:
 		break;

@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "grpc_client.h"
 #include "grpc_server.h"
 
 #define SLIM_OPEN_CHANNEL "/dataplane.proto.v1.DataPlaneService/OpenChannel"
@@ -59,7 +60,8 @@
 	_(DROP_UNEXPECTED, "dropped: a Link or SubscriptionAck after negotiation")              \
 	_(CROSS_OUT, "publishes handed to another worker")                                    \
 	_(CROSS_IN, "publishes sent for another worker")                                      \
-	_(DROP_CROSS, "dropped: could not be handed to, or sent for, another worker")
+	_(DROP_CROSS, "dropped: could not be handed to, or sent for, another worker")          \
+	_(LINK_SUBS_SENT, "subscriptions announced to other nodes over links")
 
 enum slim_counter {
 #define _(n, d) SLIM_CTR_##n,
@@ -121,6 +123,19 @@ void slim_node_free(struct slim_node *n);
 
 /* slim_node_stats returns |n|'s counters (read racily from other threads). */
 const struct slim_node_stats *slim_node_stats(const struct slim_node *n);
+
+/*
+ * slim_node_link_attach makes |cc| - a client connection the caller dialled
+ * to another SLIM node - a link of LinkConnectionType |conn_type|: an
+ * OpenChannel call, our negotiation request (we are the initiator), then
+ * messages as on any connection. Once negotiated, the subscriptions of our
+ * apps (Edge connections, on every worker) are announced over it, and later
+ * ones follow as they come and go. Publishes that arrive over a node link
+ * go to apps only, never to another node link (one hop, as SLIM's peer
+ * rule). Returns 0 or a negative errno; the link ends with |cc|.
+ */
+int slim_node_link_attach(struct slim_node *n, struct grpc_cconn *cc, uint8_t conn_type)
+	__attribute__((warn_unused_result));
 
 /* slim_node_apply applies another worker's table change |u|. */
 void slim_node_apply(struct slim_node *n, const struct slim_update *u);

@@ -230,7 +230,7 @@ static bool matches(const struct sub *s, const struct slim_name *n)
 }
 
 bool slim_route_anycast(struct slim_route *t, const struct slim_name *n, uint32_t ingress,
-			uint32_t *out)
+			bool local_only, uint32_t *out)
 {
 	struct prefix *p = find(t, n->c);
 
@@ -238,7 +238,7 @@ bool slim_route_anycast(struct slim_route *t, const struct slim_name *n, uint32_
 		return false;
 	}
 	/* Two passes from the cursor: local subscribers first, then any. */
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < (local_only ? 1 : 2); pass++) {
 		for (uint32_t k = 0; k < p->nb; k++) {
 			uint32_t i = (p->rr + k) % p->nb;
 			const struct sub *s = &p->subs[i];
@@ -255,7 +255,7 @@ bool slim_route_anycast(struct slim_route *t, const struct slim_name *n, uint32_
 }
 
 uint32_t slim_route_multicast(struct slim_route *t, const struct slim_name *n, uint32_t ingress,
-			      uint32_t *out, uint32_t max)
+			      bool local_only, uint32_t *out, uint32_t max)
 {
 	struct prefix *p = find(t, n->c);
 	uint32_t nb = 0;
@@ -267,7 +267,7 @@ uint32_t slim_route_multicast(struct slim_route *t, const struct slim_name *n, u
 		const struct sub *s = &p->subs[i];
 		bool dup = false;
 
-		if (s->conn == ingress || !matches(s, n)) {
+		if (s->conn == ingress || !matches(s, n) || (local_only && !s->local)) {
 			continue;
 		}
 		for (uint32_t k = 0; k < nb; k++) {
@@ -283,4 +283,34 @@ uint32_t slim_route_multicast(struct slim_route *t, const struct slim_name *n, u
 uint32_t slim_route_count(const struct slim_route *t)
 {
 	return t->nb_subs;
+}
+
+void slim_route_foreach(const struct slim_route *t,
+			void (*fn)(const struct slim_name *n, uint32_t conn, bool local, void *arg),
+			void *arg)
+{
+	for (uint32_t k = 0; k <= t->mask; k++) {
+		const struct prefix *p = &t->p[k];
+
+		for (uint32_t i = 0; p->used && i < p->nb; i++) {
+			struct slim_name n = {{p->c[0], p->c[1], p->c[2]}, p->subs[i].id_hi,
+					      p->subs[i].id_lo};
+
+			fn(&n, p->subs[i].conn, p->subs[i].local, arg);
+		}
+	}
+}
+
+bool slim_route_has_local(const struct slim_route *t, const struct slim_name *n, uint32_t except)
+{
+	const struct prefix *p = find(t, n->c);
+
+	for (uint32_t i = 0; p != NULL && i < p->nb; i++) {
+		const struct sub *s = &p->subs[i];
+
+		if (s->local && s->conn != except && s->id_hi == n->id_hi && s->id_lo == n->id_lo) {
+			return true;
+		}
+	}
+	return false;
 }

@@ -59,18 +59,28 @@ uint32_t slim_route_del_conn(struct slim_route *t, uint32_t conn);
 
 /*
  * slim_route_anycast picks one connection subscribed to a name matching
- * |n|, never |ingress|: local ones first, round robin among equals.
+ * |n|, never |ingress|: local ones first, round robin among equals; with
+ * |local_only| local ones only.
  * Returns true and sets |*out|, or false when there is none.
  */
 bool slim_route_anycast(struct slim_route *t, const struct slim_name *n, uint32_t ingress,
-			uint32_t *out);
+			bool local_only, uint32_t *out);
 
 /*
  * slim_route_multicast stores up to |max| distinct connections subscribed to
- * a name matching |n|, except |ingress|, in |out| and returns how many.
+ * a name matching |n|, except |ingress| (and remote ones with |local_only|),
+ * in |out| and returns how many.
  */
 uint32_t slim_route_multicast(struct slim_route *t, const struct slim_name *n, uint32_t ingress,
-			      uint32_t *out, uint32_t max);
+			      bool local_only, uint32_t *out, uint32_t max);
+
+/* slim_route_foreach calls |fn| for every (name, connection, class) subscription. */
+void slim_route_foreach(const struct slim_route *t,
+			void (*fn)(const struct slim_name *n, uint32_t conn, bool local, void *arg),
+			void *arg);
+
+/* slim_route_has_local says some local-class connection other than |except| subscribes to exactly |n|. */
+bool slim_route_has_local(const struct slim_route *t, const struct slim_name *n, uint32_t except);
 
 /* slim_route_count returns the number of (name, connection) subscriptions. */
 uint32_t slim_route_count(const struct slim_route *t);

@@ -73,6 +73,14 @@ class Netns:
         sh("ip", "netns", "add", self.name)
         sh("ip", "-n", self.name, "link", "set", "lo", "up")
 
+    def add_bridge(self, ip4, ip6):
+        """A bridge br0 with the peer's addresses, for data planes to share."""
+        sh("ip", "-n", self.name, "link", "add", "br0", "address", Dataplane.PEER_MAC, "type",
+           "bridge")
+        sh("ip", "-n", self.name, "addr", "add", ip4, "dev", "br0")
+        sh("ip", "-n", self.name, "-6", "addr", "add", ip6, "dev", "br0", "nodad")
+        sh("ip", "-n", self.name, "link", "set", "br0", "up")
+
     def run(self, *args, check=True, timeout=60):
         return sh("ip", "netns", "exec", self.name, *args, check=check, timeout=timeout)
 
@@ -136,7 +144,16 @@ class Dataplane:
     DP_IP6, PEER_IP6 = "2001:db8::1", "2001:db8::2"
     PEER_MAC = "02:5b:00:00:00:02"
 
-    def __init__(self, workers=1, impair=None, shm_name=None, extra_conf=None):
+    def __init__(self, workers=1, impair=None, shm_name=None, extra_conf=None, ip4=None,
+                 ip6=None, bridge_ns=None):
+        """With |bridge_ns| (a Netns holding a bridge br0), the TAP joins that
+        bridge instead of getting a namespace of its own, so that several data
+        planes share one link; |ip4| / |ip6| then tell them apart."""
+        if ip4 is not None:
+            self.DP_IP4 = ip4
+        if ip6 is not None:
+            self.DP_IP6 = ip6
+        self.bridge_ns = bridge_ns
         self.prefix = unique("fp")
         self.tap = unique("t")
         self.shm_name = shm_name or unique("shm")
@@ -167,6 +184,19 @@ class Dataplane:
             out = self.proc.output()
             self.close()
             raise AssertionError(f"data plane did not become ready:\n{out}")
+        if self.bridge_ns is not None:
+            self.ns = self.bridge_ns
+            n = self.ns.name
+            sh("ip", "link", "set", self.tap, "netns", n)
+            # The kernel side of the TAP shares the PMD's MAC by default: give it its own,
+            # or the bridge takes frames for the data plane as its own.
+            k = next(_seq)
+            sh("ip", "-n", n, "link", "set", self.tap, "address",
+               f"02:5b:00:01:{(k >> 8) & 0xff:02x}:{k & 0xff:02x}")
+            sh("ip", "-n", n, "link", "set", self.tap, "txqueuelen", "10000")
+            sh("ip", "-n", n, "link", "set", self.tap, "master", "br0")
+            sh("ip", "-n", n, "link", "set", self.tap, "up")
+            return self
         self.ns = Netns()
         sh("ip", "link", "set", self.tap, "netns", self.ns.name)
         n = self.ns.name
@@ -189,7 +219,7 @@ class Dataplane:
     def close(self):
         if self.proc is not None:
             self.proc.stop()
-        if self.ns is not None:
+        if self.ns is not None and self.ns is not self.bridge_ns:
             self.ns.delete()
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
         for suffix in (".policy", ".status"):

@@ -222,6 +222,38 @@ def s_many_connections(addr):
         c.close()
 
 
+def s_two_nodes(addr, addr2):
+    """Apps on two linked nodes: subscriptions cross the link, publishes follow."""
+    a = conn(addr)    # on node 1
+    b = conn(addr2)   # on node 2
+    a.subscribe(me(1), me(1), sub_id=1)
+    b.subscribe(me(2), me(2), sub_id=2)
+    a.subscribe(me(1), name(ORG, NS, SVC), sub_id=3)
+    b.subscribe(me(2), name(ORG, NS, SVC), sub_id=4)
+    time.sleep(1.0)  # the announcements cross the link
+    b.publish(me(2), me(1), b"node 2 to node 1")
+    r = a.recv_publish(3.0)
+    check(r is not None and r.publish.msg.app_payload.blob == b"node 2 to node 1",
+          f"across the link: {r}")
+    check(r.publish.header.ttl == 6, f"two hops take two from the TTL: {r.publish.header.ttl}")
+    a.publish(me(1), me(2), b"node 1 to node 2")
+    r = b.recv_publish(3.0)
+    check(r is not None and r.publish.msg.app_payload.blob == b"node 1 to node 2",
+          f"back across the link: {r}")
+    # A group spanning both nodes: each member gets it once, never the sender.
+    c = conn(addr2)
+    c.publish(me(5), name(ORG, NS, SVC), b"group", fanout=256)
+    check(a.recv_publish(3.0) is not None, "node 1's member missed the group publish")
+    check(b.recv_publish(3.0) is not None, "node 2's member missed the group publish")
+    check(a.recv_publish(0.5) is None and b.recv_publish(0.5) is None, "duplicates")
+    # An app that goes: its subscription is withdrawn from the other node too.
+    a.close()
+    time.sleep(1.0)
+    b.publish(me(2), me(1), b"nobody")
+    for x in (b, c):
+        x.close()
+
+
 SCENARIOS = {f.__name__[2:]: f for f in (s_many_connections, s_subscribe_ack, s_unicast, s_anycast, s_multicast,
                                            s_ttl, s_unsubscribe_and_disconnect, s_bad_mac_dropped,
                                            s_malformed_refused)}
@@ -230,6 +262,7 @@ SCENARIOS = {f.__name__[2:]: f for f in (s_many_connections, s_subscribe_ack, s_
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--server")
+    ap.add_argument("--server2", help="a second node, linked to the first (two_nodes)")
     ap.add_argument("--scenario")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
@@ -237,7 +270,10 @@ def main():
         print("\n".join(SCENARIOS))
         return 0
     try:
-        SCENARIOS[a.scenario](a.server)
+        if a.scenario == "two_nodes":
+            s_two_nodes(a.server, a.server2)
+        else:
+            SCENARIOS[a.scenario](a.server)
     except Exception as e:  # noqa: BLE001
         print(f"FAIL {a.scenario}: {type(e).__name__}: {e}")
         return 1

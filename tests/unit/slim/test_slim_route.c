@@ -27,7 +27,7 @@ static void test_anycast(void **state)
 	assert_int_equal(slim_route_add(t, &(struct slim_name){{1, 2, 3}, 0, 11}, 2, true), 0);
 	assert_int_equal(slim_route_add(t, &(struct slim_name){{1, 2, 3}, 0, 12}, 3, true), 0);
 	for (int i = 0; i < 10; i++) {
-		assert_true(slim_route_anycast(t, &any, 3, &out));
+		assert_true(slim_route_anycast(t, &any, 3, false, &out));
 		seen[out]++;
 	}
 	assert_int_equal(seen[3], 0); /* the ingress */
@@ -35,13 +35,13 @@ static void test_anycast(void **state)
 	assert_int_equal(seen[2], 10);
 	/* Only remote ones left besides the ingress. */
 	assert_int_equal(slim_route_del_conn(t, 2), 1);
-	assert_true(slim_route_anycast(t, &any, 3, &out));
+	assert_true(slim_route_anycast(t, &any, 3, false, &out));
 	assert_int_equal(out, 1);
 	/* A specific id goes to its own subscriber only. */
-	assert_true(slim_route_anycast(t, &(struct slim_name){{1, 2, 3}, 0, 12}, 1, &out));
+	assert_true(slim_route_anycast(t, &(struct slim_name){{1, 2, 3}, 0, 12}, 1, false, &out));
 	assert_int_equal(out, 3);
-	assert_false(slim_route_anycast(t, &(struct slim_name){{1, 2, 3}, 0, 12}, 3, &out));
-	assert_false(slim_route_anycast(t, NM(4, SLIM_ID_ANY), 0, &out));
+	assert_false(slim_route_anycast(t, &(struct slim_name){{1, 2, 3}, 0, 12}, 3, false, &out));
+	assert_false(slim_route_anycast(t, NM(4, SLIM_ID_ANY), 0, false, &out));
 	slim_route_free(t);
 }
 
@@ -56,7 +56,7 @@ static void test_round_robin(void **state)
 		assert_int_equal(slim_route_add(t, &(struct slim_name){{1, 2, 3}, 0, c}, c, true), 0);
 	}
 	for (int i = 0; i < 30; i++) {
-		assert_true(slim_route_anycast(t, &any, 0, &out));
+		assert_true(slim_route_anycast(t, &any, 0, false, &out));
 		seen[out]++;
 	}
 	assert_int_equal(seen[1], 10);
@@ -78,13 +78,16 @@ static void test_multicast(void **state)
 	assert_int_equal(slim_route_add(t, NM(3, 9), 3, false), 0);
 	assert_int_equal(slim_route_add(t, NM(3, 9), 3, false), 0); /* idempotent */
 	assert_int_equal(slim_route_count(t), 4);
-	n = slim_route_multicast(t, NM(3, SLIM_ID_ANY), 3, out, 8);
+	n = slim_route_multicast(t, NM(3, SLIM_ID_ANY), 3, false, out, 8);
 	assert_int_equal(n, 2);
-	n = slim_route_multicast(t, NM(3, 7), 0, out, 8);
+	n = slim_route_multicast(t, NM(3, 7), 0, false, out, 8);
 	assert_int_equal(n, 2); /* the any-id subscriber 1 and id 7's subscriber 2 */
-	n = slim_route_multicast(t, NM(3, 9), 1, out, 8);
+	n = slim_route_multicast(t, NM(3, 9), 1, false, out, 8);
 	assert_int_equal(n, 1);
 	assert_int_equal(out[0], 3);
+	/* Apps only (a publish from another node): subscriber 3 is a remote one. */
+	n = slim_route_multicast(t, NM(3, 9), 1, true, out, 8);
+	assert_int_equal(n, 0);
 	slim_route_free(t);
 }
 
@@ -101,13 +104,13 @@ static void test_del_and_grow(void **state)
 	assert_int_equal(slim_route_count(t), 5000);
 	assert_int_equal(slim_route_del(t, NM(42, 42), 0), 0);
 	assert_int_equal(slim_route_del(t, NM(42, 42), 0), -ENOENT);
-	assert_false(slim_route_anycast(t, NM(42, 42), 99, &out));
+	assert_false(slim_route_anycast(t, NM(42, 42), 99, false, &out));
 	assert_int_equal(slim_route_del_conn(t, 3), 714);
 	assert_int_equal(slim_route_count(t), 5000 - 1 - 714);
 	for (uint64_t s = 0; s < 5000; s++) {
 		bool want = s != 42 && s % 7 != 3;
 
-		assert_int_equal(slim_route_anycast(t, NM(s, s), 99, &out), want);
+		assert_int_equal(slim_route_anycast(t, NM(s, s), 99, false, &out), want);
 	}
 	slim_route_free(t);
 }
