@@ -16,6 +16,8 @@
 #include "slim_route.h"
 
 #define MAX_FANOUT 256 /* connections one multicast reaches at most */
+#define SLIM_PENDING_MAX 256 /* app subscriptions waiting for other nodes' acks */
+#define SLIM_ACK_WAIT_MS 5000 /* as SLIM: 5 s for the upstream ack */
 
 struct sconn {
 	bool in_use;
@@ -47,6 +49,16 @@ struct slim_node {
 	uint8_t *out;	  /* one encoded message */
 	size_t out_cap;
 	struct slim_node_stats stats;
+	/* App subscriptions forwarded to other nodes, acked once those nodes have acked. */
+	struct pending {
+		uint64_t our_id;   /* 0: free */
+		uint32_t origin;   /* global connection of the app */
+		uint64_t sub_id;   /* the app's subscription id */
+		uint32_t waiting;  /* acks still due */
+		bool failed;
+		uint64_t deadline_ms;
+	} pending[SLIM_PENDING_MAX];
+	uint64_t next_id;
 };
 
 static const char *const ctr_names[SLIM_CTR_MAX] = {
@@ -162,8 +174,23 @@ static int send_msg(struct slim_node *n, struct sconn *c, const Dataplane__Proto
 static void announce(const struct slim_name *name, uint32_t conn, bool local, void *arg);
 
 /* Announce (or withdraw) |name| to every negotiated node link of ours, as this node. */
+static uint32_t link_sub_id(struct slim_node *n, const struct slim_name *name, bool add,
+			    uint64_t sub_id);
+
 static void link_sub(struct slim_node *n, const struct slim_name *name, bool add)
 {
+	(void)link_sub_id(n, name, add, 0);
+}
+
+/*
+ * Announce (or withdraw) |name| to every negotiated node link of ours, as this
+ * node, with subscription id |sub_id| (0: no ack wanted). Returns how many
+ * links it went to.
+ */
+static uint32_t link_sub_id(struct slim_node *n, const struct slim_name *name, bool add,
+			    uint64_t sub_id)
+{
+	uint32_t sent = 0;
 	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
 	Dataplane__Proto__V1__Subscribe sub = DATAPLANE__PROTO__V1__SUBSCRIBE__INIT;
 	Dataplane__Proto__V1__Unsubscribe unsub = DATAPLANE__PROTO__V1__UNSUBSCRIBE__INIT;
@@ -191,6 +218,10 @@ static void link_sub(struct slim_node *n, const struct slim_name *name, bool add
 	h.ttl = 8;
 	sub.header = &h;
 	unsub.header = &h;
+	if (sub_id != 0) {
+		sub.has_subscription_id = unsub.has_subscription_id = true;
+		sub.subscription_id = unsub.subscription_id = sub_id;
+	}
 	if (add) {
 		m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIBE;
 		m.subscribe = &sub;
@@ -213,8 +244,10 @@ static void link_sub(struct slim_node *n, const struct slim_name *name, bool add
 		h.header_mac.len = sizeof(mac);
 		if (send_msg(n, c, &m) == 0) {
 			ctr(n, SLIM_CTR_LINK_SUBS_SENT);
+			sent++;
 		}
 	}
+	return sent;
 }
 
 static void send_ack(struct slim_node *n, struct sconn *c, uint64_t id, bool ok, const char *err)
@@ -419,6 +452,59 @@ static Dataplane__Proto__V1__SLIMHeader *ingress(struct slim_node *n, struct sco
 	return h;
 }
 
+/* A free pending slot with a fresh id of ours, or NULL (then the app is acked at once). */
+static struct pending *pending_new(struct slim_node *n)
+{
+	for (uint32_t i = 0; i < SLIM_PENDING_MAX; i++) {
+		if (n->pending[i].our_id == 0) {
+			memset(&n->pending[i], 0, sizeof(n->pending[i]));
+			n->pending[i].our_id = ++n->next_id;
+			return &n->pending[i];
+		}
+	}
+	return NULL;
+}
+
+/* The app's ack, now that its forwarded subscription is settled. */
+static void pending_done(struct slim_node *n, struct pending *p, bool ok, const char *err)
+{
+	struct sconn *c = conn_of(n, p->origin);
+
+	if (c != NULL && c->negotiated) {
+		send_ack(n, c, p->sub_id, ok, err);
+	}
+	p->our_id = 0;
+}
+
+/* A SubscriptionAck from another node for something we announced. */
+static void upstream_ack(struct slim_node *n, const Dataplane__Proto__V1__SubscriptionAck *a)
+{
+	for (uint32_t i = 0; a->has_subscription_id && i < SLIM_PENDING_MAX; i++) {
+		struct pending *p = &n->pending[i];
+
+		if (p->our_id != 0 && p->our_id == a->subscription_id) {
+			p->failed |= a->has_success && !a->success;
+			if (--p->waiting == 0) {
+				pending_done(n, p, !p->failed,
+					     p->failed ? "refused by another node" : NULL);
+			}
+			return;
+		}
+	}
+}
+
+/* Forwarded subscriptions of |origin| not acked by their deadline fail. */
+static void pending_expire(struct slim_node *n, uint32_t origin, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < SLIM_PENDING_MAX; i++) {
+		struct pending *p = &n->pending[i];
+
+		if (p->our_id != 0 && p->origin == origin && now_ms >= p->deadline_ms) {
+			pending_done(n, p, false, "no ack from another node within 5 s");
+		}
+	}
+}
+
 static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_t sub_id,
 		      Dataplane__Proto__V1__SLIMHeader *hdr, bool add)
 {
@@ -445,7 +531,22 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 		tell_others(n, add ? SLIM_UPDATE_ADD : SLIM_UPDATE_DEL, &name, ci, c->local);
 		/* An app's subscription is announced to the nodes we link to (withdrawn with the last one). */
 		if (c->local && (add || !slim_route_has_local(n->routes, &name, UINT32_MAX))) {
-			link_sub(n, &name, add);
+			struct pending *p = sub_id != 0 ? pending_new(n) : NULL;
+			uint32_t sent = link_sub_id(n, &name, add, p != NULL ? p->our_id : 0);
+
+			if (p != NULL && sent > 0) {
+				/* The app hears back once the other nodes have taken it (or failed to). */
+				p->origin = ci;
+				p->sub_id = sub_id;
+				p->waiting = sent;
+				p->deadline_ms = grpc_call_now(c->call) + SLIM_ACK_WAIT_MS;
+				grpc_call_set_timer(c->call, p->deadline_ms);
+				n->stats.subscriptions = slim_route_count(n->routes);
+				return;
+			}
+			if (p != NULL) {
+				p->our_id = 0; /* no link to wait for */
+			}
 		}
 	}
 	n->stats.subscriptions = slim_route_count(n->routes);
@@ -561,8 +662,9 @@ static void process(struct slim_node *n, struct sconn *c, const uint8_t *msg, si
 		publish(n, c, ci, m);
 		break;
 	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIPTION_ACK:
-		if (c->initiator) {
-			break; /* an ack for what we announced: nothing waits for it */
+		if (!c->local) {
+			upstream_ack(n, m->subscription_ack); /* another node acked an announcement */
+			break;
 		}
 		ctr(n, SLIM_CTR_DROP_UNEXPECTED);
 		break;
@@ -605,6 +707,10 @@ static void on_timer(struct grpc_call *call, void *arg)
 
 	if (c != NULL && !c->negotiated) {
 		refuse(n, c, GRPC_DEADLINE_EXCEEDED, "link negotiation: no Link within 5 s");
+		return;
+	}
+	if (c != NULL) {
+		pending_expire(n, gconn(n, c), grpc_call_now(call));
 	}
 }
 

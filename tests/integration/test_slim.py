@@ -88,6 +88,7 @@ def test_slim_two_linked_nodes():
         s1 = one.telemetry.query("/slimbridge/slim")["worker_0"]
         s2 = two.telemetry.query("/slimbridge/slim")["worker_0"]
         assert s1["link_subs_sent"] > 0 and s2["link_subs_sent"] > 0, (s1, s2)
+        assert s1["drop_unexpected"] == 0 and s2["drop_unexpected"] == 0, (s1, s2)
         assert s2["drop_bad_mac"] == 0 and s1["drop_bad_mac"] == 0, (s1, s2)
     finally:
         for dp in (one, two):

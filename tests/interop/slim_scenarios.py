@@ -226,11 +226,11 @@ def s_two_nodes(addr, addr2):
     """Apps on two linked nodes: subscriptions cross the link, publishes follow."""
     a = conn(addr)    # on node 1
     b = conn(addr2)   # on node 2
-    a.subscribe(me(1), me(1), sub_id=1)
-    b.subscribe(me(2), me(2), sub_id=2)
-    a.subscribe(me(1), name(ORG, NS, SVC), sub_id=3)
-    b.subscribe(me(2), name(ORG, NS, SVC), sub_id=4)
-    time.sleep(1.0)  # the announcements cross the link
+    # Each ack comes once the other node has acked the forwarded subscription.
+    for x, sub, i in ((a, me(1), 1), (b, me(2), 2), (a, name(ORG, NS, SVC), 3),
+                      (b, name(ORG, NS, SVC), 4)):
+        ack = x.subscribe(me(i if i < 3 else i - 2), sub, sub_id=i)
+        check(ack is not None and ack.success and ack.subscription_id == i, f"ack {i}: {ack}")
     b.publish(me(2), me(1), b"node 2 to node 1")
     r = a.recv_publish(3.0)
     check(r is not None and r.publish.msg.app_payload.blob == b"node 2 to node 1",
