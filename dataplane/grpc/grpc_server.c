@@ -622,8 +622,14 @@ void grpc_sconn_tick(struct grpc_sconn *sc, uint64_t now_ms)
 				uint32_t sid = call->sid;
 
 				(void)fail_call(call, GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
-				/* Trailers stuck behind data on a closed window must not wait: reset. */
-				h2_stream_reset(sc->h2, sid, H2_CANCEL);
+				/*
+				 * Trailers stuck behind data on a closed window must not wait: reset.
+				 * Trailers that went out stand (a reset after them could reach the
+				 * client first as CANCELLED).
+				 */
+				if (h2_stream_queued(sc->h2, sid) > 0) {
+					h2_stream_reset(sc->h2, sid, H2_CANCEL);
+				}
 			} else if (call->timer_ms != 0 && sc->now_ms >= call->timer_ms) {
 				call->timer_ms = 0;
 				if (call->m->ops->on_timer != NULL) {

@@ -979,6 +979,16 @@ int h2_stream_set_user(struct h2_conn *c, uint32_t sid, void *stream_user)
 	return 0;
 }
 
+size_t h2_stream_queued(const struct h2_conn *c, uint32_t sid)
+{
+	struct h2_stream *s = h2_stream_get((struct h2_conn *)c, sid);
+
+	if (s == NULL) {
+		return 0;
+	}
+	return s->sndq.bytes + ((s->flags & S_TRAILERS) ? 1 : 0);
+}
+
 long h2_stream_send_window(const struct h2_conn *c, uint32_t sid)
 {
 	struct h2_stream *s = h2_stream_get((struct h2_conn *)c, sid);

@@ -253,6 +253,13 @@ void h2_stream_reset(struct h2_conn *c, uint32_t sid, uint32_t error);
 /* h2_stream_set_user sets |sid|'s user pointer; returns -ENOENT if no such stream. */
 int h2_stream_set_user(struct h2_conn *c, uint32_t sid, void *stream_user);
 
+/*
+ * h2_stream_queued returns the body bytes |sid| still holds for sending
+ * (plus 1 when its trailers wait behind them), 0 when everything went out
+ * or there is no such stream.
+ */
+size_t h2_stream_queued(const struct h2_conn *c, uint32_t sid);
+
 /* h2_stream_send_window returns what |sid| may send now (min of both windows). */
 long h2_stream_send_window(const struct h2_conn *c, uint32_t sid);
 
