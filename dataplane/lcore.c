@@ -225,17 +225,30 @@ static void slim_links(struct lcore_ctx *lc, uint64_t now_ms)
 	}
 }
 
-/* Apply the other workers' table changes, then send what they routed to us. */
-static void slim_drain(struct lcore_ctx *lc)
+/*
+ * Apply the other workers' table changes. Called first in each poll, before
+ * the ports: a client that got its SubscriptionAck from another worker and
+ * then publishes through us finds the route already here.
+ */
+static void slim_updates(struct lcore_ctx *lc)
 {
 	struct slim_update u[64];
+	unsigned n;
+
+	do {
+		n = rte_ring_sc_dequeue_burst_elem(lc->slim_upd, u, sizeof(u[0]), 64, NULL);
+		for (unsigned i = 0; i < n; i++) {
+			slim_node_apply(lc->slim, &u[i]);
+		}
+	} while (n == 64);
+}
+
+/* Send what the other workers routed to our connections. */
+static void slim_drain(struct lcore_ctx *lc)
+{
 	struct slim_cross x[32];
 	unsigned n, i;
 
-	n = rte_ring_sc_dequeue_burst_elem(lc->slim_upd, u, sizeof(u[0]), 64, NULL);
-	for (i = 0; i < n; i++) {
-		slim_node_apply(lc->slim, &u[i]);
-	}
 	n = rte_ring_sc_dequeue_burst_elem(lc->slim_in, x, sizeof(x[0]), 32, NULL);
 	for (i = 0; i < n; i++) {
 		const uint8_t *p = rte_pktmbuf_read(x[i].m, 0, x[i].m->pkt_len, lc->slim_flat);
@@ -840,6 +853,9 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	uint64_t t0 = rte_rdtsc();
 	uint32_t total = 0;
 
+	if (lc->slim_upd != NULL && !rte_ring_empty(lc->slim_upd)) {
+		slim_updates(lc);
+	}
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
 		struct lcore_queue *q = &lc->q[p];
 		const struct net_if *nif = &lc->dp->ports[q->port_idx].nif;
