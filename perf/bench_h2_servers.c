@@ -77,6 +77,7 @@
 
 #define STREAM_MSGS 8	/* workload 3: responses per call ... */
 #define STREAM_SIZE 512 /* ... of this many payload bytes */
+#define GRPC_PFX 5	/* gRPC message prefix: flag, 4-byte length */
 
 enum tool { T_OURS, T_NGHTTPD, T_H2O, T_H2LOAD, T_NGHTTP, T_COUNT };
 
@@ -92,6 +93,7 @@ struct workload {
 	const char *body; /* file in the temporary directory sent with h2load -d; NULL: GET */
 	unsigned msgs;	  /* gRPC responses per call; 0: plain HTTP */
 	int servers;	  /* rows: the first |servers| servers */
+	bool raw;	  /* the body is sent as it is: no gRPC headers, no probe */
 };
 
 static const struct workload workloads[] = {
@@ -1080,7 +1082,7 @@ static void row_run(struct bench *b, enum tool t, const struct workload *w, stru
 		r->detail = DETAIL_LOG;
 		return;
 	}
-	if (w->body != NULL &&
+	if (w->body != NULL && !w->raw &&
 	    grpc_probe(b, w, port, r->note, sizeof(r->note), r->why, sizeof(r->why)) < 0) {
 		r->detail = DETAIL_OUTPUT;
 		r->cmd = "nghttp";
@@ -1104,10 +1106,12 @@ static void row_run(struct bench *b, enum tool t, const struct workload *w, stru
 		snprintf(body, sizeof(body), "%s/%s", b->dir, w->body);
 		argv[a++] = "-d";
 		argv[a++] = body;
-		argv[a++] = "-H";
-		argv[a++] = "content-type: application/grpc";
-		argv[a++] = "-H";
-		argv[a++] = "te: trailers";
+		if (!w->raw) {
+			argv[a++] = "-H";
+			argv[a++] = "content-type: application/grpc";
+			argv[a++] = "-H";
+			argv[a++] = "te: trailers";
+		}
 	}
 	argv[a++] = url;
 	argv[a] = NULL;
@@ -1228,18 +1232,13 @@ static void summary_print(const struct bench *b)
 	}
 }
 
-int bench_h2_servers_run(const struct bench_h2_servers_opts *o)
+/* bench_new allocates the state for |o| with the defaults filled in and the tools found. */
+static struct bench *bench_new(const struct bench_h2_servers_opts *o)
 {
-	struct bench *b;
-	bool failed = false;
-	int rc;
+	struct bench *b = calloc(1, sizeof(*b));
 
-	if (o == NULL || o->tsc_ghz < 0) {
-		return -EINVAL;
-	}
-	b = calloc(1, sizeof(*b));
 	if (b == NULL) {
-		return -ENOMEM;
+		return NULL;
 	}
 	b->o = *o;
 	if (b->o.echo_server == NULL || b->o.echo_server[0] == '\0') {
@@ -1256,7 +1255,22 @@ int bench_h2_servers_run(const struct bench_h2_servers_opts *o)
 	for (int t = T_NGHTTPD; t < T_COUNT; t++) {
 		tool_find(tool_names[t], b->tool[t], PATH_MAX);
 	}
+	return b;
+}
 
+int bench_h2_servers_run(const struct bench_h2_servers_opts *o)
+{
+	struct bench *b;
+	bool failed = false;
+	int rc;
+
+	if (o == NULL || o->tsc_ghz < 0) {
+		return -EINVAL;
+	}
+	b = bench_new(o);
+	if (b == NULL) {
+		return -ENOMEM;
+	}
 	printf("bench-h2 servers: h2load -n %u -c %u -m %u -t 1, plain HTTP/2 on 127.0.0.1\n",
 	       b->o.requests, b->o.clients, b->o.streams);
 	rc = cpus_pick(b);
@@ -1290,6 +1304,125 @@ int bench_h2_servers_run(const struct bench_h2_servers_opts *o)
 	summary_print(b);
 	rc = failed ? -EIO : 0;
 out:
+	server_stop(b);
+	dir_remove(b);
+	fflush(stdout);
+	free(b);
+	return rc;
+}
+
+/* framed writes |count| gRPC messages of |size| bytes (pattern) into |name|. */
+static int framed_write(const struct bench *b, const char *name, unsigned count, uint32_t size)
+{
+	size_t one = GRPC_PFX + (size_t)size, len = one * count;
+	unsigned char *buf = malloc(len);
+	int rc;
+
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		unsigned char *m = buf + one * i;
+
+		m[0] = 0;
+		m[1] = (unsigned char)(size >> 24);
+		m[2] = (unsigned char)(size >> 16);
+		m[3] = (unsigned char)(size >> 8);
+		m[4] = (unsigned char)size;
+		for (uint32_t k = 0; k < size; k++) {
+			m[GRPC_PFX + k] = (unsigned char)(i + k);
+		}
+	}
+	rc = file_write(b, name, buf, len);
+	free(buf);
+	return rc;
+}
+
+int bench_h2_servers_stream(const struct bench_h2_servers_opts *o, const uint32_t *sizes,
+			    unsigned n, unsigned msgs, double *cyc)
+{
+	struct bench *b;
+	bool failed = false;
+	int rc;
+
+	if (o == NULL || o->tsc_ghz < 0 || msgs == 0 || (n > 0 && (sizes == NULL || cyc == NULL))) {
+		return -EINVAL;
+	}
+	b = bench_new(o);
+	if (b == NULL) {
+		return -ENOMEM;
+	}
+	if (o->requests == 0) {
+		printf("h2load -n (1 GiB each way) ");
+	} else {
+		printf("h2load -n %u ", b->o.requests);
+	}
+	printf("-c %u -m %u -t 1 POSTs %u gRPC-framed messages per request to\n"
+	       "nghttpd, which answers each with a file of %u framed messages of the same size\n"
+	       "(plain HTTP/2 on 127.0.0.1); per message = nghttpd's CPU / (requests x %u), each\n"
+	       "message in and out once, as a router forwards it\n",
+	       b->o.clients, b->o.streams, msgs, msgs, msgs);
+	rc = cpus_pick(b);
+	if (rc < 0) {
+		goto out;
+	}
+	printf("  nghttpd on CPU %d, h2load on CPU %d%s; CPU = utime+stime (/proc/PID/stat)\n",
+	       b->o.server_cpu, b->o.client_cpu,
+	       b->o.server_cpu == b->o.client_cpu ? " (shared)" : "");
+	rc = dir_make(b);
+	if (rc < 0) {
+		goto out;
+	}
+	printf("  %7s %9s %11s %9s %12s %10s  %s\n", "payload", "req/s", "msgs/s", "us/msg",
+	       "cycles/msg", "CPU share", "requests");
+	for (unsigned i = 0; i < n; i++) {
+		char title[64], path[64], body[64], file[80];
+		struct workload w = {title, path, body, msgs, 1, true};
+		struct row r;
+
+		cyc[i] = 0;
+		if (o->requests == 0) {
+			uint64_t q = (1ull << 30) / ((uint64_t)msgs * (GRPC_PFX + sizes[i]));
+
+			b->o.requests = (unsigned)(q < 1000 ? 1000 : q > 2000000 ? 2000000 : q);
+		}
+		snprintf(title, sizeof(title), "stream %u B", sizes[i]);
+		snprintf(path, sizeof(path), "/stream-%u.bin", sizes[i]);
+		snprintf(body, sizeof(body), "stream-req-%u.bin", sizes[i]);
+		snprintf(file, sizeof(file), "docroot%s", path);
+		rc = framed_write(b, body, msgs, sizes[i]);
+		if (rc == 0) {
+			rc = framed_write(b, file, msgs, sizes[i]);
+		}
+		if (rc < 0) {
+			goto out;
+		}
+		row_run(b, T_NGHTTPD, &w, &r);
+		if (!r.measured || r.state != ROW_OK) {
+			printf("  %5u B %s: %s\n", sizes[i],
+			       r.state == ROW_SKIPPED ? "skipped" : "FAILED", r.why);
+			if (r.detail == DETAIL_LOG) {
+				log_tail(b->log);
+			} else if (r.detail == DETAIL_OUTPUT) {
+				tail_print(b->out.d, b->out.len);
+			}
+			failed |= r.state == ROW_FAILED;
+			continue;
+		}
+		{
+			double per = r.cpu_s / ((double)r.done * msgs);
+
+			cyc[i] = per * 1e9 * b->o.tsc_ghz;
+			printf("  %5u B %9.0f %11.0f %9.3f %12.0f %8.1f %%  %s\n", sizes[i], r.rps,
+			       r.rps * msgs, per * 1e6, cyc[i],
+			       r.wall_s > 0 ? 100.0 * r.cpu_s / r.wall_s : 0.0, r.why);
+		}
+	}
+	rc = failed ? -EIO : 0;
+out:
+	if (rc < 0 && rc != -EIO) {
+		fprintf(stderr, "bench-h2 stream: %s\n", strerror(-rc));
+	}
 	server_stop(b);
 	dir_remove(b);
 	fflush(stdout);

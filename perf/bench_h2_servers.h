@@ -13,6 +13,8 @@
 #ifndef SB_BENCH_H2_SERVERS_H
 #define SB_BENCH_H2_SERVERS_H
 
+#include <stdint.h>
+
 struct bench_h2_servers_opts {
 	const char *echo_server; /* path of h2-echo-server (NULL: build/tests/h2-echo-server) */
 	unsigned requests;	 /* h2load -n (0: 200000) */
@@ -34,5 +36,17 @@ struct bench_h2_servers_opts {
  * benchmark itself could not run (temporary directory, memory).
  */
 int bench_h2_servers_run(const struct bench_h2_servers_opts *o);
+
+/*
+ * bench_h2_servers_stream measures nghttpd as a per-message anchor: for
+ * each of the |n| payload sizes |sizes|, h2load POSTs |msgs| gRPC-framed
+ * messages per request and nghttpd answers with a file of |msgs| framed
+ * messages of the same size; o->requests requests, or, when 0, enough for
+ * 1 GiB each way per size. Prints a row per size and stores nghttpd's
+ * CPU cycles per message (at o->tsc_ghz; 0 when not measured) in |cyc|.
+ * Returns 0, -EIO when a row failed, or another negative errno.
+ */
+int bench_h2_servers_stream(const struct bench_h2_servers_opts *o, const uint32_t *sizes,
+			    unsigned n, unsigned msgs, double *cyc);
 
 #endif

@@ -14,13 +14,18 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <x86intrin.h>
 
-#include "data_plane.pb-c.h"
+#include "bench_h2_servers.h"
+#include "bench_ring.h"
+#include "bench_slim_app.h"
+#include "bench_slim_tcp.h"
 #include "grpc_frame.h"
 #include "grpc_server.h"
 #include "h2_conn.h"
@@ -33,13 +38,12 @@ struct side {
 	struct grpc_sconn *srv;	  /* the node's end */
 	uint32_t sid;
 	struct grpc_reader rd;	  /* messages the app receives */
-	struct slim_x25519 kp;
-	struct slim_mac mac;
-	char link_id[32];
-	bool negotiated;
+	struct bslim_app app;
 	uint64_t got, got_bytes;
 	uint64_t acks;
 };
+
+#define ANCHOR_MSGS 64 /* gRPC messages per h2load request, each way */
 
 static struct h2_pool *pool;
 static uint64_t node_tsc;
@@ -47,25 +51,18 @@ static uint64_t node_tsc;
 static int app_msg(void *arg, const uint8_t *msg, size_t len, bool compressed)
 {
 	struct side *s = arg;
-	Dataplane__Proto__V1__Message *m;
-	const Dataplane__Proto__V1__LinkNegotiationPayload *p;
 
 	(void)compressed;
-	if (s->negotiated) {
+	if (s->app.negotiated) {
 		/* The router's output: counted, not decoded (that is the app's business). */
 		s->got++;
 		s->got_bytes += len;
 		return 0;
 	}
-	m = dataplane__proto__v1__message__unpack(NULL, len, msg);
-	if (slim_link_check_reply(m, s->link_id, &p) != SLIM_LINK_OK ||
-	    slim_link_derive(&s->kp, p->link_ecdh_public_key.data, s->link_id, &s->mac) !=
-		    SLIM_LINK_OK) {
+	if (bslim_link_reply(&s->app, msg, len) != 0) {
 		fprintf(stderr, "bench-slim: negotiation failed\n");
 		exit(1);
 	}
-	s->negotiated = true;
-	dataplane__proto__v1__message__free_unpacked(m, NULL);
 	return 0;
 }
 
@@ -122,14 +119,11 @@ static void pump(struct side *s)
 	move(grpc_sconn_h2(s->srv), s->cli, false);
 }
 
-static void send_msg(struct side *s, const Dataplane__Proto__V1__Message *m)
+/* send_buf sends one gRPC-framed message (bench_slim_app.h) from the app and frees it. */
+static void send_buf(struct side *s, uint8_t *buf, size_t len)
 {
-	size_t len = dataplane__proto__v1__message__get_packed_size(m);
-	uint8_t *buf = malloc(len + GRPC_PREFIX_LEN);
-	struct iovec iov = {buf, len + GRPC_PREFIX_LEN};
+	struct iovec iov = {buf, len};
 
-	grpc_prefix_put(buf, (uint32_t)len);
-	dataplane__proto__v1__message__pack(m, buf + GRPC_PREFIX_LEN);
 	if (h2_stream_writev(s->cli, s->sid, &iov, 1, false) != 0) {
 		fprintf(stderr, "bench-slim: client write failed\n");
 		exit(1);
@@ -147,129 +141,48 @@ static void open_side(struct side *s, struct grpc_server *srv, int idx)
 		{"content-type", "application/grpc", 12, 16},
 		{"te", "trailers", 2, 8},
 	};
-	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
-	Dataplane__Proto__V1__Link l = DATAPLANE__PROTO__V1__LINK__INIT;
-	Dataplane__Proto__V1__LinkNegotiationPayload p =
-		DATAPLANE__PROTO__V1__LINK_NEGOTIATION_PAYLOAD__INIT;
 	struct h2_conf sc, cc;
 	long sid;
+	size_t len;
+	uint8_t *buf;
 
+	(void)idx;
 	h2_conf_default(&sc, true);
 	h2_conf_default(&cc, false);
 	s->srv = grpc_sconn_new(srv, &sc, pool, 0);
 	s->cli = h2_conn_new(&cc, &app_cb, s, pool, 0);
 	grpc_reader_init(&s->rd, 8u << 20);
-	if (s->srv == NULL || s->cli == NULL || slim_x25519_new(&s->kp) != 0) {
+	if (s->srv == NULL || s->cli == NULL || bslim_app_init(&s->app) != 0) {
 		fprintf(stderr, "bench-slim: setup failed\n");
 		exit(1);
 	}
 	sid = h2_submit_request(s->cli, req, 6, false, NULL);
 	s->sid = (uint32_t)sid;
-	static unsigned seq;
-
-	snprintf(s->link_id, sizeof(s->link_id), "bench-link-%d-%ld-%u", idx, (long)time(NULL), seq++);
-	p.link_id = s->link_id;
-	p.slim_version = (char *)"2.3.0";
-	p.has_is_reply = true;
-	p.has_link_ecdh_public_key = true;
-	p.link_ecdh_public_key.data = s->kp.pub;
-	p.link_ecdh_public_key.len = sizeof(s->kp.pub);
-	p.has_connection_type = true;
-	p.connection_type = DATAPLANE__PROTO__V1__LINK_CONNECTION_TYPE__LINK_CONNECTION_TYPE_EDGE;
-	l.link_type_case = DATAPLANE__PROTO__V1__LINK__LINK_TYPE_LINK_NEGOTIATION;
-	l.link_negotiation = &p;
-	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_LINK;
-	m.link = &l;
-	send_msg(s, &m);
+	buf = bslim_link_request(&s->app, &len);
+	send_buf(s, buf, len);
 	pump(s);
-	if (!s->negotiated) {
+	if (!s->app.negotiated) {
 		fprintf(stderr, "bench-slim: no negotiation reply\n");
 		exit(1);
 	}
-}
-
-/* A header to name (1, 2, 3, id 7), MAC'd for |s|'s link. */
-static void sign(struct side *s, Dataplane__Proto__V1__SLIMHeader *h, uint8_t mac[SLIM_MAC_LEN])
-{
-	h->has_header_mac = false;
-	if (slim_mac_compute(&s->mac, h, mac) != 0) {
-		exit(1);
-	}
-	h->has_header_mac = true;
-	h->header_mac.data = mac;
-	h->header_mac.len = SLIM_MAC_LEN;
 }
 
 static double run(struct grpc_server *srv, uint64_t n, uint32_t size, unsigned batch,
 		  double ghz, double *msgs_per_s)
 {
 	struct side sub = {0}, pubr = {0};
-	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
-	Dataplane__Proto__V1__Subscribe s = DATAPLANE__PROTO__V1__SUBSCRIBE__INIT;
-	Dataplane__Proto__V1__Publish p = DATAPLANE__PROTO__V1__PUBLISH__INIT;
-	Dataplane__Proto__V1__SLIMHeader h = DATAPLANE__PROTO__V1__SLIMHEADER__INIT;
-	Dataplane__Proto__V1__Name dst = DATAPLANE__PROTO__V1__NAME__INIT, src = dst;
-	Dataplane__Proto__V1__EncodedName ed = DATAPLANE__PROTO__V1__ENCODED_NAME__INIT, es = ed;
-	Dataplane__Proto__V1__NameId id = DATAPLANE__PROTO__V1__NAME_ID__INIT;
-	Dataplane__Proto__V1__SessionHeader sh = DATAPLANE__PROTO__V1__SESSION_HEADER__INIT;
-	Dataplane__Proto__V1__Content ct = DATAPLANE__PROTO__V1__CONTENT__INIT;
-	Dataplane__Proto__V1__ApplicationPayload ap = DATAPLANE__PROTO__V1__APPLICATION_PAYLOAD__INIT;
-	uint8_t mac[SLIM_MAC_LEN], *blob = calloc(1, size), *enc;
+	uint8_t *enc, *buf;
 	size_t len;
 	struct iovec iov[64];
 	uint64_t sent = 0, t0, t1;
 
 	open_side(&sub, srv, 1);
 	open_side(&pubr, srv, 2);
-	ed.has_component_0 = ed.has_component_1 = ed.has_component_2 = true;
-	ed.component_0 = 1;
-	ed.component_1 = 2;
-	ed.component_2 = 3;
-	id.has_id_0 = id.has_id_1 = true;
-	id.id_1 = 7;
-	ed.name_id = &id;
-	dst.name = &ed;
-	es = ed;
-	es.component_2 = 4;
-	src.name = &es;
-	h.source = &src;
-	h.destination = &dst;
-	h.identity = (char *)"spiffe://acme.example/tenant/acme/agent/bench";
-	h.has_fanout = h.has_ttl = true;
-	h.fanout = 1;
-	h.ttl = 8;
-	h.version = (char *)"2.3.0";
-	/* Subscribe, with an ack. */
-	sign(&sub, &h, mac);
-	s.header = &h;
-	s.has_subscription_id = true;
-	s.subscription_id = 1;
-	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIBE;
-	m.subscribe = &s;
-	send_msg(&sub, &m);
+	/* Subscribe, with an ack; then one publish, encoded once and sent n times. */
+	buf = bslim_subscribe(&sub.app, &len);
+	send_buf(&sub, buf, len);
 	pump(&sub);
-	/* One publish, encoded once and sent n times. */
-	sign(&pubr, &h, mac);
-	sh.has_session_type = sh.has_session_message_type = sh.has_session_id = sh.has_message_id = true;
-	sh.session_type = 1;
-	sh.session_message_type = 1;
-	sh.session_id = 1;
-	sh.message_id = 1;
-	ap.payload_type = (char *)"bench";
-	ap.has_blob = true;
-	ap.blob.data = blob;
-	ap.blob.len = size;
-	ct.content_type_case = DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD;
-	ct.app_payload = &ap;
-	p.header = &h;
-	p.session = &sh;
-	p.msg = &ct;
-	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH;
-	m.publish = &p;
-	len = dataplane__proto__v1__message__get_packed_size(&m);
-	enc = malloc(len + GRPC_PREFIX_LEN);
-	grpc_prefix_put(enc, (uint32_t)len);
-	dataplane__proto__v1__message__pack(&m, enc + GRPC_PREFIX_LEN);
+	enc = bslim_publish(&pubr.app, size, &len);
 	sub.got = sub.got_bytes = 0;
 	node_tsc = 0;
 	t0 = __rdtsc();
@@ -278,7 +191,7 @@ static double run(struct grpc_server *srv, uint64_t n, uint32_t size, unsigned b
 
 		for (; k < batch && sent + k < n; k++) {
 			iov[k].iov_base = enc;
-			iov[k].iov_len = len + GRPC_PREFIX_LEN;
+			iov[k].iov_len = len;
 		}
 		if (h2_stream_writev(pubr.cli, pubr.sid, iov, k, false) != 0) {
 			fprintf(stderr, "bench-slim: publisher write failed\n");
@@ -301,12 +214,9 @@ static double run(struct grpc_server *srv, uint64_t n, uint32_t size, unsigned b
 	h2_conn_free(pubr.cli);
 	grpc_reader_cleanup(&sub.rd);
 	grpc_reader_cleanup(&pubr.rd);
-	slim_mac_cleanup(&sub.mac);
-	slim_mac_cleanup(&pubr.mac);
-	slim_x25519_free(&sub.kp);
-	slim_x25519_free(&pubr.kp);
+	bslim_app_cleanup(&sub.app);
+	bslim_app_cleanup(&pubr.app);
 	free(enc);
-	free(blob);
 	return (double)node_tsc / (double)n;
 }
 
@@ -330,27 +240,84 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [EAL args --] [--messages N] [--tcp-messages N] [--batch K] [--repeat R]\n"
+		"       [--window W] [--no-tcp] [--no-anchor] [--no-huge] [--requests N]\n"
+		"\n"
+		"Cycles per SLIM publish (anycast, one subscriber) at 64, 512 and 4096 bytes of\n"
+		"payload, in three parts. Prints; asserts nothing.\n"
+		"  1. in memory: the node's HTTP/2, gRPC, decode, MAC check, route, re-encode and\n"
+		"     re-sign, output; no TCP (--messages, default 300000);\n"
+		"  2. the whole path: the node's worker with its own TCP on net_ring, fed by an\n"
+		"     in-process load generator on a second stack (--tcp-messages, default\n"
+		"     200000; --window publishes in flight, default 512 KiB worth);\n"
+		"  3. the anchor: h2load POSTs gRPC-framed messages of the same sizes to nghttpd,\n"
+		"     which answers with the same number of framed messages; its CPU per message\n"
+		"     (in + out) beside ours (--requests calls of 64 messages each; default:\n"
+		"     1 GiB each way per size).\n"
+		"  --batch K      publishes per client write or turn (default 32, 1..64)\n"
+		"  --repeat R     runs per size, the median is shown (default 3, 1..15)\n"
+		"  --no-tcp       skip part 2;  --no-anchor  skip part 3\n"
+		"  --no-huge      do not use hugepages even if 512 are free\n"
+		"\n",
+		prog);
+	bring_eal_defaults_help(f, "bench-slim");
+}
+
+static void on_signal(int sig)
+{
+	bring_remove_run_dir();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"messages", required_argument, NULL, 'n'},
+		{"tcp-messages", required_argument, NULL, 't'},
 		{"batch", required_argument, NULL, 'b'},
 		{"repeat", required_argument, NULL, 'r'},
+		{"window", required_argument, NULL, 'w'},
+		{"requests", required_argument, NULL, 'q'},
+		{"no-tcp", no_argument, NULL, 'T'},
+		{"no-anchor", no_argument, NULL, 'A'},
+		{"no-huge", no_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static const uint32_t sizes[] = {64, 512, 4096};
-	unsigned long n = 300000, batch = 32, repeat = 3;
+	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+	unsigned long n = 300000, tn = 200000, batch = 32, repeat = 3, win = 0, requests = 0;
+	bool no_tcp = false, no_anchor = false, no_huge = false, user_eal = false;
+	struct bslim_tcp_row trows[NS];
+	double mem[NS], anchor[NS];
 	struct grpc_server *srv;
 	struct slim_node_conf nc;
 	struct slim_node *node;
+	int o, dd, oargc, rc = 0;
+	char **oargv;
 	double ghz;
-	int o;
+	cpu_set_t cpus;
+	bool have_cpus;
 
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* EAL pins this thread to its lcore; part 3 wants the CPUs back. */
+	CPU_ZERO(&cpus);
+	have_cpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0;
+	oargv = bring_split_args(argc, argv, &dd, &oargc);
+	if (oargv == NULL) {
+		return 1;
+	}
+	while ((o = getopt_long(oargc, oargv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			tn = strtoul(optarg, NULL, 10);
 			break;
 		case 'b':
 			batch = strtoul(optarg, NULL, 10);
@@ -358,18 +325,32 @@ int main(int argc, char **argv)
 		case 'r':
 			repeat = strtoul(optarg, NULL, 10);
 			break;
+		case 'w':
+			win = strtoul(optarg, NULL, 10);
+			break;
+		case 'q':
+			requests = strtoul(optarg, NULL, 10);
+			break;
+		case 'T':
+			no_tcp = true;
+			break;
+		case 'A':
+			no_anchor = true;
+			break;
+		case 'H':
+			no_huge = true;
+			break;
 		case 'h':
-			printf("Usage: %s [--messages N] [--batch K] [--repeat R]\n"
-			       "Cycles per SLIM publish through the node (HTTP/2, gRPC, decode, MAC check,\n"
-			       "route, re-encode and re-sign, output) in memory, at 64, 512 and 4096 bytes.\n"
-			       "Prints; asserts nothing.\n", argv[0]);
+			usage(stdout, argv[0]);
 			return 0;
 		default:
+			usage(stderr, argv[0]);
 			return 2;
 		}
 	}
-	if (n == 0 || batch == 0 || batch > 64 || repeat == 0 || repeat > 15) {
-		fprintf(stderr, "bench-slim: bad arguments\n");
+	if (optind < oargc || n == 0 || tn == 0 || batch == 0 || batch > 64 || repeat == 0 ||
+	    repeat > 15 || requests > 2000000 || win > 1u << 20) {
+		fprintf(stderr, "bench-slim: bad arguments (see --help)\n");
 		return 2;
 	}
 	ghz = tsc_ghz();
@@ -381,10 +362,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-slim: setup failed\n");
 		return 1;
 	}
-	printf("bench-slim: TSC %.0f MHz; %lu publishes per run from one connection to a subscriber\n"
-	       "on another, %lu per client write, one node in memory (no TCP), median of %lu runs\n",
-	       ghz * 1000, n, batch, repeat);
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	printf("bench-slim: TSC %.0f MHz; anycast publishes from one app connection to a "
+	       "subscriber on another;\nmedian of %lu runs\n\n"
+	       "part 1, in memory (no TCP): %lu publishes per run, %lu per client write\n",
+	       ghz * 1000, repeat, n, batch);
+	for (size_t i = 0; i < NS; i++) {
 		double c[15], r[15];
 
 		for (unsigned long k = 0; k < repeat; k++) {
@@ -392,15 +374,85 @@ int main(int argc, char **argv)
 		}
 		qsort(c, repeat, sizeof(double), cmp);
 		qsort(r, repeat, sizeof(double), cmp);
-		printf("  %4u B payload: node %6.0f cycles/message (runs %.0f..%.0f), %.2f M msg/s per core "
-		       "at that cost; whole loop %.2f M msg/s\n",
+		mem[i] = c[repeat / 2];
+		printf("  %5u B payload: node %6.0f cycles/message (runs %.0f..%.0f), %.2f M msg/s "
+		       "per core at that cost; whole loop %.2f M msg/s\n",
 		       sizes[i], c[repeat / 2], c[0], c[repeat - 1], ghz * 1e3 / c[repeat / 2],
 		       r[repeat / 2] / 1e6);
 	}
-	printf("  anchors (shared/reference/performance.md): gRPC C++ streaming ~20,000 cycles/message;\n"
-	       "  target: >= 1.5 M SLIM messages/s per worker (policy and AES-GCM included)\n");
 	slim_node_free(node);
 	grpc_server_free(srv);
 	h2_pool_free(pool);
-	return 0;
+
+	memset(trows, 0, sizeof(trows));
+	if (!no_tcp) {
+		struct bslim_tcp_opts to = {
+			.messages = tn,
+			.batch = (unsigned)batch,
+			.window = (unsigned)win,
+			.repeat = (unsigned)repeat,
+		};
+
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		if (bring_eal_init(argc, argv, dd, "bench-slim", &no_huge, &user_eal) != 0) {
+			return 1;
+		}
+		printf("\npart 2, the whole path: node worker B (TCP, HTTP/2, gRPC, decode, MAC, "
+		       "route, encode,\nsign, transmit) on net_ring from load generator A, both "
+		       "on lcore %u (%s); %lu publishes per run\n",
+		       rte_lcore_id(),
+		       user_eal ? "EAL arguments as given" : (no_huge ? "no hugepages" : "hugepages"),
+		       tn);
+		if (bslim_tcp_run(&to, sizes, NS, trows) != 0) {
+			fprintf(stderr, "bench-slim: part 2 failed\n");
+			rc = 1;
+		}
+	}
+	memset(anchor, 0, sizeof(anchor));
+	if (!no_anchor) {
+		struct bench_h2_servers_opts ho = {
+			.requests = (unsigned)requests,
+			.clients = 4,
+			.streams = 4,
+			.server_cpu = 1,
+			.client_cpu = 0,
+			.tsc_ghz = ghz,
+		};
+
+		if (have_cpus) {
+			(void)sched_setaffinity(0, sizeof(cpus), &cpus);
+		}
+		printf("\npart 3, the anchor: ");
+		if (bench_h2_servers_stream(&ho, sizes, NS, ANCHOR_MSGS, anchor) != 0) {
+			fprintf(stderr, "bench-slim: part 3 failed\n");
+			rc = 1;
+		}
+	}
+
+	printf("\nsummary, cycles per message (ratio > 1: slimbridge is cheaper)\n"
+	       "  %7s %12s %14s %16s %16s\n", "payload", "in memory", "whole path B",
+	       "nghttpd anchor", "anchor / B");
+	for (size_t i = 0; i < NS; i++) {
+		char b[24] = "-", a[24] = "-", r[24] = "-";
+
+		if (trows[i].ok) {
+			snprintf(b, sizeof(b), "%.0f", trows[i].b_cyc);
+		}
+		if (anchor[i] > 0) {
+			snprintf(a, sizeof(a), "%.0f", anchor[i]);
+		}
+		if (trows[i].ok && anchor[i] > 0) {
+			snprintf(r, sizeof(r), "%.2f", anchor[i] / trows[i].b_cyc);
+		}
+		printf("  %5u B %12.0f %14s %16s %16s\n", sizes[i], mem[i], b, a, r);
+	}
+	printf("  anchors (shared/reference/performance.md): gRPC C++ streaming ~20,000 "
+	       "cycles/message;\n  target: >= 1.5 M SLIM messages/s per worker (policy and "
+	       "AES-GCM included)\n");
+	free(oargv);
+	if (!no_tcp) {
+		rte_eal_cleanup();
+	}
+	return rc;
 }

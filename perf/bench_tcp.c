@@ -83,13 +83,11 @@
 #include <rte_random.h>
 #include <rte_ring.h>
 
+#include "bench_ring.h"
 #include "tcp_stack.h"
 #include "perf_util.h"
 
-#define BURST 32
-#define RING_SIZE 4096	/* per direction; above the largest window (1 MiB / MSS) */
-#define POOL_SIZE 32767 /* mbufs per stack */
-#define TXB_MAX 512	/* emit buffer; sent early when full */
+#define BURST BRING_BURST
 #define STALL_S 10	/* a transfer with no progress for this long is abandoned */
 #define RR_SIZE 64
 #define BULK_PORT 5001 /* + 2 x run */
@@ -106,224 +104,9 @@
 #define TCP_MAXSEG 2
 #endif
 
-static uint64_t tsc_hz;
-static uint64_t tsc_per_us;
-
-static inline uint64_t now_us(void)
-{
-	return rte_rdtsc() / tsc_per_us;
-}
-
-/* ---- one stack and its port ------------------------------------------ */
-
-struct side {
-	const char *name;
-	struct tcp_stack *st;
-	struct rte_mempool *pool;
-	uint16_t port;
-	struct rte_ether_addr mac, peer_mac;
-	void (*pre)(void); /* the app's work at the start of the turn (NULL: none) */
-	struct rte_mbuf *txb[TXB_MAX];
-	uint16_t ntx;
-	uint64_t tx_pkts;
-	/* Per phase (side_reset). */
-	uint64_t cycles;      /* TSC cycles in this side's turns */
-	uint64_t busy_cycles; /* ... in turns that received or sent something */
-	uint64_t turns, busy_turns;
-	uint64_t data_segs_in;	    /* received segments with payload */
-	uint64_t link_drops;	    /* TX ring full, or no headroom for the Ethernet header */
-	uint64_t not_tcp;	    /* frames that were not IPv4/TCP */
-	uint64_t misses;	    /* segments no connection or listener took */
-	struct tcp_stack_stats st0; /* the stack's counters at the phase start */
-};
-
-static struct side sa = {.name = "A"}, sb = {.name = "B"};
-static struct rte_ring *ring_ab, *ring_ba;
-
-static void side_tx(struct side *s)
-{
-	uint16_t sent = 0;
-
-	while (sent < s->ntx) {
-		uint16_t n = rte_eth_tx_burst(s->port, 0, s->txb + sent, s->ntx - sent);
-
-		if (n == 0) {
-			break;
-		}
-		sent += n;
-	}
-	if (sent < s->ntx) {
-		rte_pktmbuf_free_bulk(s->txb + sent, s->ntx - sent);
-		s->link_drops += s->ntx - sent;
-	}
-	s->tx_pkts += sent;
-	s->ntx = 0;
-}
-
-static void side_emit(void *arg, struct rte_mbuf *m, uint16_t port_idx, uint8_t family,
-		      const uint8_t *dst)
-{
-	struct side *s = arg;
-	struct rte_ether_hdr *eh =
-		(struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(struct rte_ether_hdr));
-
-	(void)port_idx;
-	(void)dst;
-	if (eh == NULL) {
-		rte_pktmbuf_free(m);
-		s->link_drops++;
-		return;
-	}
-	rte_ether_addr_copy(&s->peer_mac, &eh->dst_addr);
-	rte_ether_addr_copy(&s->mac, &eh->src_addr);
-	eh->ether_type =
-		rte_cpu_to_be_16(family == TCP_KEY_V4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-	m->l2_len = sizeof(*eh);
-	s->txb[s->ntx++] = m;
-	if (s->ntx == TXB_MAX) {
-		side_tx(s);
-	}
-}
-
-/* One worker-loop turn: rx burst, parse, input, tick, tx. Returns packets received + sent. */
-static uint32_t side_turn(struct side *s, uint64_t now)
-{
-	struct rte_mbuf *m[BURST];
-	struct tcp_pkt p[BURST];
-	uint16_t miss[BURST], np = 0, n;
-	uint64_t tx0 = s->tx_pkts;
-
-	if (s->pre != NULL) {
-		s->pre();
-	}
-	n = rte_eth_rx_burst(s->port, 0, m, BURST);
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *b = m[i];
-		const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(b, const struct rte_ether_hdr *);
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
-		uint16_t ihl, tot;
-		const uint8_t *tcp;
-
-		if (rte_pktmbuf_data_len(b) < sizeof(*eh) + sizeof(*ip) + 20 ||
-		    eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-		    ip->next_proto_id != IPPROTO_TCP) {
-			goto bad;
-		}
-		ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
-		tot = rte_be_to_cpu_16(ip->total_length);
-		if (ihl < 20 || tot < ihl + 20 || sizeof(*eh) + tot > rte_pktmbuf_pkt_len(b) ||
-		    sizeof(*eh) + ihl + 20 > rte_pktmbuf_data_len(b)) {
-			goto bad;
-		}
-		tcp = (const uint8_t *)ip + ihl;
-		if (tot - ihl > (tcp[12] >> 4) * 4) {
-			s->data_segs_in++;
-		}
-		p[np++] = (struct tcp_pkt){
-			.m = b,
-			.l3_off = sizeof(*eh),
-			.l4_off = (uint16_t)(sizeof(*eh) + ihl),
-			.l4_len = (uint16_t)(tot - ihl),
-			.family = TCP_KEY_V4,
-			.port_idx = 0,
-		};
-		continue;
-	bad:
-		s->not_tcp++;
-		rte_pktmbuf_free(b);
-	}
-	if (np > 0) {
-		uint16_t nm = tcp_stack_input(s->st, p, np, miss, now);
-
-		for (uint16_t i = 0; i < nm; i++) {
-			rte_pktmbuf_free(p[miss[i]].m);
-		}
-		s->misses += nm;
-	}
-	tcp_stack_tick(s->st, now);
-	side_tx(s);
-	return n + (uint32_t)(s->tx_pkts - tx0);
-}
-
-static inline void side_turn_timed(struct side *s, uint64_t now)
-{
-	uint64_t t0 = rte_rdtsc();
-	uint32_t work = side_turn(s, now);
-	uint64_t d = rte_rdtsc() - t0;
-
-	s->cycles += d;
-	s->turns++;
-	if (work > 0) {
-		s->busy_cycles += d;
-		s->busy_turns++;
-	}
-}
-
-static void side_reset(struct side *s)
-{
-	s->cycles = s->busy_cycles = s->turns = s->busy_turns = 0;
-	s->data_segs_in = s->link_drops = s->not_tcp = s->misses = 0;
-	s->st0 = *tcp_stack_stats(s->st);
-}
-
-static uint64_t side_ctr(const struct side *s, enum tcp_ctr c)
-{
-	return tcp_stack_stats(s->st)->ctr[c] - s->st0.ctr[c];
-}
-
-static int port_make(struct side *s, const char *name, struct rte_ring *rx, struct rte_ring *tx)
-{
-	struct rte_eth_conf conf;
-	int socket = (int)rte_socket_id();
-	int port = rte_eth_from_rings(name, &rx, 1, &tx, 1, (unsigned)socket);
-
-	if (port < 0) {
-		fprintf(stderr, "bench-tcp: rte_eth_from_rings(%s): %s\n", name,
-			rte_strerror(rte_errno));
-		return -1;
-	}
-	s->port = (uint16_t)port;
-	memset(&conf, 0, sizeof(conf));
-	if (rte_eth_dev_configure(s->port, 1, 1, &conf) != 0 ||
-	    rte_eth_rx_queue_setup(s->port, 0, RING_SIZE, (unsigned)socket, NULL, s->pool) != 0 ||
-	    rte_eth_tx_queue_setup(s->port, 0, RING_SIZE, (unsigned)socket, NULL) != 0 ||
-	    rte_eth_dev_start(s->port) != 0) {
-		fprintf(stderr, "bench-tcp: cannot start port %s\n", name);
-		return -1;
-	}
-	return 0;
-}
-
-static int side_make(struct side *s, int id, const struct tcp_stack_conf *conf)
-{
-	char name[32];
-	struct tcp_stack_env env = {.emit = side_emit, .arg = s};
-	struct tcp_stack_port port = {.has_ip4 = true, .mtu = 1500, .rss = NULL};
-
-	snprintf(name, sizeof(name), "benchtcp_pool_%c", 'a' + id);
-	s->pool = rte_pktmbuf_pool_create(name, POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					  (int)rte_socket_id());
-	if (s->pool == NULL) {
-		fprintf(stderr, "bench-tcp: mempool of %u mbufs: %s\n", POOL_SIZE,
-			rte_strerror(rte_errno));
-		return -1;
-	}
-	env.pool = s->pool;
-	s->mac = (struct rte_ether_addr){{0x02, 0x5b, 0, 0, 0, (uint8_t)(1 + id)}};
-	s->peer_mac = (struct rte_ether_addr){{0x02, 0x5b, 0, 0, 0, (uint8_t)(2 - id)}};
-	snprintf(name, sizeof(name), "benchtcp_%c", 'a' + id);
-	s->st = tcp_stack_new(name, (int)rte_socket_id(), conf, &env, now_us());
-	if (s->st == NULL) {
-		fprintf(stderr, "bench-tcp: tcp_stack_new: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	port.ip4 = htonl(0x0a620001u + (uint32_t)id); /* 10.98.0.1, 10.98.0.2 */
-	if (tcp_stack_set_port(s->st, 0, &port) != 0) {
-		fprintf(stderr, "bench-tcp: tcp_stack_set_port failed\n");
-		return -1;
-	}
-	return 0;
-}
+static struct bring_side sa = {.name = "A"}, sb = {.name = "B"};
+#define tsc_hz bring_tsc_hz
+#define now_us bring_now_us
 
 /* ---- the applications ------------------------------------------------ */
 
@@ -600,8 +383,8 @@ static uint64_t run_until(bool (*done)(void), uint64_t (*progress)(void), bool (
 	for (uint64_t i = 1;; i++) {
 		uint64_t now = now_us();
 
-		side_turn_timed(&sa, now);
-		side_turn_timed(&sb, now);
+		bring_turn_timed(&sa, now);
+		bring_turn_timed(&sb, now);
 		if (done()) {
 			return RTE_MAX(rte_rdtsc() - start, (uint64_t)1);
 		}
@@ -636,8 +419,8 @@ static void run_for(uint64_t us)
 	while (now_us() < end) {
 		uint64_t now = now_us();
 
-		side_turn(&sa, now);
-		side_turn(&sb, now);
+		bring_turn(&sa, now);
+		bring_turn(&sb, now);
 	}
 }
 
@@ -684,7 +467,7 @@ static bool rr_failed(void)
 struct sb_result {
 	bool ok;
 	uint64_t wall;	  /* TSC cycles of the whole phase (both sides, the clock, the loop) */
-	struct side a, b; /* the sides' counters for the phase */
+	struct bring_side a, b; /* the sides' counters for the phase */
 	uint64_t b_seg_in, b_seg_out, a_seg_out, a_retrans, b_retrans;
 	uint16_t mss;
 	uint64_t sched0_ns; /* this thread's on-CPU time at the phase start */
@@ -695,8 +478,8 @@ static uint64_t read_schedstat(pid_t pid);
 
 static void phase_start(struct sb_result *r)
 {
-	side_reset(&sa);
-	side_reset(&sb);
+	bring_reset(&sa);
+	bring_reset(&sb);
 	r->sched0_ns = read_schedstat(getpid()); /* the main lcore is the main thread */
 }
 
@@ -711,11 +494,11 @@ static void phase_end(struct sb_result *r, uint64_t wall)
 	r->wall = wall;
 	r->a = sa;
 	r->b = sb;
-	r->b_seg_in = side_ctr(&sb, TCP_CTR_SEG_IN);
-	r->b_seg_out = side_ctr(&sb, TCP_CTR_SEG_OUT);
-	r->a_seg_out = side_ctr(&sa, TCP_CTR_SEG_OUT);
-	r->a_retrans = side_ctr(&sa, TCP_CTR_RETRANS);
-	r->b_retrans = side_ctr(&sb, TCP_CTR_RETRANS);
+	r->b_seg_in = bring_ctr(&sb, TCP_CTR_SEG_IN);
+	r->b_seg_out = bring_ctr(&sb, TCP_CTR_SEG_OUT);
+	r->a_seg_out = bring_ctr(&sa, TCP_CTR_SEG_OUT);
+	r->a_retrans = bring_ctr(&sa, TCP_CTR_RETRANS);
+	r->b_retrans = bring_ctr(&sb, TCP_CTR_RETRANS);
 }
 
 static struct sb_result run_bulk(uint64_t bytes, uint16_t port)
@@ -872,21 +655,10 @@ static void netns_teardown(void)
 	run_cmd((char *[]){"ip", "netns", "del", ns_b, NULL}, false);
 }
 
-static char run_dir[96]; /* EAL's /var/run/dpdk/<prefix>, removed at exit */
-
-static void remove_run_dir(void)
-{
-	if (run_dir[0] != '\0') {
-		rmdir(run_dir);
-	}
-}
-
 static void on_signal(int sig)
 {
 	netns_teardown();
-	if (run_dir[0] != '\0') {
-		rmdir(run_dir);
-	}
+	bring_remove_run_dir();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -1450,16 +1222,13 @@ static void usage(FILE *f, const char *prog)
 		"                     run with offloads off)\n"
 		"  --no-huge          do not use hugepages even if 512 are free\n"
 		"  --help             this text\n"
-		"\n"
-		"EAL arguments before '--' replace the defaults, which are:\n"
-		"  -l 1 (0 on a one-CPU machine) [--no-huge] -m 1024 --no-pci --no-telemetry "
-		"--no-shconf\n"
-		"  --file-prefix sbbenchtcp_<pid> [--huge-unlink] --log-level lib.eal:error\n"
-		"(--no-huge when fewer than 512 hugepages are free; scripts/hugepages reserves "
-		"them).\n"
+		"\n",
+		prog);
+	bring_eal_defaults_help(f, "bench-tcp");
+	fprintf(f,
 		"The kernel part runs on the main lcore's CPU. A transfer with no progress for\n"
 		"%d s is abandoned with a message and exit status 1.\n",
-		prog, STALL_S);
+		STALL_S);
 }
 
 static double per(double cycles, double n)
@@ -1489,31 +1258,18 @@ int main(int argc, char **argv)
 	static struct kres kruns[2][REPEAT_MAX];
 	double key[REPEAT_MAX], b_lo = 0, b_hi = 0, t_lo = 0, t_hi = 0;
 	bool no_kernel = false, no_huge = false, user_eal = false, ok;
-	int dd = -1, oargc, eargc = 0, c, cpu = -1, rc = 0;
-	char **oargv, **eargv, prefix[64], lcore[16];
+	int dd, oargc, c, cpu = -1, rc = 0;
+	char **oargv;
 	struct tcp_stack_conf conf;
 	struct sb_result rb = {0}, rt = {0};
 	struct kres kr[2], krr;
 	bool k_ok[2] = {false, false}, k_ran[2] = {false, false};
-	struct rte_ring *rx_a, *rx_b;
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* keeps stdout and stderr in order */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			dd = i;
-			break;
-		}
-	}
 	/* Options: everything after '--', or everything when there is no '--'. */
-	oargv = calloc((size_t)argc + 1, sizeof(*oargv));
-	eargv = calloc((size_t)argc + 24, sizeof(*eargv));
-	if (oargv == NULL || eargv == NULL) {
+	oargv = bring_split_args(argc, argv, &dd, &oargc);
+	if (oargv == NULL) {
 		return 1;
-	}
-	oargv[0] = argv[0];
-	oargc = 1;
-	for (int i = dd >= 0 ? dd + 1 : 1; i < argc; i++) {
-		oargv[oargc++] = argv[i];
 	}
 	while ((c = getopt_long(oargc, oargv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -1558,53 +1314,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	eargv[eargc++] = argv[0];
-	if (dd > 1) {
-		user_eal = true;
-		for (int i = 1; i < dd; i++) {
-			eargv[eargc++] = argv[i];
-		}
-	} else {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-		if (!no_huge && !perf_hugepages_free()) {
-			no_huge = true;
-			printf("note: fewer than 512 free hugepages (run scripts/hugepages); "
-			       "using --no-huge\n");
-		}
-		snprintf(lcore, sizeof(lcore), "%ld", ncpu > 1 ? 1L : 0L);
-		snprintf(prefix, sizeof(prefix), "sbbenchtcp_%d", (int)getpid());
-		eargv[eargc++] = "-l";
-		eargv[eargc++] = lcore;
-		if (no_huge) {
-			eargv[eargc++] = "--no-huge";
-		} else {
-			eargv[eargc++] = "--huge-unlink";
-		}
-		eargv[eargc++] = "-m";
-		eargv[eargc++] = "1024";
-		eargv[eargc++] = "--no-pci";
-		eargv[eargc++] = "--no-telemetry";
-		eargv[eargc++] = "--no-shconf";
-		eargv[eargc++] = "--file-prefix";
-		eargv[eargc++] = prefix;
-		eargv[eargc++] = "--log-level";
-		eargv[eargc++] = "lib.eal:error";
-	}
-	eargv[eargc] = NULL;
-	if (!user_eal) {
-		snprintf(run_dir, sizeof(run_dir), "/var/run/dpdk/%s", prefix);
-	}
-	atexit(remove_run_dir);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	if (rte_eal_init(eargc, eargv) < 0) {
-		fprintf(stderr, "bench-tcp: EAL init failed: %s\n", rte_strerror(rte_errno));
+	if (bring_eal_init(argc, argv, dd, "bench-tcp", &no_huge, &user_eal) != 0) {
 		return 1;
 	}
-	tsc_hz = rte_get_tsc_hz();
-	tsc_per_us = RTE_MAX(tsc_hz / 1000000, (uint64_t)1);
 	{
 		cpu_set_t set;
 
@@ -1621,28 +1336,8 @@ int main(int argc, char **argv)
 	}
 
 	/* Two stacks, two ports over two rings: A's TX ring is B's RX ring. */
-	tcp_stack_conf_defaults(&conf);
-	conf.rcvbuf = 1 << 20;
-	conf.sndbuf = 1 << 20;
-	for (unsigned i = 0; i < sizeof(conf.secret); i += 8) {
-		uint64_t r = rte_rand();
-
-		memcpy(conf.secret + i, &r, 8);
-	}
-	conf.seed = (uint32_t)rte_rand();
-	ring_ab = rte_ring_create("benchtcp_ab", RING_SIZE, (int)rte_socket_id(),
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	ring_ba = rte_ring_create("benchtcp_ba", RING_SIZE, (int)rte_socket_id(),
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (ring_ab == NULL || ring_ba == NULL) {
-		fprintf(stderr, "bench-tcp: rte_ring_create: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	rx_a = ring_ba;
-	rx_b = ring_ab;
-	if (side_make(&sa, 0, &conf) != 0 || side_make(&sb, 1, &conf) != 0 ||
-	    port_make(&sa, "net_ring_benchtcp_a", rx_a, ring_ab) != 0 ||
-	    port_make(&sb, "net_ring_benchtcp_b", rx_b, ring_ba) != 0) {
+	bring_stack_conf(&conf);
+	if (bring_pair_make(&sa, &sb, &conf, "benchtcp") != 0) {
 		return 1;
 	}
 
@@ -1911,28 +1606,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Tear down: the stacks reset what is left (their RSTs go nowhere). */
-	tcp_stack_free(sa.st);
-	tcp_stack_free(sb.st);
-	for (int i = 0; i < 2; i++) {
-		struct side *s = i ? &sb : &sa;
-		struct rte_mbuf *m[BURST];
-		uint16_t n;
-
-		rte_pktmbuf_free_bulk(s->txb, s->ntx);
-		s->ntx = 0;
-		while ((n = rte_eth_rx_burst(s->port, 0, m, BURST)) > 0) {
-			rte_pktmbuf_free_bulk(m, n);
-		}
-		rte_eth_dev_stop(s->port);
-		rte_eth_dev_close(s->port);
-	}
-	rte_ring_free(ring_ab);
-	rte_ring_free(ring_ba);
-	rte_mempool_free(sa.pool);
-	rte_mempool_free(sb.pool);
+	bring_pair_free(&sa, &sb);
 	rte_eal_cleanup();
 	free(oargv);
-	free(eargv);
 	return rc;
 }

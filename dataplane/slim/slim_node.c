@@ -18,6 +18,7 @@
 #define MAX_FANOUT 256 /* connections one multicast reaches at most */
 #define SLIM_PENDING_MAX 256 /* app subscriptions waiting for other nodes' acks */
 #define SLIM_ACK_WAIT_MS 5000 /* as SLIM: 5 s for the upstream ack */
+#define SLIM_FWD_HISTORY 1024 /* subscription ids we forwarded, remembered for loop checks */
 
 struct sconn {
 	bool in_use;
@@ -59,6 +60,9 @@ struct slim_node {
 		uint64_t deadline_ms;
 	} pending[SLIM_PENDING_MAX];
 	uint64_t next_id;
+	uint64_t id_key;			/* random: our ids differ from other nodes' */
+	uint64_t fwd_ids[SLIM_FWD_HISTORY];	/* the last ids we forwarded (0: none) */
+	uint32_t fwd_next;
 };
 
 static const char *const ctr_names[SLIM_CTR_MAX] = {
@@ -187,6 +191,23 @@ static void link_sub(struct slim_node *n, const struct slim_name *name, bool add
  * node, with subscription id |sub_id| (0: no ack wanted). Returns how many
  * links it went to.
  */
+/* Loop prevention (slim.md 1.3): the subscription ids this node forwarded. */
+static void fwd_remember(struct slim_node *n, uint64_t id)
+{
+	n->fwd_ids[n->fwd_next] = id;
+	n->fwd_next = (n->fwd_next + 1) % SLIM_FWD_HISTORY;
+}
+
+static bool fwd_seen(const struct slim_node *n, uint64_t id)
+{
+	for (uint32_t i = 0; i < SLIM_FWD_HISTORY; i++) {
+		if (n->fwd_ids[i] == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static uint32_t link_sub_id(struct slim_node *n, const struct slim_name *name, bool add,
 			    uint64_t sub_id)
 {
@@ -228,6 +249,9 @@ static uint32_t link_sub_id(struct slim_node *n, const struct slim_name *name, b
 	} else {
 		m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_UNSUBSCRIBE;
 		m.unsubscribe = &unsub;
+	}
+	if (sub_id != 0) {
+		fwd_remember(n, sub_id);
 	}
 	for (uint32_t i = 0; i < n->nb_conns; i++) {
 		struct sconn *c = &n->conns[i];
@@ -458,7 +482,14 @@ static struct pending *pending_new(struct slim_node *n)
 	for (uint32_t i = 0; i < SLIM_PENDING_MAX; i++) {
 		if (n->pending[i].our_id == 0) {
 			memset(&n->pending[i], 0, sizeof(n->pending[i]));
-			n->pending[i].our_id = ++n->next_id;
+			/*
+			 * Odd multiplier: a bijection of the counter, so our ids never
+			 * repeat (within 2^64); the random key makes them unlike other
+			 * nodes' ids, which loop prevention compares against.
+			 */
+			do {
+				n->pending[i].our_id = ++n->next_id * 0x9e3779b97f4a7c15ull ^ n->id_key;
+			} while (n->pending[i].our_id == 0);
 			return &n->pending[i];
 		}
 	}
@@ -516,6 +547,16 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 		if (sub_id != 0) {
 			send_ack(n, c, sub_id, false, "refused: header, MAC or TTL");
 		}
+		return;
+	}
+	if (!c->local && sub_id != 0 && fwd_seen(n, sub_id)) {
+		/*
+		 * Our own forwarded subscription came back round a loop of
+		 * nodes: dropped, as SLIM does. It is in place here already, so
+		 * the sender is told it succeeded (and stops waiting on us).
+		 */
+		ctr(n, SLIM_CTR_DROP_LOOP);
+		send_ack(n, c, sub_id, true, NULL);
 		return;
 	}
 	(void)name_of(h->destination, &name);
@@ -855,6 +896,9 @@ struct slim_node *slim_node_new(const struct slim_node_conf *conf, struct grpc_s
 	n->out_cap = (size_t)conf->max_message + 4096;
 	n->out = malloc(n->out_cap);
 	if (n->conns == NULL || n->routes == NULL || n->arena.base == NULL || n->out == NULL) {
+		goto out_free;
+	}
+	if (RAND_bytes((unsigned char *)&n->id_key, sizeof(n->id_key)) != 1) {
 		goto out_free;
 	}
 	n->pba.alloc = arena_alloc;

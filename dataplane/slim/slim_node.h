@@ -61,7 +61,8 @@
 	_(CROSS_OUT, "publishes handed to another worker")                                    \
 	_(CROSS_IN, "publishes sent for another worker")                                      \
 	_(DROP_CROSS, "dropped: could not be handed to, or sent for, another worker")          \
-	_(LINK_SUBS_SENT, "subscriptions announced to other nodes over links")
+	_(LINK_SUBS_SENT, "subscriptions announced to other nodes over links")                \
+	_(DROP_LOOP, "dropped: a subscription this node forwarded came back (loop)")
 
 enum slim_counter {
 #define _(n, d) SLIM_CTR_##n,

@@ -11,7 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCEN = os.path.join(HERE, "..", "interop", "slim_scenarios.py")
 PORT = 46357
 SCENARIOS = ["many_connections", "subscribe_ack", "unicast", "anycast", "multicast", "ttl",
-             "unsubscribe_and_disconnect", "bad_mac_dropped", "malformed_refused"]
+             "unsubscribe_and_disconnect", "bad_mac_dropped", "malformed_refused", "loop_dropped"]
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,7 @@ def test_slim_counters(slimdp):
     assert st["links"] > 0 and st["forwarded"] > 0, st
     assert st["drop_bad_mac"] > 0 and st["drop_ttl"] > 0 and st["drop_decode"] > 0, st
     assert st["drop_negotiation"] > 0, st
+    assert st["drop_loop"] > 0, st  # loop_dropped's returning subscription
 
 
 @pytest.fixture(scope="module")

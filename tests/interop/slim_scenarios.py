@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grpc  # noqa: E402
-from slim_client import EDGE, SlimConn, name, pb  # noqa: E402
+from slim_client import EDGE, REMOTE, SlimConn, name, pb  # noqa: E402
 
 ORG, NS, SVC = 0x1111, 0x2222, 0x3333
 
@@ -254,9 +254,55 @@ def s_two_nodes(addr, addr2):
         x.close()
 
 
+def _next(c, want, what, timeout=3.0):
+    """The next message |c| receives for which |want| holds (others skipped)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r = c.recv(max(0.05, end - time.monotonic()))
+        if r is not None and want(r):
+            return r
+    raise AssertionError(f"no {what}")
+
+
+def s_loop_dropped(addr):
+    """Loop prevention: a subscription the node forwarded to another node that comes
+    back with the same subscription id is dropped (acked, not installed), while a new
+    subscription from that node is installed."""
+    topic = name(ORG, NS, 0x7777)
+    peer = conn(addr, conn_type=REMOTE)  # another node, linked to this one
+    a, b = conn(addr), conn(addr)
+    a.subscribe(me(1), topic, sub_id=9, wait_ack=False)
+    fwd = _next(peer, lambda r: r.HasField("subscribe")
+                and r.subscribe.header.destination.name.component_2 == 0x7777,
+                "forwarded subscription at the other node")
+    fid = fwd.subscribe.subscription_id
+    check(fid not in (0, 9), f"forwarded with id {fid}: the node's own id expected")
+    check(peer.verify(fwd.subscribe.header), "forwarded subscription not signed for the link")
+    ack = pb.Message()
+    ack.subscription_ack.subscription_id = fid
+    ack.subscription_ack.success = True
+    peer.send(ack)
+    r = _next(a, lambda r: r.HasField("subscription_ack"), "app's SubscriptionAck")
+    check(r.subscription_ack.subscription_id == 9 and r.subscription_ack.success, f"{r}")
+    # The same subscription comes back from the other node: a loop.
+    back = peer.subscribe(me(7), topic, sub_id=fid)
+    check(back is not None and back.subscription_id == fid and back.success, f"loop ack {back}")
+    b.publish(me(2), topic, b"group 1", fanout=256)
+    check(a.recv_publish() is not None, "the app missed the group publish")
+    check(peer.recv_publish(0.5) is None, "the looped subscription was installed")
+    # A subscription of its own from the other node is installed.
+    ack = peer.subscribe(me(7), topic, sub_id=fid + 1)
+    check(ack is not None and ack.success, f"peer's own subscription {ack}")
+    b.publish(me(2), topic, b"group 2", fanout=256)
+    check(a.recv_publish() is not None, "the app missed the second group publish")
+    check(peer.recv_publish() is not None, "the other node's subscription was not installed")
+    for x in (a, b, peer):
+        x.close()
+
+
 SCENARIOS = {f.__name__[2:]: f for f in (s_many_connections, s_subscribe_ack, s_unicast, s_anycast, s_multicast,
                                            s_ttl, s_unsubscribe_and_disconnect, s_bad_mac_dropped,
-                                           s_malformed_refused)}
+                                           s_malformed_refused, s_loop_dropped)}
 
 
 def main():
