@@ -230,7 +230,7 @@ static void slim_links(struct lcore_ctx *lc, uint64_t now_ms)
  * the ports: a client that got its SubscriptionAck from another worker and
  * then publishes through us finds the route already here.
  */
-static void slim_updates(struct lcore_ctx *lc)
+static void slim_updates(struct lcore_ctx *lc, uint64_t now_ms)
 {
 	struct slim_update u[64];
 	unsigned n;
@@ -238,7 +238,7 @@ static void slim_updates(struct lcore_ctx *lc)
 	do {
 		n = rte_ring_sc_dequeue_burst_elem(lc->slim_upd, u, sizeof(u[0]), 64, NULL);
 		for (unsigned i = 0; i < n; i++) {
-			slim_node_apply(lc->slim, &u[i]);
+			slim_node_apply(lc->slim, &u[i], now_ms);
 		}
 	} while (n == 64);
 }
@@ -359,6 +359,7 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		sc.require_header_mac = c->slim.require_header_mac;
 		sc.max_message = c->slim.max_message;
 		sc.worker = lc->index;
+		sc.nb_workers = lc->dp->nb_workers;
 		if (lc->dp->nb_workers > 1) {
 			sc.peer = &slim_peer_ops;
 			sc.peer_arg = lc;
@@ -854,7 +855,7 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	uint32_t total = 0;
 
 	if (lc->slim_upd != NULL && !rte_ring_empty(lc->slim_upd)) {
-		slim_updates(lc);
+		slim_updates(lc, t0 / lc->tsc_per_us / 1000);
 	}
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
 		struct lcore_queue *q = &lc->q[p];

@@ -58,11 +58,13 @@ struct slim_node {
 		uint32_t waiting;  /* acks still due */
 		bool failed;
 		uint64_t deadline_ms;
+		uint64_t relay;	   /* non-zero: the app is on another worker; answer it this way */
 	} pending[SLIM_PENDING_MAX];
 	uint64_t next_id;
 	uint64_t id_key;			/* random: our ids differ from other nodes' */
 	uint64_t fwd_ids[SLIM_FWD_HISTORY];	/* the last ids we forwarded (0: none) */
 	uint32_t fwd_next;
+	uint64_t now_ms; /* the last time a callback saw */
 };
 
 static const char *const ctr_names[SLIM_CTR_MAX] = {
@@ -147,10 +149,10 @@ static struct sconn *conn_of(struct slim_node *n, uint32_t g)
 	return is_mine(n, g) && i < n->nb_conns && n->conns[i].in_use ? &n->conns[i] : NULL;
 }
 
-static void tell_others(struct slim_node *n, uint8_t op, const struct slim_name *name, uint32_t g,
-			bool local)
+static void tell_others_ack(struct slim_node *n, uint8_t op, const struct slim_name *name,
+			    uint32_t g, bool local, uint64_t ack)
 {
-	struct slim_update u = {.conn = g, .op = op, .local = local};
+	struct slim_update u = {.conn = g, .op = op, .local = local, .ack = ack};
 
 	if (n->conf.peer == NULL) {
 		return;
@@ -161,6 +163,12 @@ static void tell_others(struct slim_node *n, uint8_t op, const struct slim_name 
 		u.id_lo = name->id_lo;
 	}
 	n->conf.peer->update(n->conf.peer_arg, &u);
+}
+
+static void tell_others(struct slim_node *n, uint8_t op, const struct slim_name *name, uint32_t g,
+			bool local)
+{
+	tell_others_ack(n, op, name, g, local, 0);
 }
 
 static int send_msg(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m)
@@ -476,9 +484,19 @@ static Dataplane__Proto__V1__SLIMHeader *ingress(struct slim_node *n, struct sco
 	return h;
 }
 
+static void pending_done(struct slim_node *n, struct pending *p, bool ok, const char *err);
+
 /* A free pending slot with a fresh id of ours, or NULL (then the app is acked at once). */
 static struct pending *pending_new(struct slim_node *n)
 {
+	/* Relayed waits have no call of theirs to time them out: they end here. */
+	for (uint32_t i = 0; i < SLIM_PENDING_MAX; i++) {
+		struct pending *p = &n->pending[i];
+
+		if (p->our_id != 0 && p->relay != 0 && n->now_ms >= p->deadline_ms) {
+			pending_done(n, p, false, NULL);
+		}
+	}
 	for (uint32_t i = 0; i < SLIM_PENDING_MAX; i++) {
 		if (n->pending[i].our_id == 0) {
 			memset(&n->pending[i], 0, sizeof(n->pending[i]));
@@ -499,12 +517,29 @@ static struct pending *pending_new(struct slim_node *n)
 /* The app's ack, now that its forwarded subscription is settled. */
 static void pending_done(struct slim_node *n, struct pending *p, bool ok, const char *err)
 {
-	struct sconn *c = conn_of(n, p->origin);
+	struct sconn *c;
+
+	if (p->relay != 0) {
+		/* The app is on another worker: its worker acks it. */
+		tell_others_ack(n, SLIM_UPDATE_ACK, NULL, p->origin, ok, p->relay);
+		p->our_id = 0;
+		return;
+	}
+	c = conn_of(n, p->origin);
 
 	if (c != NULL && c->negotiated) {
 		send_ack(n, c, p->sub_id, ok, err);
 	}
 	p->our_id = 0;
+}
+
+/* One answer (a link's ack, or another worker's relay) for |p|. */
+static void pending_answer(struct slim_node *n, struct pending *p, bool ok)
+{
+	p->failed |= !ok;
+	if (--p->waiting == 0) {
+		pending_done(n, p, !p->failed, p->failed ? "refused by another node" : NULL);
+	}
 }
 
 /* A SubscriptionAck from another node for something we announced. */
@@ -514,11 +549,7 @@ static void upstream_ack(struct slim_node *n, const Dataplane__Proto__V1__Subscr
 		struct pending *p = &n->pending[i];
 
 		if (p->our_id != 0 && p->our_id == a->subscription_id) {
-			p->failed |= a->has_success && !a->success;
-			if (--p->waiting == 0) {
-				pending_done(n, p, !p->failed,
-					     p->failed ? "refused by another node" : NULL);
-			}
+			pending_answer(n, p, !a->has_success || a->success);
 			return;
 		}
 	}
@@ -569,17 +600,24 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 		ctr(n, SLIM_CTR_UNSUBSCRIBES);
 	}
 	if (rc == 0) {
-		tell_others(n, add ? SLIM_UPDATE_ADD : SLIM_UPDATE_DEL, &name, ci, c->local);
 		/* An app's subscription is announced to the nodes we link to (withdrawn with the last one). */
-		if (c->local && (add || !slim_route_has_local(n->routes, &name, UINT32_MAX))) {
-			struct pending *p = sub_id != 0 ? pending_new(n) : NULL;
+		bool announce = c->local && (add || !slim_route_has_local(n->routes, &name, UINT32_MAX));
+		struct pending *p = announce && sub_id != 0 ? pending_new(n) : NULL;
+		/* The other workers announce it over their node links and answer us. */
+		uint32_t others = p != NULL && n->conf.peer != NULL && n->conf.nb_workers > 1
+					  ? n->conf.nb_workers - 1
+					  : 0;
+
+		tell_others_ack(n, add ? SLIM_UPDATE_ADD : SLIM_UPDATE_DEL, &name, ci, c->local,
+				others > 0 ? p->our_id : 0);
+		if (announce) {
 			uint32_t sent = link_sub_id(n, &name, add, p != NULL ? p->our_id : 0);
 
-			if (p != NULL && sent > 0) {
+			if (p != NULL && sent + others > 0) {
 				/* The app hears back once the other nodes have taken it (or failed to). */
 				p->origin = ci;
 				p->sub_id = sub_id;
-				p->waiting = sent;
+				p->waiting = sent + others;
 				p->deadline_ms = grpc_call_now(c->call) + SLIM_ACK_WAIT_MS;
 				grpc_call_set_timer(c->call, p->deadline_ms);
 				n->stats.subscriptions = slim_route_count(n->routes);
@@ -717,6 +755,9 @@ static void process(struct slim_node *n, struct sconn *c, const uint8_t *msg, si
 
 static int on_message(struct grpc_call *call, const uint8_t *msg, size_t len, void *arg)
 {
+	struct slim_node *n = arg;
+
+	n->now_ms = grpc_call_now(call);
 	process(arg, grpc_call_user(call), msg, len);
 	return 0;
 }
@@ -746,6 +787,7 @@ static void on_timer(struct grpc_call *call, void *arg)
 	struct slim_node *n = arg;
 	struct sconn *c = grpc_call_user(call);
 
+	n->now_ms = grpc_call_now(call);
 	if (c != NULL && !c->negotiated) {
 		refuse(n, c, GRPC_DEADLINE_EXCEEDED, "link negotiation: no Link within 5 s");
 		return;
@@ -930,21 +972,56 @@ void slim_node_free(struct slim_node *n)
 	free(n);
 }
 
-void slim_node_apply(struct slim_node *n, const struct slim_update *u)
+void slim_node_apply(struct slim_node *n, const struct slim_update *u, uint64_t now_ms)
 {
 	struct slim_name name = {{u->c[0], u->c[1], u->c[2]}, u->id_hi, u->id_lo};
 
+	n->now_ms = now_ms;
 	switch (u->op) {
 	case SLIM_UPDATE_ADD:
-		(void)!slim_route_add(n->routes, &name, u->conn, u->local != 0);
-		if (u->local) {
-			link_sub(n, &name, true);
+	case SLIM_UPDATE_DEL: {
+		bool add = u->op == SLIM_UPDATE_ADD, announce;
+
+		if (add) {
+			(void)!slim_route_add(n->routes, &name, u->conn, u->local != 0);
+		} else {
+			(void)slim_route_del(n->routes, &name, u->conn);
+		}
+		announce = u->local &&
+			   (add || !slim_route_has_local(n->routes, &name, UINT32_MAX));
+		if (u->ack != 0) {
+			/* The app's worker waits for our node links' acks: relay them. */
+			struct pending *p = announce ? pending_new(n) : NULL;
+			uint32_t sent = announce ? link_sub_id(n, &name, add, p != NULL ? p->our_id : 0)
+						 : 0;
+
+			if (p != NULL && sent > 0) {
+				p->origin = u->conn;
+				p->relay = u->ack;
+				p->waiting = sent;
+				p->deadline_ms = n->now_ms + SLIM_ACK_WAIT_MS;
+			} else {
+				if (p != NULL) {
+					p->our_id = 0;
+				}
+				tell_others_ack(n, SLIM_UPDATE_ACK, NULL, u->conn, true, u->ack);
+			}
+		} else if (announce) {
+			link_sub(n, &name, add);
 		}
 		break;
-	case SLIM_UPDATE_DEL:
-		(void)slim_route_del(n->routes, &name, u->conn);
-		if (u->local && !slim_route_has_local(n->routes, &name, UINT32_MAX)) {
-			link_sub(n, &name, false);
+	}
+	case SLIM_UPDATE_ACK:
+		if (u->conn >> SLIM_CONN_WORKER_SHIFT != n->conf.worker) {
+			break; /* another worker's */
+		}
+		for (uint32_t i = 0; i < SLIM_PENDING_MAX; i++) {
+			struct pending *p = &n->pending[i];
+
+			if (p->our_id != 0 && p->relay == 0 && p->our_id == u->ack) {
+				pending_answer(n, p, u->local != 0);
+				break;
+			}
 		}
 		break;
 	case SLIM_UPDATE_DEL_CONN:

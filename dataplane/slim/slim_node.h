@@ -80,14 +80,25 @@ struct slim_node_stats {
 #define SLIM_CONN_WORKER_SHIFT 20 /* global connection id: worker << 20 | index */
 
 /* A change of the subscription table, for the other workers' replicas. */
-enum slim_update_op { SLIM_UPDATE_ADD = 1, SLIM_UPDATE_DEL, SLIM_UPDATE_DEL_CONN };
+enum slim_update_op {
+	SLIM_UPDATE_ADD = 1,
+	SLIM_UPDATE_DEL,
+	SLIM_UPDATE_DEL_CONN,
+	SLIM_UPDATE_ACK, /* to |conn|'s worker: the other nodes' answer for relay |ack| */
+};
 
 struct slim_update {
 	uint64_t c[3];
 	uint64_t id_hi, id_lo;
+	/*
+	 * ADD / DEL of an app subscription with an id: non-zero when the app's
+	 * worker waits for the receiver's answer (an ACK update carrying it)
+	 * before it acks the app; ACK: that relay id.
+	 */
+	uint64_t ack;
 	uint32_t conn; /* global */
 	uint8_t op;    /* enum slim_update_op */
-	uint8_t local;
+	uint8_t local; /* ADD / DEL: an app's; ACK: success */
 	uint8_t pad[2];
 };
 
@@ -104,6 +115,7 @@ struct slim_node_conf {
 	uint32_t max_message;	 /* bytes (default 4 MiB) */
 	uint32_t max_connections;	/* per worker, < 2^20 */
 	uint32_t worker;		/* this node's worker index */
+	uint32_t nb_workers;		/* workers with a node (1: no peers) */
 	const struct slim_node_peer_ops *peer; /* NULL: a single worker */
 	void *peer_arg;
 };
@@ -138,8 +150,14 @@ const struct slim_node_stats *slim_node_stats(const struct slim_node *n);
 int slim_node_link_attach(struct slim_node *n, struct grpc_cconn *cc, uint8_t conn_type)
 	__attribute__((warn_unused_result));
 
-/* slim_node_apply applies another worker's table change |u|. */
-void slim_node_apply(struct slim_node *n, const struct slim_update *u);
+/*
+ * slim_node_apply applies another worker's table change |u| at |now_ms|
+ * (the workers' millisecond clock, as grpc_tcp_tick's): a route added or
+ * removed, announced over our node links when it is an app's, and, when the
+ * app's worker waits for them (|u->ack|), our links' acks relayed back as
+ * an ACK update; or such an ACK for one of our apps.
+ */
+void slim_node_apply(struct slim_node *n, const struct slim_update *u, uint64_t now_ms);
 
 /*
  * slim_node_deliver sends the Message |msg| that another worker routed to

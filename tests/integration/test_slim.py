@@ -11,7 +11,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCEN = os.path.join(HERE, "..", "interop", "slim_scenarios.py")
 PORT = 46357
 SCENARIOS = ["many_connections", "subscribe_ack", "unicast", "anycast", "multicast", "ttl",
-             "unsubscribe_and_disconnect", "bad_mac_dropped", "malformed_refused", "loop_dropped"]
+             "unsubscribe_and_disconnect", "bad_mac_dropped", "malformed_refused", "loop_dropped",
+             "upstream_ack"]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def slimdp2():
 
 
 @pytest.mark.parametrize("scenario", ["many_connections", "multicast", "anycast",
-                                      "unsubscribe_and_disconnect"])
+                                      "unsubscribe_and_disconnect", "upstream_ack"])
 def test_slim_two_workers(slimdp2, scenario):
     """Connections on both workers: publishes cross between lcores through rings."""
     r = slimdp2.ns.run("/usr/bin/python3", SCEN, "--server", f"{slimdp2.DP_IP4}:{PORT}",

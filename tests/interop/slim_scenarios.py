@@ -300,9 +300,41 @@ def s_loop_dropped(addr):
         x.close()
 
 
+def s_upstream_ack(addr):
+    """Apps' subscriptions forwarded to another node are acked to the app only once
+    that node has acked them (a refusal fails the app's ack), whichever worker the
+    app's connection landed on."""
+    peer = conn(addr, conn_type=REMOTE)  # another node, linked to this one
+    apps = [conn(addr) for _ in range(6)]
+    for i, a in enumerate(apps):
+        a.subscribe(me(i), name(ORG, NS, 0x8800 + i), sub_id=100 + i, wait_ack=False)
+    fwd = {}
+    while len(fwd) < len(apps):
+        r = _next(peer, lambda r: r.HasField("subscribe")
+                  and 0x8800 <= r.subscribe.header.destination.name.component_2 < 0x8806,
+                  f"forwarded subscriptions ({len(fwd)} of {len(apps)} came)")
+        fwd[r.subscribe.header.destination.name.component_2 - 0x8800] = r.subscribe.subscription_id
+    time.sleep(0.3)
+    for i, a in enumerate(apps):
+        check(a.recv(0.05) is None, f"app {i} was acked before the other node acked")
+    for i in range(len(apps)):
+        ack = pb.Message()
+        ack.subscription_ack.subscription_id = fwd[i]
+        ack.subscription_ack.success = i % 2 == 0
+        if i % 2:
+            ack.subscription_ack.error = "refused by the test"
+        peer.send(ack)
+    for i, a in enumerate(apps):
+        r = _next(a, lambda r: r.HasField("subscription_ack"), f"app {i}'s SubscriptionAck")
+        check(r.subscription_ack.subscription_id == 100 + i, f"app {i}: {r}")
+        check(r.subscription_ack.success == (i % 2 == 0), f"app {i}: {r}")
+    for x in apps + [peer]:
+        x.close()
+
+
 SCENARIOS = {f.__name__[2:]: f for f in (s_many_connections, s_subscribe_ack, s_unicast, s_anycast, s_multicast,
                                            s_ttl, s_unsubscribe_and_disconnect, s_bad_mac_dropped,
-                                           s_malformed_refused, s_loop_dropped)}
+                                           s_malformed_refused, s_loop_dropped, s_upstream_ack)}
 
 
 def main():
