@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pol_testlib.h"
+
+struct sb_shm_snapshot *pol_test_snapshot(const struct pol_image *img)
+{
+	struct sb_shm_snapshot *s = aligned_alloc(64, (sizeof(*s) + img->len + 63) & ~(size_t)63);
+
+	if (s == NULL) {
+		abort();
+	}
+	memset(s, 0, sizeof(*s));
+	s->magic = SB_SHM_SNAP_MAGIC;
+	s->epoch = 1;
+	s->size = sizeof(*s) + img->len;
+	s->nb_tables = img->nb_tables;
+	for (uint32_t i = 0; i < img->nb_tables; i++) {
+		s->tables[i] = img->tables[i];
+		s->tables[i].offset += sizeof(*s);
+	}
+	memcpy(s + 1, img->data, img->len);
+	return s;
+}
+
+static void names(const struct pol_model *m, const char *id, uint64_t comp[3])
+{
+	int32_t a = pol_model_find(m, POL_KIND_AGENT, id);
+
+	if (a < 0) {
+		comp[0] = policy_name_hash("nobody", 6);
+		comp[1] = policy_name_hash("nowhere", 7);
+		comp[2] = policy_name_hash(id, (uint32_t)strlen(id));
+		return;
+	}
+	comp[0] = pol_name_hash(m->p->tenants[m->agent[a].tenant]->id);
+	comp[1] = pol_name_hash(m->p->apps[m->agent[a].app]->id);
+	comp[2] = pol_name_hash(id);
+}
+
+void pol_test_query(const struct pol_model *m, const char *src, const char *dst, unsigned dir,
+		    unsigned op, struct policy_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	names(m, src, q->src);
+	names(m, dst, q->dst);
+	q->dir = (uint8_t)dir;
+	q->op = (uint8_t)op;
+}
+
+static bool tenant_local(const struct pol_model *m, int32_t agent)
+{
+	const pb_tenant *t = m->p->tenants[m->agent[agent].tenant];
+
+	return !t->has_local || t->local;
+}
+
+void pol_test_reference(const struct pol_model *m, const char *src, const char *dst,
+			unsigned dir, unsigned op, struct policy_verdict *out)
+{
+	int32_t s = pol_model_find(m, POL_KIND_AGENT, src);
+	int32_t d = pol_model_find(m, POL_KIND_AGENT, dst);
+	struct pol_result r;
+	const char *missing;
+	char org[POL_ORG_MAX];
+
+	memset(out, 0, sizeof(*out));
+	out->trust = POLICY_NO_TRUST;
+	out->required = 1;
+	if (s < 0 || d < 0) {
+		out->level = SB_POL_LEVEL_IDENTITY;
+		out->reason = SB_POL_REASON_UNKNOWN_AGENT;
+		return;
+	}
+	if (!pol_org_of(m, s, d, org, sizeof(org))) {
+		out->allowed = 1;
+		out->required = 0;
+		out->reason = SB_POL_REASON_NOT_REQUIRED;
+		return;
+	}
+	if (dir == POLICY_MESSAGE && !tenant_local(m, s) && !tenant_local(m, d)) {
+		out->level = SB_POL_LEVEL_IDENTITY;
+		out->reason = SB_POL_REASON_UNKNOWN_AGENT;
+		return;
+	}
+	for (unsigned side = 0; side < 2; side++) {
+		if (dir != POLICY_MESSAGE && dir != side) {
+			continue;
+		}
+		if (dir == POLICY_MESSAGE && !tenant_local(m, side == 0 ? s : d)) {
+			continue;
+		}
+		if (pol_check(m, src, dst, NULL, (enum sb_pol_dir)side, (enum sb_pol_op)op, &r,
+			      &missing) != 0) {
+			abort();
+		}
+		if (!r.allowed) {
+			out->level = r.level;
+			out->reason = r.reason;
+			return;
+		}
+	}
+	out->allowed = 1;
+	out->reason = SB_POL_REASON_ALLOWED;
+}

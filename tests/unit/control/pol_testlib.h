@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pol_testlib.h - helpers for the policy tests: a compiled image laid out
+ * as a published snapshot (what shm_writer_publish writes), and queries by
+ * SLIM name strings.
+ */
+#ifndef SB_POL_TESTLIB_H
+#define SB_POL_TESTLIB_H
+
+#include "pol_compile.h"
+#include "pol_eval.h"
+#include "policy.h"
+
+/* pol_test_snapshot returns a malloc'd snapshot holding |img| (free()). */
+struct sb_shm_snapshot *pol_test_snapshot(const struct pol_image *img);
+
+/* pol_test_query fills |q| for agents |src| and |dst| (ids) of model |m|. */
+void pol_test_query(const struct pol_model *m, const char *src, const char *dst, unsigned dir,
+		    unsigned op, struct policy_query *q);
+
+/*
+ * pol_test_reference answers a query the way policy_decide_burst must, from
+ * the reference evaluator: MESSAGE composes the outbound check of a local
+ * source and the inbound check of a local target.
+ */
+void pol_test_reference(const struct pol_model *m, const char *src, const char *dst,
+			unsigned dir, unsigned op, struct policy_verdict *out);
+
+#endif
