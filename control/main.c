@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * slimbridge-control: owns desired state and publishes it to the data plane
- * through shared memory. This version creates the policy object and publishes
- * an empty snapshot (epoch 1), then keeps the heartbeat until SIGINT/SIGTERM.
+ * slimbridge-control: owns desired state (SQLite store), serves the control
+ * API (gRPC over h2c on kernel sockets), compiles policy into the
+ * shared-memory tables the data plane reads, and publishes every change.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,12 +13,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/ctl_api.h"
+#include "ctl/ctl_state.h"
+#include "grpc_server.h"
+#include "h2_sock.h"
 #include "shm/shm_abi.h"
 #include "shm/shm_name.h"
-#include "shm/shm_writer.h"
 
 #define DEFAULT_SHM_NAME "slimbridge"
-#define DEFAULT_SLOT_SIZE (16u << 20)
+#define DEFAULT_SLOT_SIZE (64u << 20)
+#define DEFAULT_DB "slimbridge-control.db"
+#define DEFAULT_ADDR "127.0.0.1"
+#define DEFAULT_PORT 50051
 
 static volatile sig_atomic_t quit;
 
@@ -28,16 +34,31 @@ static void on_signal(int sig)
 	quit = 1;
 }
 
+struct opts {
+	const char *name;
+	unsigned long slot_mib;
+	const char *db;
+	const char *addr;
+	unsigned long port;
+	int keep;
+	int quiet;
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: slimbridge-control [OPTIONS]\n"
 		"\n"
-		"Owns slimbridge's policy and publishes it to the data plane through POSIX\n"
-		"shared memory (/dev/shm/NAME.policy). This version publishes an empty policy\n"
-		"snapshot and keeps it fresh until stopped with SIGINT or SIGTERM.\n"
+		"Owns slimbridge's policy: keeps it in a SQLite database, serves the control\n"
+		"API (gRPC slimbridge.control.v1.ControlService over h2c, used by the\n"
+		"`slimbridge` CLI), compiles it into permission tables and publishes them to\n"
+		"the data plane through POSIX shared memory (/dev/shm/NAME.policy). Runs\n"
+		"until SIGINT or SIGTERM.\n"
 		"\n"
 		"Options:\n"
+		"  -d, --db PATH         policy database (created if missing; default: %s)\n"
+		"  -l, --listen ADDR     API address (default: %s; :: or 0.0.0.0 for all)\n"
+		"  -p, --port PORT       API port (default: %u; 0 picks one and prints it)\n"
 		"  -n, --shm-name NAME   shared-memory name, the data plane's shm.name\n"
 		"                        (default: %s)\n"
 		"  -s, --slot-size MIB   bytes reserved per snapshot slot, in MiB (default: %u)\n"
@@ -47,13 +68,29 @@ static void usage(FILE *f)
 		"  -V, --version         show the version and exit\n"
 		"\n"
 		"Exit status: 0 on a clean stop, 2 on bad usage, 1 on a runtime error.\n",
-		DEFAULT_SHM_NAME, DEFAULT_SLOT_SIZE >> 20);
+		DEFAULT_DB, DEFAULT_ADDR, DEFAULT_PORT, DEFAULT_SHM_NAME, DEFAULT_SLOT_SIZE >> 20);
 }
 
-static int parse_args(int argc, char **argv, const char **name, unsigned long *slot_mib,
-		      int *keep, int *quiet)
+static int parse_ulong(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+		       unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || s[0] == '\0' || *out < lo || *out > hi) {
+		fprintf(stderr, "slimbridge-control: %s: expected %lu..%lu, got '%s'\n", opt, lo, hi, s);
+		return 2;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"port", required_argument, NULL, 'p'},
 		{"shm-name", required_argument, NULL, 'n'},
 		{"slot-size", required_argument, NULL, 's'},
 		{"keep", no_argument, NULL, 'k'},
@@ -62,28 +99,34 @@ static int parse_args(int argc, char **argv, const char **name, unsigned long *s
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:s:qhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:p:n:s:qhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'l':
+			o->addr = optarg;
+			break;
+		case 'p':
+			if (parse_ulong("--port", optarg, 0, 65535, &o->port) != 0) {
+				return 2;
+			}
+			break;
 		case 'n':
-			*name = optarg;
+			o->name = optarg;
 			break;
 		case 's':
-			errno = 0;
-			*slot_mib = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || *slot_mib < 1 || *slot_mib > 4096) {
-				fprintf(stderr, "slimbridge-control: --slot-size: expected 1..4096 (MiB), got '%s'\n",
-					optarg);
+			if (parse_ulong("--slot-size", optarg, 1, 4096, &o->slot_mib) != 0) {
 				return 2;
 			}
 			break;
 		case 'k':
-			*keep = 1;
+			o->keep = 1;
 			break;
 		case 'q':
-			*quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -101,26 +144,69 @@ static int parse_args(int argc, char **argv, const char **name, unsigned long *s
 		fprintf(stderr, "slimbridge-control: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (!sb_shm_name_valid(*name)) {
+	if (!sb_shm_name_valid(o->name)) {
 		fprintf(stderr,
 			"slimbridge-control: --shm-name: '%s' is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)\n",
-			*name, SB_SHM_NAME_MAX - 8);
+			o->name, SB_SHM_NAME_MAX - 8);
 		return 2;
 	}
 	return 0;
 }
 
+static struct h2_conf h2conf;
+
+static void *sock_accept(void *arg, struct h2_pool *pool, uint64_t now_ms, struct h2_conn **h2)
+{
+	struct grpc_sconn *sc = grpc_sconn_new(arg, &h2conf, pool, now_ms);
+
+	if (sc == NULL) {
+		return NULL;
+	}
+	*h2 = grpc_sconn_h2(sc);
+	return sc;
+}
+
+static void sock_tick(void *conn, uint64_t now_ms)
+{
+	grpc_sconn_tick(conn, now_ms);
+}
+
+static void sock_close(void *conn)
+{
+	grpc_sconn_free(conn);
+}
+
+static const struct h2_sock_app app = {
+	.accept = sock_accept,
+	.tick = sock_tick,
+	.close = sock_close,
+};
+
+static void loop_hook(void *arg, uint64_t now_ms)
+{
+	ctl_api_tick(arg, now_ms);
+}
+
 int main(int argc, char **argv)
 {
-	const char *name = DEFAULT_SHM_NAME;
-	unsigned long slot_mib = DEFAULT_SLOT_SIZE >> 20;
-	struct shm_writer *w;
+	struct opts o = {
+		.name = DEFAULT_SHM_NAME,
+		.slot_mib = DEFAULT_SLOT_SIZE >> 20,
+		.db = DEFAULT_DB,
+		.addr = DEFAULT_ADDR,
+		.port = DEFAULT_PORT,
+	};
+	struct ctl_conf conf;
+	struct ctl_state *st;
+	struct grpc_server *srv = NULL;
+	struct ctl_api *api = NULL;
+	struct h2_sock_loop *loop = NULL;
 	struct sigaction sa;
-	uint32_t owner = 0;
-	int keep = 0, quiet = 0, err = 0, rc;
-	int64_t epoch;
+	struct ctl_pub pub;
+	char err[600];
+	int rc, bound, status = 1;
 
-	rc = parse_args(argc, argv, &name, &slot_mib, &keep, &quiet);
+	rc = parse_args(argc, argv, &o);
 	if (rc != 0) {
 		return rc;
 	}
@@ -128,43 +214,53 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
-	w = shm_writer_create(name, (uint64_t)slot_mib << 20, &err, &owner);
-	if (w == NULL) {
-		if (err == -EBUSY) {
-			fprintf(stderr, "slimbridge-control: /dev/shm/%s%s is owned by a running "
-				"slimbridge-control (pid %u); stop it or choose another --shm-name\n",
-				name, SB_SHM_POLICY_SUFFIX, owner);
-		} else {
-			fprintf(stderr, "slimbridge-control: cannot create /dev/shm/%s%s: %s\n", name,
-				SB_SHM_POLICY_SUFFIX, strerror(-err));
-		}
+	conf = (struct ctl_conf){.db_path = o.db, .shm_name = o.name,
+				 .slot_size = (uint64_t)o.slot_mib << 20};
+	st = ctl_state_open(&conf, err, sizeof(err));
+	if (st == NULL) {
+		fprintf(stderr, "slimbridge-control: %s\n", err);
 		return 1;
 	}
-	/* The empty policy: a valid snapshot with no tables. */
-	epoch = shm_writer_publish(w, NULL, 0, NULL, 0);
-	if (epoch < 0) {
-		fprintf(stderr, "slimbridge-control: publish failed: %s\n", strerror((int)-epoch));
-		shm_writer_destroy(w, !keep);
-		return 1;
+	h2_conf_default(&h2conf, true);
+	srv = grpc_server_new();
+	api = srv != NULL ? ctl_api_new(srv, st) : NULL;
+	loop = api != NULL ? h2_sock_loop_new(256, 1u << 16) : NULL;
+	if (loop == NULL) {
+		fprintf(stderr, "slimbridge-control: out of memory\n");
+		goto out;
 	}
-	if (!quiet) {
-		printf("slimbridge-control: published empty policy, epoch %lld, instance %016llx, "
-		       "on /dev/shm/%s%s\n",
-		       (long long)epoch, (unsigned long long)shm_writer_instance(w), name,
-		       SB_SHM_POLICY_SUFFIX);
+	bound = h2_sock_listen(loop, o.addr, (uint16_t)o.port, &app, srv);
+	if (bound < 0) {
+		fprintf(stderr, "slimbridge-control: cannot listen on %s port %lu: %s\n", o.addr, o.port,
+			strerror(-bound));
+		goto out;
+	}
+	h2_sock_loop_set_hook(loop, loop_hook, api);
+	ctl_state_pub(st, &pub);
+	if (!o.quiet) {
+		printf("slimbridge-control: policy version %llu from %s, published as epoch %llu on "
+		       "/dev/shm/%s%s; API on %s port %d\n",
+		       (unsigned long long)ctl_state_version(st), o.db, (unsigned long long)pub.epoch,
+		       o.name, SB_SHM_POLICY_SUFFIX, o.addr, bound);
 		fflush(stdout);
 	}
-	while (!quit) {
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
-
-		shm_writer_heartbeat(w);
-		nanosleep(&ts, NULL);
+	rc = h2_sock_loop_run(loop, &quit);
+	if (rc < 0) {
+		fprintf(stderr, "slimbridge-control: event loop failed: %s\n", strerror(-rc));
+		goto out;
 	}
-	if (!quiet) {
-		printf("slimbridge-control: stopping (reader acked epoch %llu)\n",
-		       (unsigned long long)shm_writer_reader_acked(w));
+	ctl_state_pub(st, &pub);
+	if (!o.quiet) {
+		printf("slimbridge-control: stopping (data plane acked epoch %llu)\n",
+		       (unsigned long long)pub.acked_epoch);
 	}
-	shm_writer_destroy(w, !keep);
-	return 0;
+	status = 0;
+out:
+	h2_sock_loop_free(loop);
+	ctl_api_free(api);
+	grpc_server_free(srv);
+	ctl_state_close(st, !o.keep);
+	return status;
 }

@@ -44,7 +44,16 @@ struct h2_sock_loop {
 	struct listener ls[MAX_LISTEN];
 	unsigned nb_ls;
 	struct sconn *conns;
+	void (*hook)(void *arg, uint64_t now_ms);
+	void *hook_arg;
 };
+
+void h2_sock_loop_set_hook(struct h2_sock_loop *l, void (*hook)(void *arg, uint64_t now_ms),
+			   void *arg)
+{
+	l->hook = hook;
+	l->hook_arg = arg;
+}
 
 uint64_t h2_sock_now_ms(void)
 {
@@ -382,6 +391,9 @@ int h2_sock_loop_run(struct h2_sock_loop *l, volatile sig_atomic_t *stop)
 			}
 		}
 		now = h2_sock_now_ms();
+		if (l->hook != NULL) {
+			l->hook(l->hook_arg, now);
+		}
 		for (unsigned i = 0; i < l->nb_ls; i++) {
 			if (l->ls[i].paused_until != 0 && now >= l->ls[i].paused_until) {
 				struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->ls[i]};

@@ -68,6 +68,14 @@ void *h2_sock_connect(struct h2_sock_loop *l, const char *addr, uint16_t port,
 int h2_sock_loop_run(struct h2_sock_loop *l, volatile sig_atomic_t *stop)
 	__attribute__((warn_unused_result));
 
+/*
+ * h2_sock_loop_set_hook registers |hook|, called with |arg| on every loop
+ * turn (at least every 10 ms) before the connections' ticks, so that what
+ * it queues on calls is sent in the same turn. NULL removes it.
+ */
+void h2_sock_loop_set_hook(struct h2_sock_loop *l, void (*hook)(void *arg, uint64_t now_ms),
+			   void *arg);
+
 /* h2_sock_now_ms returns the monotonic clock in milliseconds. */
 uint64_t h2_sock_now_ms(void);
 
