@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 
 #include "conf/conf.h"
+#include "policy/policy.h"
 #include "net/net.h"
 #include "tcp/tcp_rss.h"
 
@@ -47,6 +48,7 @@ struct dp_port {
 struct dp_policy {
 	const struct sb_shm_snapshot *snap;	/* NULL: empty policy */
 	uint64_t epoch;
+	struct policy_view view;		/* checked tables of |snap| (policy.h) */
 };
 
 /* Policy attachment as shown by telemetry; main lcore writes under |lock|. */
@@ -58,6 +60,8 @@ struct dp_policy_status {
 	uint64_t acked_epoch;
 	uint32_t writer_pid;
 	uint64_t heartbeat_age_ms;
+	uint64_t policy_version;	/* store version of the snapshot in use */
+	uint64_t refused;		/* snapshots refused by policy_view_init */
 	char error[160];
 };
 

@@ -371,9 +371,10 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 		if (rte_rcu_qsbr_check(dp->qsbr, ps->token, false) != 1) {
 			return;
 		}
+		/* Under the lock: telemetry decides on the old view while holding it. */
+		pthread_mutex_lock(&st->lock);
 		shm_reader_ack(dp->shm, ps->epoch);
 		ps->pending = false;
-		pthread_mutex_lock(&st->lock);
 		st->acked_epoch = ps->epoch;
 		pthread_mutex_unlock(&st->lock);
 		SB_LOG(INFO, "policy epoch %llu in use by all %u workers",
@@ -382,7 +383,25 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 	rc = shm_reader_poll(dp->shm, &snap, &epoch);
 	if (rc == 1) {
 		struct dp_policy *slot = &dp->policy_slots[ps->next_slot];
+		const char *why = NULL;
 
+		/*
+		 * A snapshot that fails its checks (checksum, sizes, indices) is
+		 * never handed to the workers: they keep the last good one. It is
+		 * not acknowledged either, so the control process cannot reuse the
+		 * slot the workers still read; a restarted control process (a new
+		 * object) is attached afresh.
+		 */
+		if (policy_view_init(&slot->view, snap, &why) != 0) {
+			pthread_mutex_lock(&st->lock);
+			st->refused++;
+			snprintf(st->error, sizeof(st->error), "epoch %llu refused: %s",
+				 (unsigned long long)epoch, why);
+			pthread_mutex_unlock(&st->lock);
+			SB_LOG(ERR, "policy epoch %llu refused, keeping the previous one: %s",
+			       (unsigned long long)epoch, why);
+			return;
+		}
 		slot->snap = snap;
 		slot->epoch = epoch;
 		__atomic_store_n(&dp->policy, slot, __ATOMIC_RELEASE);
@@ -390,6 +409,9 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 		ps->token = rte_rcu_qsbr_start(dp->qsbr);
 		ps->epoch = epoch;
 		ps->pending = true;
+		pthread_mutex_lock(&st->lock);
+		st->policy_version = slot->view.version;
+		pthread_mutex_unlock(&st->lock);
 	}
 	pthread_mutex_lock(&st->lock);
 	st->state = (int)shm_reader_state(dp->shm);
@@ -397,7 +419,14 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 	st->instance = shm_reader_instance(dp->shm);
 	st->writer_pid = shm_reader_writer_pid(dp->shm);
 	st->heartbeat_age_ms = shm_reader_writer_heartbeat_age_ms(dp->shm);
-	snprintf(st->error, sizeof(st->error), "%s", shm_reader_error(dp->shm));
+	{
+		/* A good snapshot clears a refusal; the reader's own errors always show. */
+		const char *e = shm_reader_error(dp->shm);
+
+		if (e[0] != '\0' || rc == 1) {
+			snprintf(st->error, sizeof(st->error), "%s", e);
+		}
+	}
 	pthread_mutex_unlock(&st->lock);
 }
 

@@ -466,8 +466,94 @@ static int cmd_policy(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(d, "acked_epoch", st->acked_epoch);
 	rte_tel_data_add_dict_u64(d, "writer_pid", st->writer_pid);
 	rte_tel_data_add_dict_u64(d, "writer_heartbeat_age_ms", st->heartbeat_age_ms);
+	rte_tel_data_add_dict_u64(d, "policy_version", st->policy_version);
+	rte_tel_data_add_dict_u64(d, "refused", st->refused);
 	rte_tel_data_add_dict_string(d, "error", st->error);
 	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+/* "tenant/app/agent" -> SLIM name components (what a client's EncodedName holds). */
+static int parse_name(char *s, uint64_t comp[3])
+{
+	char *save = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		char *part = strtok_r(i == 0 ? s : NULL, "/", &save);
+
+		if (part == NULL || part[0] == '\0') {
+			return -EINVAL;
+		}
+		comp[i] = policy_name_hash(part, (uint32_t)strlen(part));
+	}
+	return strtok_r(NULL, "/", &save) == NULL ? 0 : -EINVAL;
+}
+
+/*
+ * The data plane's own decision for one message, on the snapshot the
+ * workers use, through policy_decide_burst: what a SLIM message from SRC to
+ * DST would get. Holding the status lock keeps the snapshot from being
+ * acknowledged (and so rewritten) while it is read.
+ */
+static int cmd_policy_check(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_policy_status *st = &tdp->policy_status;
+	char buf[512], *f[4], *save = NULL;
+	struct policy_query q = {0};
+	struct policy_verdict v;
+	const struct dp_policy *pol;
+	int n = 0;
+
+	(void)cmd;
+	if (params == NULL || strlen(params) >= sizeof(buf)) {
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", params);
+	for (char *t = strtok_r(buf, ",", &save); t != NULL && n < 4; t = strtok_r(NULL, ",", &save)) {
+		f[n++] = t;
+	}
+	if (n != 4 || parse_name(f[0], q.src) < 0 || parse_name(f[1], q.dst) < 0) {
+		return -EINVAL;
+	}
+	if (strcmp(f[2], "outbound") == 0) {
+		q.dir = POLICY_OUTBOUND;
+	} else if (strcmp(f[2], "inbound") == 0) {
+		q.dir = POLICY_INBOUND;
+	} else if (strcmp(f[2], "message") == 0) {
+		q.dir = POLICY_MESSAGE;
+	} else {
+		return -EINVAL;
+	}
+	if (strcmp(f[3], "task") == 0) {
+		q.op = SB_POL_OP_TASK;
+	} else if (strcmp(f[3], "query") == 0) {
+		q.op = SB_POL_OP_QUERY;
+	} else {
+		return -EINVAL;
+	}
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&st->lock);
+	pol = __atomic_load_n(&tdp->policy, __ATOMIC_ACQUIRE);
+	if (pol != NULL) {
+		policy_decide_burst(&pol->view, &q, 1, &v);
+	} else {
+		struct policy_view empty;
+		const char *why;
+
+		(void)!policy_view_init(&empty, NULL, &why);
+		policy_decide_burst(&empty, &q, 1, &v);
+	}
+	rte_tel_data_add_dict_u64(d, "epoch", pol != NULL ? pol->epoch : 0);
+	rte_tel_data_add_dict_u64(d, "version", pol != NULL ? pol->view.version : 0);
+	pthread_mutex_unlock(&st->lock);
+	rte_tel_data_add_dict_int(d, "allowed", v.allowed);
+	rte_tel_data_add_dict_int(d, "required", v.required);
+	rte_tel_data_add_dict_string(d, "reason", policy_reason_text(v.reason));
+	rte_tel_data_add_dict_string(d, "blockedAt", policy_level_name(v.level));
+	if (v.trust != POLICY_NO_TRUST && pol != NULL) {
+		rte_tel_data_add_dict_string(d, "trust",
+					     policy_string(&pol->view, pol->view.trusts[v.trust].name));
+	}
 	return 0;
 }
 
@@ -535,6 +621,9 @@ static const struct {
 	 "Resolve an address from worker 0 (ARP request or NS); the answer appears in "
 	 "/slimbridge/neigh. Parameters: port index, address."},
 	{"/slimbridge/policy", cmd_policy, "Shared-memory policy attachment. No parameters."},
+	{"/slimbridge/policy_check", cmd_policy_check,
+	 "Decide one message. Params: src t/app/agent,dst t/app/agent,"
+	 "outbound|inbound|message,task|query"},
 	{"/slimbridge/ports", cmd_ports, "Configured ports. No parameters."},
 	{"/slimbridge/tcp", cmd_tcp,
 	 "TCP counters and connection states of every worker. No parameters."},

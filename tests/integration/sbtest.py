@@ -16,6 +16,7 @@ import time
 BUILD = os.environ.get("SB_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 DATAPLANE = os.path.join(BUILD, "dataplane", "slimbridge-dataplane")
 CONTROL = os.path.join(BUILD, "control", "slimbridge-control")
+CLI = os.path.join(BUILD, "control", "slimbridge")
 
 _seq = itertools.count()
 
@@ -231,10 +232,23 @@ class Dataplane:
 
 
 class Control:
-    def __init__(self, shm_name):
-        self.proc = Process([CONTROL, "--shm-name", shm_name])
+    """slimbridge-control on a temporary database and a free API port."""
+
+    def __init__(self, shm_name, db=None):
+        self.shm_name = shm_name
+        self.tmp = tempfile.mkdtemp(prefix="sbctl")
+        self.db = db or os.path.join(self.tmp, "policy.db")
+        self.proc = Process([CONTROL, "--shm-name", shm_name, "--db", self.db, "--port", "0"])
         if not self.proc.wait_for("published", timeout=10):
             raise AssertionError(f"control did not publish:\n{self.proc.output()}")
+        line = [l for l in self.proc.output().splitlines() if "API on" in l][-1]
+        self.port = int(line.rsplit(" ", 1)[1])
+        self.server = f"127.0.0.1:{self.port}"
+
+    def cli(self, *args, stdin=None, timeout=30):
+        """Runs build/control/slimbridge against this control process."""
+        return subprocess.run([CLI, "--server", self.server, *args], input=stdin,
+                              capture_output=True, text=True, timeout=timeout)
 
     def stop(self, sig=signal.SIGTERM):
         return self.proc.stop(sig)

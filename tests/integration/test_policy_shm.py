@@ -32,7 +32,7 @@ def test_dataplane_runs_without_control_then_attaches(dataplane):
     finally:
         rc, _ = ctl.stop()
     assert rc == 0
-    assert "reader acked epoch 1" in ctl.proc.output()
+    assert "data plane acked epoch 1" in ctl.proc.output()
 
 
 def test_control_restart_keeps_last_good_then_reattaches(dataplane):
@@ -57,8 +57,8 @@ def test_second_control_on_same_name_is_refused(dataplane):
     try:
         from sbtest import CONTROL
         import subprocess
-        r = subprocess.run([CONTROL, "--shm-name", dataplane.shm_name], capture_output=True,
-                           text=True, timeout=10)
+        r = subprocess.run([CONTROL, "--shm-name", dataplane.shm_name, "--db", ":memory:",
+                            "--port", "0"], capture_output=True, text=True, timeout=10)
         assert r.returncode == 1
         assert f"pid {ctl.proc.p.pid}" in r.stderr, r.stderr
     finally:
