@@ -133,9 +133,9 @@ static int yaml_fail(struct walker *w)
 		return fail_at(w, -EINVAL, &m, "invalid YAML: %s", problem);
 	}
 	if (yp->context != NULL) {
-		return fail_at(w, -EINVAL, &yp->problem_mark, "YAML syntax error: %s (%s at %zu:%zu)",
-			       problem, yp->context, yp->context_mark.line + 1,
-			       yp->context_mark.column + 1);
+		return fail_at(w, -EINVAL, &yp->problem_mark,
+			       "YAML syntax error: %s (%s at %zu:%zu)", problem, yp->context,
+			       yp->context_mark.line + 1, yp->context_mark.column + 1);
 	}
 	return fail_at(w, -EINVAL, &yp->problem_mark, "YAML syntax error: %s", problem);
 }
@@ -594,7 +594,8 @@ static int set_field(struct walker *w, ProtobufCMessage *m, const ProtobufCField
 			return fail(w, "'%s' expects a mapping or a sequence, got %s", nb,
 				    describe(w, buf, sizeof(buf)));
 		}
-		return fail(w, "'%s' expects a sequence, got %s", nb, describe(w, buf, sizeof(buf)));
+		return fail(w, "'%s' expects a sequence, got %s", nb,
+			    describe(w, buf, sizeof(buf)));
 	}
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		cs = (uint32_t *)(base + f->quantifier_offset);
@@ -795,8 +796,9 @@ int pbconv_yaml_parse(const char *buf, size_t len, const ProtobufCMessageDescrip
 		return fail_at(&w, -EINVAL, NULL, "invalid arguments");
 	}
 	if (len > PBCONV_MAX_INPUT) {
-		return fail_at(&w, -E2BIG, &mark_start, "input of %zu bytes is over the %u MiB limit",
-			       len, PBCONV_MAX_INPUT >> 20);
+		return fail_at(&w, -E2BIG, &mark_start,
+			       "input of %zu bytes is over the %u MiB limit", len,
+			       PBCONV_MAX_INPUT >> 20);
 	}
 	w.text = buf != NULL ? buf : "";
 	w.len = len;

@@ -45,7 +45,7 @@
 
 #define PBCONV_MAX_INPUT (16u << 20)	/* bytes of YAML pbconv_yaml_parse accepts */
 #define PBCONV_MAX_DEPTH 32		/* nested mappings and sequences, the root counting 1 */
-#define PBCONV_ERR_MAX 256		/* an err buffer this size holds any message whole */
+#define PBCONV_ERR_MAX 256		/* err buffer size that holds messages whole (see below) */
 
 /*
  * pbconv_yaml_parse parses the single YAML document in |buf| (|len| bytes,
@@ -58,7 +58,8 @@
  *
  * On failure |*out| is NULL, nothing is left allocated, and when |errlen| > 0
  * |err| holds a NUL-terminated one-line message, cut to |errlen| bytes
- * (PBCONV_ERR_MAX holds any message whole). Returns:
+ * (PBCONV_ERR_MAX holds any message about slimbridge.control.v1 whole: keys
+ * and values are quoted up to 48 bytes, message type names in full). Returns:
  *   -EINVAL  the YAML is invalid or does not fit the message ("LINE:COL: what"),
  *            or |desc| or |out| is NULL, or |buf| is NULL with |len| > 0;
  *   -E2BIG   |len| is over PBCONV_MAX_INPUT ("1:1: ...") or collections nest

@@ -47,7 +47,8 @@ static inline const ProtobufCMessageDescriptor *msg_desc(const ProtobufCFieldDes
  * oneof) that YAML and JSON write as a mapping; if so, its two fields.
  */
 static inline bool map_fields(const ProtobufCMessageDescriptor *d,
-			      const ProtobufCFieldDescriptor **k, const ProtobufCFieldDescriptor **v)
+			      const ProtobufCFieldDescriptor **k,
+			      const ProtobufCFieldDescriptor **v)
 {
 	bool two = d->n_fields == 2;
 

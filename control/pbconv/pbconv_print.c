@@ -89,7 +89,8 @@ static size_t field_count(const ProtobufCMessage *m, const ProtobufCFieldDescrip
 			return *(const protobuf_c_boolean *)(base + f->quantifier_offset) != 0;
 		}
 		/* proto3 scalars without presence: absent when zero, as on the wire. */
-		return f->label != PROTOBUF_C_LABEL_NONE || memcmp(p, &zero, type_size(f->type)) != 0;
+		return f->label != PROTOBUF_C_LABEL_NONE ||
+		       memcmp(p, &zero, type_size(f->type)) != 0;
 	}
 	if (f->type == PROTOBUF_C_TYPE_STRING) {
 		const char *s = *(const char *const *)p;
@@ -194,7 +195,7 @@ static json_t *map_json(const ProtobufCMessage *m, const ProtobufCFieldDescripto
 {
 	const ProtobufCFieldDescriptor *kf, *vf;
 	const ProtobufCMessage *ent;
-	json_t *o = json_object(), *v;
+	json_t *o = json_object(), *v, *x;
 	size_t i, j, n = field_count(m, f);
 
 	map_fields(msg_desc(f), &kf, &vf);
@@ -203,7 +204,8 @@ static json_t *map_json(const ProtobufCMessage *m, const ProtobufCFieldDescripto
 		if (vf->label == PROTOBUF_C_LABEL_REPEATED) {
 			v = json_array();
 			for (j = 0; j < field_count(ent, vf) && v != NULL; j++) {
-				if (json_array_append_new(v, value_json(vf, value_ptr(ent, vf, j), e))) {
+				x = value_json(vf, value_ptr(ent, vf, j), e);
+				if (json_array_append_new(v, x) != 0) {
 					json_decref(v);
 					v = NULL;
 				}
@@ -224,7 +226,7 @@ static json_t *message_json(const ProtobufCMessage *m, int *e)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const ProtobufCFieldDescriptor *f;
-	json_t *o = json_object(), *v;
+	json_t *o = json_object(), *v, *x;
 	size_t i, n;
 	unsigned int k;
 	int mf;
@@ -242,7 +244,8 @@ static json_t *message_json(const ProtobufCMessage *m, int *e)
 		} else {
 			v = json_array();
 			for (i = 0; i < n && v != NULL; i++) {
-				if (json_array_append_new(v, value_json(f, value_ptr(m, f, i), e))) {
+				x = value_json(f, value_ptr(m, f, i), e);
+				if (json_array_append_new(v, x) != 0) {
 					json_decref(v);
 					v = NULL;
 				}

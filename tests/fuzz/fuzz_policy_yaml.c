@@ -134,8 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(devnull != NULL);
 	}
 	memset(err, 'x', sizeof(err));
-	rc = pbconv_yaml_parse((const char *)data, size, &slimbridge__control__v1__policy__descriptor,
-			       &m, err, sizeof(err));
+	rc = pbconv_yaml_parse((const char *)data, size,
+			       &slimbridge__control__v1__policy__descriptor, &m, err, sizeof(err));
 	CHECK(rc == 0 || rc == -EINVAL || rc == -E2BIG || rc == -ENOMEM);
 	if (rc != 0) {
 		CHECK(m == NULL);

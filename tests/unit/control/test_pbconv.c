@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,51 @@ static const char full_policy[] =
 	"        pattern: '\\d{3}-\\d{2}-\\d{4}'\n"
 	"        action: block\n"
 	"        caseless: true\n";
+
+/*
+ * Allocation failures: the test links with -Wl,--wrap for malloc, calloc and
+ * realloc, so pbconv's own allocations come here, and jansson's through
+ * json_set_alloc_funcs; libyaml's are out of reach. While |countdown| is
+ * >= 0 it counts allocations down and the one at zero fails.
+ */
+static long countdown = -1;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static bool fail_now(void)
+{
+	return countdown >= 0 && countdown-- == 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return fail_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return fail_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fail_now() ? NULL : __real_realloc(p, n);
+}
+
+static void *json_malloc(size_t n)
+{
+	return fail_now() ? NULL : __real_malloc(n);
+}
+
+static void json_free(void *p)
+{
+	free(p);
+}
 
 static int parse(const char *text, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out,
 		 char *err)
@@ -330,7 +376,8 @@ static void test_flow_and_list_forms(void **state)
 {
 	static const char flow[] =
 		"{projects: [{id: p, virtualTeam: {roleMappings: [{key: lead, value: [x, y]},\n"
-		" {key: payroll}]}}], tenants: [{id: t, settings: {slim: {capabilityEnabled: false}}}]}";
+		" {key: payroll}]}}],\n"
+		" tenants: [{id: t, settings: {slim: {capabilityEnabled: false}}}]}";
 	static const char block[] =
 		"tenants:\n"
 		"- id: t\n"
@@ -344,12 +391,14 @@ static void test_flow_and_list_forms(void **state)
 		"      lead: [x, y]\n"
 		"      payroll: []\n";
 	ProtobufCMessage *a, *b;
+	const Slimbridge__Control__V1__Policy *p;
 
 	(void)state;
 	a = must_parse(flow, POLICY);
 	b = must_parse(block, POLICY);
 	assert_same(a, b);
-	assert_int_equal(((Slimbridge__Control__V1__Policy *)a)->projects[0]->virtualteam->n_rolemappings, 2);
+	p = (const Slimbridge__Control__V1__Policy *)a;
+	assert_int_equal(p->projects[0]->virtualteam->n_rolemappings, 2);
 	protobuf_c_message_free_unpacked(a, NULL);
 	protobuf_c_message_free_unpacked(b, NULL);
 }
@@ -449,15 +498,17 @@ static void test_json(void **state)
 		const char *json;
 	} cases[] = {
 		{ POLICY, "", "{}" },
-		{ POLICY, "tenants: [{id: acme, local: false, settings: {slim: {capabilityEnabled: true,"
-		  " allowedOrganizations: [a, b]}}}, {}]",
+		{ POLICY, "tenants: [{id: acme, local: false, settings: {slim: "
+		  "{capabilityEnabled: true, allowedOrganizations: [a, b]}}}, {}]",
 		  "{\"tenants\":[{\"id\":\"acme\",\"local\":false,\"settings\":{\"slim\":"
 		  "{\"capabilityEnabled\":true,\"allowedOrganizations\":[\"a\",\"b\"]}}},{}]}" },
 		{ POLICY, "projects: [{virtualTeam: {roleMappings: {lead: [x, y], none: []}}}]",
 		  "{\"projects\":[{\"virtualTeam\":{\"roleMappings\":"
 		  "{\"lead\":[\"x\",\"y\"],\"none\":[]}}}]}" },
-		{ POLICY, "trustRelationships: [{circuitBreaker: {cooldownSeconds: 300}, mls: true}]",
-		  "{\"trustRelationships\":[{\"mls\":true,\"circuitBreaker\":{\"cooldownSeconds\":300}}]}" },
+		{ POLICY, "trustRelationships: [{circuitBreaker: {cooldownSeconds: 300},"
+		  " mls: true}]",
+		  "{\"trustRelationships\":[{\"mls\":true,"
+		  "\"circuitBreaker\":{\"cooldownSeconds\":300}}]}" },
 		{ &slimbridge__control__v1__apply_response__descriptor,
 		  "version: 18446744073709551615\ncreated: 0",
 		  "{\"version\":\"18446744073709551615\",\"created\":0}" },
@@ -466,9 +517,10 @@ static void test_json(void **state)
 		{ &slimbridge__control__v1__object__descriptor, "app: {id: hr}",
 		  "{\"app\":{\"id\":\"hr\"}}" },
 		{ KITCHEN, "i32: -2147483648\ni64: -9223372036854775808\nf64: 9223372036854775808\n"
-		  "colour: BLUE\ncolours: [RED, GREEN]\nbools: [true, false]\nlabels: {a: x, b: ''}\n"
-		  "number: 7\nru64: [1, 18446744073709551615]",
-		  "{\"i32\":-2147483648,\"i64\":-9223372036854775808,\"f64\":\"9223372036854775808\","
+		  "colour: BLUE\ncolours: [RED, GREEN]\nbools: [true, false]\n"
+		  "labels: {a: x, b: ''}\nnumber: 7\nru64: [1, 18446744073709551615]",
+		  "{\"i32\":-2147483648,\"i64\":-9223372036854775808,"
+		  "\"f64\":\"9223372036854775808\","
 		  "\"colour\":\"BLUE\",\"colours\":[\"RED\",\"GREEN\"],\"bools\":[true,false],"
 		  "\"labels\":{\"a\":\"x\",\"b\":\"\"},\"number\":7,"
 		  "\"ru64\":[1,\"18446744073709551615\"]}" },
@@ -538,8 +590,9 @@ static void test_kitchen_values(void **state)
 	protobuf_c_message_free_unpacked(m, NULL);
 
 	m = must_parse("text: hello\n", KITCHEN);
-	assert_int_equal(((Pbconv__Test__Kitchen *)m)->choice_case, PBCONV__TEST__KITCHEN__CHOICE_TEXT);
-	assert_string_equal(((Pbconv__Test__Kitchen *)m)->text, "hello");
+	k = (const Pbconv__Test__Kitchen *)m;
+	assert_int_equal(k->choice_case, PBCONV__TEST__KITCHEN__CHOICE_TEXT);
+	assert_string_equal(k->text, "hello");
 	free(round_trip(m));
 	protobuf_c_message_free_unpacked(m, NULL);
 }
@@ -548,12 +601,13 @@ static void test_kitchen_values(void **state)
 static void test_string_quoting(void **state)
 {
 	static const char *const strs[] = {
-		"", " ", "a ", " a", "true", "False", "yes", "NO", "on", "y", "~", "null", "0", "-1",
-		"+1", ".5", "1e3", "0x10", ".inf", "-.Inf", ".NaN", "- a", "-", "? a", ": a", "a: b",
-		"a #b", "#a", "&a", "*a", "!a", "|", ">", "'", "\"", "%a", "@a", "`a", "[a]", "{a}",
-		"a,b", "---", "...", "a\nb", "a\n", "\n", "\ta", "a\\b", "\x01", "\x7f", "caf\xc3\xa9",
-		"\xe2\x80\xa8", "\xc2\x85", "\357\273\277a", "\xef\xbf\xbe", "a\r\nb", "  a  b  ",
-		"internal:fin/a", "spiffe://x/y", "x: ", "<<", "=", "a'b", "\xf0\x9f\x98\x80",
+		"", " ", "a ", " a", "true", "False", "yes", "NO", "on", "y", "~", "null", "0",
+		"-1", "+1", ".5", "1e3", "0x10", ".inf", "-.Inf", ".NaN", "- a", "-", "? a", ": a",
+		"a: b", "a #b", "#a", "&a", "*a", "!a", "|", ">", "'", "\"", "%a", "@a", "`a",
+		"[a]", "{a}", "a,b", "---", "...", "a\nb", "a\n", "\n", "\ta", "a\\b", "\x01",
+		"\x7f", "caf\xc3\xa9", "\xe2\x80\xa8", "\xc2\x85", "\357\273\277a", "\xef\xbf\xbe",
+		"a\r\nb", "  a  b  ", "internal:fin/a", "spiffe://x/y", "x: ", "<<", "=", "a'b",
+		"\xf0\x9f\x98\x80",
 	};
 	Pbconv__Test__Kitchen k = PBCONV__TEST__KITCHEN__INIT;
 	Pbconv__Test__Label l[2] = { PBCONV__TEST__LABEL__INIT, PBCONV__TEST__LABEL__INIT };
@@ -631,6 +685,23 @@ static void test_output_errors(void **state)
 	assert_int_equal(pbconv_write_yaml(&k.base, f), -EILSEQ);
 	k.s = (char *)"\xed\xa0\x80";		/* a surrogate */
 	assert_int_equal(pbconv_write_yaml(&k.base, f), -EILSEQ);
+	{
+		static const char *const bad[] = {
+			"\x80", "a\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xf4\x90\x80\x80",
+			"\xf8\x88\x80\x80\x80", "\xe2\x82", "\xf0\x9f\x98",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			k.s = (char *)bad[i];
+			errno = 0;
+			assert_null(pbconv_to_json(&k.base));
+			assert_int_equal(errno, EILSEQ);
+			assert_int_equal(pbconv_write_yaml(&k.base, f), -EILSEQ);
+		}
+		k.s = (char *)"\xf4\x8f\xbf\xbf \xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9";
+		free(round_trip(&k.base));
+	}
 	k.s = NULL;
 	k.has_d = 1;
 	k.d = 1.5;
@@ -647,13 +718,16 @@ static void test_output_errors(void **state)
 	assert_int_equal(pbconv_write_yaml(&k.base, NULL), -EINVAL);
 	fclose(f);
 
-	/* an unknown enum value prints as its number */
+	/* an unknown enum value prints as its number (and does not parse back) */
 	k.has_colour = 1;
 	k.colour = 9;
 	{
 		char *s = to_json(&k.base);
 
 		assert_string_equal(s, "{\"colour\":9}");
+		free(s);
+		s = to_yaml(&k.base);
+		assert_string_equal(s, "colour: 9\n");
 		free(s);
 	}
 	k.has_colour = 0;
@@ -705,122 +779,166 @@ static void check_errors(const struct err_case *c, size_t n)
 static void test_errors(void **state)
 {
 	static const struct err_case cases[] = {
-		{ NULL, "agents:\n  - id: a\n    slimConfig:\n      enabeld: true\n", -EINVAL,
+		{ NULL, "agents:\n  - id: a\n    slimConfig:\n      enabeld: true\n",
+		  -EINVAL,
 		  "4:7: unknown field 'enabeld' in slimbridge.control.v1.AgentSlimConfig" },
-		{ NULL, "tenants:\n- settings:\n    slim: {capabilityEnabled: yes please}\n", -EINVAL,
-		  "3:31: 'capabilityEnabled' expects true or false, got 'yes please'" },
-		{ NULL, "tenants: [{settings: {slim: {capabilityEnabled: \"true\"}}}]", -EINVAL,
+		{ NULL, "tenants:\n- settings:\n    slim: {capabilityEnabled: yes please}\n",
+		  -EINVAL, "3:31: 'capabilityEnabled' expects true or false, got 'yes please'" },
+		{ NULL, "tenants: [{settings: {slim: {capabilityEnabled: \"true\"}}}]",
+		  -EINVAL,
 		  "1:49: 'capabilityEnabled' expects true or false, got the string 'true'" },
-		{ NULL, "tenants: [{local: yes}]", -EINVAL,
-		  "1:19: 'local' expects true or false, got 'yes'" },
-		{ NULL, "tenants: [{local: True}]", -EINVAL,
-		  "1:19: 'local' expects true or false, got 'True'" },
-		{ NULL, "tenants: [{local: }]", -EINVAL, "1:19: 'local' expects true or false, got null" },
-		{ NULL, "tenants: [{local: [true]}]", -EINVAL,
-		  "1:19: 'local' expects true or false, got a sequence" },
-		{ NULL, "projects:\n  - id: p\n    slimConfig: {}\n    name: x\n    slimConfig: {}\n",
+		{ NULL, "tenants: [{local: yes}]",
+		  -EINVAL, "1:19: 'local' expects true or false, got 'yes'" },
+		{ NULL, "tenants: [{local: True}]",
+		  -EINVAL, "1:19: 'local' expects true or false, got 'True'" },
+		{ NULL, "tenants: [{local: }]",
+		  -EINVAL, "1:19: 'local' expects true or false, got null" },
+		{ NULL, "tenants: [{local: [true]}]",
+		  -EINVAL, "1:19: 'local' expects true or false, got a sequence" },
+		{ NULL,
+		  "projects:\n  - id: p\n    slimConfig: {}\n    name: x\n    slimConfig: {}\n",
 		  -EINVAL, "5:5: duplicate key 'slimConfig'" },
-		{ NULL, "tenants:\n  - &t {id: x}\n", -EINVAL,
-		  "2:5: aliases and anchors are not accepted" },
-		{ NULL, "tenants:\n  - {id: x}\n  - {id: *x}\n", -EINVAL,
-		  "3:10: aliases and anchors are not accepted" },
-		{ NULL, "x: &a 1\n", -EINVAL, "1:1: unknown field 'x' in slimbridge.control.v1.Policy" },
-		{ NULL, "tenants: !!seq [!foo {}]", -EINVAL, "1:17: tag '!foo' is not accepted" },
-		{ NULL, "tenants: !!map []", -EINVAL, "1:10: tag 'tag:yaml.org,2002:map' is not accepted" },
-		{ NULL, "tenants: [{id: !!binary aGk=}]", -EINVAL,
-		  "1:16: tag 'tag:yaml.org,2002:binary' is not accepted" },
-		{ NULL, "tenants: [a\n", -EINVAL,
+		{ NULL, "tenants:\n  - &t {id: x}\n",
+		  -EINVAL, "2:5: aliases and anchors are not accepted" },
+		{ NULL, "tenants:\n  - {id: x}\n  - {id: *x}\n",
+		  -EINVAL, "3:10: aliases and anchors are not accepted" },
+		{ NULL, "x: &a 1\n",
+		  -EINVAL, "1:1: unknown field 'x' in slimbridge.control.v1.Policy" },
+		{ NULL, "tenants: !!seq [!foo {}]",
+		  -EINVAL, "1:17: tag '!foo' is not accepted" },
+		{ NULL, "tenants: !!map []",
+		  -EINVAL, "1:10: tag 'tag:yaml.org,2002:map' is not accepted" },
+		{ NULL, "tenants: [{id: !!binary aGk=}]",
+		  -EINVAL, "1:16: tag 'tag:yaml.org,2002:binary' is not accepted" },
+		{ NULL, "tenants: [a\n",
+		  -EINVAL,
 		  "2:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow "
 		  "sequence at 1:10)" },
-		{ NULL, "tenants:\n  - id: a\n   name: b\n", -EINVAL,
-		  "3:4: YAML syntax error: did not find expected '-' indicator (while parsing a block "
-		  "collection at 2:3)" },
-		{ NULL, "apps: [{id: \"a\x01\"}]", -EINVAL,
-		  "1:15: invalid YAML: control characters are not allowed" },
-		{ NULL, "apps: [{id: \"\xc3\xa9\x01\"}]", -EINVAL,
-		  "1:15: invalid YAML: control characters are not allowed" },
-		{ NULL, "apps:\n  - id: \xff\n", -EINVAL,
-		  "2:9: invalid YAML: invalid leading UTF-8 octet" },
-		{ NULL, "- a\n", -EINVAL,
+		{ NULL, "tenants:\n  - id: a\n   name: b\n",
+		  -EINVAL,
+		  "3:4: YAML syntax error: did not find expected '-' indicator (while parsing a "
+		  "block collection at 2:3)" },
+		{ NULL, "apps: [{id: \"a\x01\"}]",
+		  -EINVAL, "1:15: invalid YAML: control characters are not allowed" },
+		{ NULL, "apps: [{id: \"\xc3\xa9\x01\"}]",
+		  -EINVAL, "1:15: invalid YAML: control characters are not allowed" },
+		{ NULL, "apps:\n  - id: \xff\n",
+		  -EINVAL, "2:9: invalid YAML: invalid leading UTF-8 octet" },
+		{ NULL, "- a\n",
+		  -EINVAL,
 		  "1:1: expected a mapping (slimbridge.control.v1.Policy), got a sequence" },
-		{ NULL, "policy\n", -EINVAL,
-		  "1:1: expected a mapping (slimbridge.control.v1.Policy), got 'policy'" },
-		{ NULL, "tenants: acme\n", -EINVAL, "1:10: 'tenants' expects a sequence, got 'acme'" },
-		{ NULL, "tenants:\n", -EINVAL, "1:9: 'tenants' expects a sequence, got null" },
-		{ NULL, "tenants: [acme]\n", -EINVAL,
+		{ NULL, "policy\n",
+		  -EINVAL, "1:1: expected a mapping (slimbridge.control.v1.Policy), got 'policy'" },
+		{ NULL, "tenants: acme\n",
+		  -EINVAL, "1:10: 'tenants' expects a sequence, got 'acme'" },
+		{ NULL, "tenants:\n",
+		  -EINVAL, "1:9: 'tenants' expects a sequence, got null" },
+		{ NULL, "tenants: [acme]\n",
+		  -EINVAL,
 		  "1:11: 'tenants' expects a mapping (slimbridge.control.v1.Tenant), got 'acme'" },
-		{ NULL, "tenants: [{settings: {slim: {allowedOrganizations: external:x}}}]", -EINVAL,
-		  "1:52: 'allowedOrganizations' expects a sequence, got 'external:x'" },
-		{ NULL, "apps: [{id: [a]}]", -EINVAL, "1:13: 'id' expects a string, got a sequence" },
-		{ NULL, "apps: [{id: \"a\\0b\"}]", -EINVAL, "1:13: 'id' holds a NUL character" },
+		{ NULL, "tenants: [{settings: {slim: {allowedOrganizations: external:x}}}]",
+		  -EINVAL, "1:52: 'allowedOrganizations' expects a sequence, got 'external:x'" },
+		{ NULL, "apps: [{id: [a]}]",
+		  -EINVAL, "1:13: 'id' expects a string, got a sequence" },
+		{ NULL, "apps: [{id: \"a\\0b\"}]",
+		  -EINVAL, "1:13: 'id' holds a NUL character" },
 		{ NULL, "trustRelationships: [{circuitBreaker: {failureThreshold: 4294967296}}]",
-		  -EINVAL, "1:58: 'failureThreshold' expects an integer in 0..4294967295, got "
+		  -EINVAL,
+		  "1:58: 'failureThreshold' expects an integer in 0..4294967295, got "
 		  "'4294967296'" },
-		{ NULL, "trustRelationships: [{circuitBreaker: {cooldownSeconds: -1}}]", -EINVAL,
+		{ NULL, "trustRelationships: [{circuitBreaker: {cooldownSeconds: -1}}]",
+		  -EINVAL,
 		  "1:57: 'cooldownSeconds' expects an integer in 0..4294967295, got '-1'" },
-		{ NULL, "trustRelationships: [{circuitBreaker: {cooldownSeconds: '300'}}]", -EINVAL,
-		  "1:57: 'cooldownSeconds' expects an integer in 0..4294967295, got the string '300'" },
-		{ NULL, "apps: []\n---\napps: []\n", -EINVAL,
-		  "2:1: a second YAML document (only one is accepted)" },
-		{ NULL, "? [a]\n: b\n", -EINVAL,
+		{ NULL, "trustRelationships: [{circuitBreaker: {cooldownSeconds: '300'}}]",
+		  -EINVAL,
+		  "1:57: 'cooldownSeconds' expects an integer in 0..4294967295, got the string "
+		  "'300'" },
+		{ NULL, "apps: []\n---\napps: []\n",
+		  -EINVAL, "2:1: a second YAML document (only one is accepted)" },
+		{ NULL, "? [a]\n: b\n",
+		  -EINVAL,
 		  "1:3: keys of slimbridge.control.v1.Policy must be scalars, got a sequence" },
-		{ NULL, "projects: [{virtualTeam: {roleMappings: {lead: x}}}]", -EINVAL,
-		  "1:48: 'roleMappings' expects a sequence for each key, got 'x'" },
-		{ NULL, "projects: [{virtualTeam: {roleMappings: {lead: [x], lead: [y]}}}]", -EINVAL,
-		  "1:53: duplicate key 'lead'" },
-		{ NULL, "projects: [{virtualTeam: {roleMappings: {lead: [{}]}}}]", -EINVAL,
-		  "1:49: 'roleMappings' expects a string, got a mapping" },
-		{ NULL, "projects: [{virtualTeam: {roleMappings: lead}}]", -EINVAL,
-		  "1:41: 'roleMappings' expects a mapping or a sequence, got 'lead'" },
-		{ NULL, "apps: [{id: 0123456789012345678901234567890123456789012345678901234567890}]"
-		  "\nx: 1", -EINVAL, "2:1: unknown field 'x' in slimbridge.control.v1.Policy" },
-		{ NULL, "apps: [{0123456789012345678901234567890123456789012345678901234567890: 1}]",
-		  -EINVAL, "1:9: unknown field '012345678901234567890123456789012345678901234567...' "
-		  "in slimbridge.control.v1.App" },
-		{ &slimbridge__control__v1__object__descriptor, "tenant: {}\napp: {id: a}\n", -EINVAL,
-		  "2:6: 'tenant' and 'app' are members of the same oneof; set only one" },
-		{ KITCHEN, "i32: 2147483648", -EINVAL,
+		{ NULL, "projects: [{virtualTeam: {roleMappings: {lead: x}}}]",
+		  -EINVAL, "1:48: 'roleMappings' expects a sequence for each key, got 'x'" },
+		{ NULL, "projects: [{virtualTeam: {roleMappings: {lead: [x], lead: [y]}}}]",
+		  -EINVAL, "1:53: duplicate key 'lead'" },
+		{ NULL, "projects: [{virtualTeam: {roleMappings: {lead: [{}]}}}]",
+		  -EINVAL, "1:49: 'roleMappings' expects a string, got a mapping" },
+		{ NULL, "projects: [{virtualTeam: {roleMappings: lead}}]",
+		  -EINVAL, "1:41: 'roleMappings' expects a mapping or a sequence, got 'lead'" },
+		{ NULL,
+		  "apps: [{id: 0123456789012345678901234567890123456789012345678901234567890}]\nx: "
+		  "1",
+		  -EINVAL, "2:1: unknown field 'x' in slimbridge.control.v1.Policy" },
+		{ NULL,
+		  "apps: [{0123456789012345678901234567890123456789012345678901234567890: 1}]",
+		  -EINVAL,
+		  "1:9: unknown field '012345678901234567890123456789012345678901234567...' in "
+		  "slimbridge.control.v1.App" },
+		{ NULL, "\"a\\tb\": 1",
+		  -EINVAL, "1:1: unknown field 'a?b' in slimbridge.control.v1.Policy" },
+		{ NULL,
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x\xc3\xa9: 1",
+		  -EINVAL,
+		  "1:1: unknown field "
+		  "'\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3"
+		  "\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3"
+		  "\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...' in slimbridge.control.v1.Policy" },
+		{ &slimbridge__control__v1__object__descriptor, "tenant: {}\napp: {id: a}\n",
+		  -EINVAL, "2:6: 'tenant' and 'app' are members of the same oneof; set only one" },
+		{ KITCHEN, "i32: 2147483648",
+		  -EINVAL,
 		  "1:6: 'i32' expects an integer in -2147483648..2147483647, got '2147483648'" },
-		{ KITCHEN, "i32: -2147483649", -EINVAL,
+		{ KITCHEN, "i32: -2147483649",
+		  -EINVAL,
 		  "1:6: 'i32' expects an integer in -2147483648..2147483647, got '-2147483649'" },
-		{ KITCHEN, "i64: -9223372036854775809", -EINVAL,
+		{ KITCHEN, "i64: -9223372036854775809",
+		  -EINVAL,
 		  "1:6: 'i64' expects an integer in -9223372036854775808..9223372036854775807, got "
 		  "'-9223372036854775809'" },
-		{ KITCHEN, "u64: 18446744073709551616", -EINVAL,
+		{ KITCHEN, "u64: 18446744073709551616",
+		  -EINVAL,
 		  "1:6: 'u64' expects an integer in 0..18446744073709551615, got "
 		  "'18446744073709551616'" },
-		{ KITCHEN, "u32: 007", -EINVAL,
-		  "1:6: 'u32' expects an integer in 0..4294967295, got '007'" },
-		{ KITCHEN, "u32: +7", -EINVAL, "1:6: 'u32' expects an integer in 0..4294967295, got '+7'" },
-		{ KITCHEN, "u32: 0x10", -EINVAL,
-		  "1:6: 'u32' expects an integer in 0..4294967295, got '0x10'" },
-		{ KITCHEN, "i32: 1.0", -EINVAL,
-		  "1:6: 'i32' expects an integer in -2147483648..2147483647, got '1.0'" },
-		{ KITCHEN, "i32: -a", -EINVAL,
-		  "1:6: 'i32' expects an integer in -2147483648..2147483647, got '-a'" },
-		{ KITCHEN, "i32: [-]", -EINVAL,
+		{ KITCHEN, "u32: 007",
+		  -EINVAL, "1:6: 'u32' expects an integer in 0..4294967295, got '007'" },
+		{ KITCHEN, "u32: +7",
+		  -EINVAL, "1:6: 'u32' expects an integer in 0..4294967295, got '+7'" },
+		{ KITCHEN, "u32: 0x10",
+		  -EINVAL, "1:6: 'u32' expects an integer in 0..4294967295, got '0x10'" },
+		{ KITCHEN, "i32: 1.0",
+		  -EINVAL, "1:6: 'i32' expects an integer in -2147483648..2147483647, got '1.0'" },
+		{ KITCHEN, "i32: -a",
+		  -EINVAL, "1:6: 'i32' expects an integer in -2147483648..2147483647, got '-a'" },
+		{ KITCHEN, "i32: [-]",
+		  -EINVAL,
 		  "1:6: 'i32' expects an integer in -2147483648..2147483647, got a sequence" },
-		{ KITCHEN, "ri32: [1, x]", -EINVAL,
-		  "1:11: 'ri32' expects an integer in -2147483648..2147483647, got 'x'" },
-		{ KITCHEN, "ri32: 1", -EINVAL, "1:7: 'ri32' expects a sequence, got '1'" },
-		{ KITCHEN, "colour: PURPLE", -EINVAL,
-		  "1:9: 'colour' expects a value of pbconv.test.Colour, got 'PURPLE'" },
-		{ KITCHEN, "colour: 1", -EINVAL,
-		  "1:9: 'colour' expects a value of pbconv.test.Colour, got '1'" },
-		{ KITCHEN, "inner: {n: 1}", -EINVAL,
-		  "1:8: missing required field 'name' in pbconv.test.Inner" },
-		{ KITCHEN, "inners: [~]", -EINVAL,
-		  "1:10: missing required field 'name' in pbconv.test.Inner" },
-		{ KITCHEN, "text: a\nnumber: 1", -EINVAL,
-		  "2:9: 'text' and 'number' are members of the same oneof; set only one" },
-		{ KITCHEN, "nested: {name: a}\ntext: a", -EINVAL,
-		  "2:7: 'nested' and 'text' are members of the same oneof; set only one" },
-		{ KITCHEN, "d: 1.5", -EINVAL, "1:4: 'd' is of type double, which pbconv does not convert" },
-		{ KITCHEN, "raw: aGk=", -EINVAL,
-		  "1:6: 'raw' is of type bytes, which pbconv does not convert" },
-		{ KITCHEN, "labels: {a: [x]}", -EINVAL, "1:13: 'labels' expects a string, got a sequence" },
-		{ KITCHEN, "labels: {? {a: b} : x}", -EINVAL,
-		  "1:12: 'labels' keys must be scalars, got a mapping" },
+		{ KITCHEN, "ri32: [1, x]",
+		  -EINVAL, "1:11: 'ri32' expects an integer in -2147483648..2147483647, got 'x'" },
+		{ KITCHEN, "ri32: 1",
+		  -EINVAL, "1:7: 'ri32' expects a sequence, got '1'" },
+		{ KITCHEN, "colour: PURPLE",
+		  -EINVAL, "1:9: 'colour' expects a value of pbconv.test.Colour, got 'PURPLE'" },
+		{ KITCHEN, "colour: 1",
+		  -EINVAL, "1:9: 'colour' expects a value of pbconv.test.Colour, got '1'" },
+		{ KITCHEN, "inner: {n: 1}",
+		  -EINVAL, "1:8: missing required field 'name' in pbconv.test.Inner" },
+		{ KITCHEN, "inners: [~]",
+		  -EINVAL, "1:10: missing required field 'name' in pbconv.test.Inner" },
+		{ KITCHEN, "text: a\nnumber: 1",
+		  -EINVAL, "2:9: 'text' and 'number' are members of the same oneof; set only one" },
+		{ KITCHEN, "nested: {name: a}\ntext: a",
+		  -EINVAL, "2:7: 'nested' and 'text' are members of the same oneof; set only one" },
+		{ KITCHEN, "d: 1.5",
+		  -EINVAL, "1:4: 'd' is of type double, which pbconv does not convert" },
+		{ KITCHEN, "raw: aGk=",
+		  -EINVAL, "1:6: 'raw' is of type bytes, which pbconv does not convert" },
+		{ KITCHEN, "labels: {a: [x]}",
+		  -EINVAL, "1:13: 'labels' expects a string, got a sequence" },
+		{ KITCHEN, "labels: {? {a: b} : x}",
+		  -EINVAL, "1:12: 'labels' keys must be scalars, got a mapping" },
 	};
 
 	(void)state;
@@ -860,8 +978,8 @@ static void test_limits(void **state)
 	deep[n] = '\0';
 	rc = parse(deep, POLICY, &m, err);
 	assert_int_equal(rc, -EINVAL);
-	assert_string_equal(err, "1:11: 'tenants' expects a mapping (slimbridge.control.v1.Tenant), "
-			    "got a sequence");
+	assert_string_equal(err, "1:11: 'tenants' expects a mapping "
+			    "(slimbridge.control.v1.Tenant), got a sequence");
 	/* 33 */
 	memmove(deep + 10, deep + 9, n - 9 + 1);
 	deep[9] = '[';
@@ -918,6 +1036,62 @@ static void test_prefixes(void **state)
 	}
 }
 
+/* Every allocation of a parse, and of a JSON conversion, failing in turn. */
+static void test_alloc_failures(void **state)
+{
+	char err[PBCONV_ERR_MAX];
+	ProtobufCMessage *m, *ok = must_parse(full_policy, POLICY);
+	json_t *j;
+	long k;
+	int rc;
+
+	(void)state;
+	json_set_alloc_funcs(json_malloc, json_free);
+	for (k = 0;; k++) {
+		m = (ProtobufCMessage *)(uintptr_t)1;
+		countdown = k;
+		rc = parse(full_policy, POLICY, &m, err);
+		countdown = -1;
+		if (rc == 0) {
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		assert_null(m);
+		assert_string_equal(err, "out of memory");
+	}
+	assert_true(k > 100);
+	assert_same(ok, m);
+	protobuf_c_message_free_unpacked(m, NULL);
+	for (k = 0;; k++) {
+		countdown = k;
+		errno = 0;
+		j = pbconv_to_json(ok);
+		countdown = -1;
+		if (j != NULL) {
+			break;
+		}
+		assert_int_equal(errno, ENOMEM);
+	}
+	assert_true(k > 100);
+	json_decref(j);
+	for (k = 0;; k++) {
+		FILE *f = fopen("/dev/null", "w");
+
+		assert_non_null(f);
+		countdown = k;
+		rc = pbconv_write_yaml(ok, f);
+		countdown = -1;
+		fclose(f);
+		if (rc == 0) {
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+	}
+	assert_true(k > 0);
+	json_set_alloc_funcs(malloc, free);
+	protobuf_c_message_free_unpacked(ok, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -935,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_alloc_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

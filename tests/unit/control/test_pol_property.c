@@ -65,6 +65,14 @@ struct gen {
 	char *agent_ids[64];
 };
 
+static void gen_free(struct gen *g)
+{
+	for (unsigned i = 0; i < g->nag; i++) {
+		free(g->agent_ids[i]);
+	}
+	g->nag = 0;
+}
+
 static const char *pattern(const struct gen *g)
 {
 	static char buf[64];
@@ -436,6 +444,7 @@ static void test_compiled_equals_reference(void **state)
 		free(snap);
 		pol_image_cleanup(&img);
 		pol_model_free(m);
+		gen_free(&g);
 	}
 	print_message("%u policies x 96 queries: sample message decisions %u allowed, %u denied\n", n,
 		      allowed, denied);
@@ -482,6 +491,7 @@ static void test_corrupt_snapshot_refused(void **state)
 	free(snap);
 	pol_image_cleanup(&img);
 	pol_model_free(m);
+	gen_free(&g);
 }
 
 int main(void)
