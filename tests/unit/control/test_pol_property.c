@@ -38,7 +38,7 @@ static bool chance(unsigned pct)
 	return rnd(100) < pct;
 }
 
-static char *sdup(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static char *sdup(const char *fmt, ...)
 {
 	char buf[128];
 	va_list ap;
