@@ -71,8 +71,8 @@ struct pol_model {
  * pol_model_new validates |p| and indexes it. On success the model owns |p|
  * (freed by pol_model_free) and is returned. On failure returns NULL, writes
  * one line to |err| ("agent 'a1': project 'p9' does not exist", "project
- * 'p1': allowedOrganizations[0]: bad wildcard in 'external:*corp' ('*' only
- * at the end)", ...) and leaves |p| with the caller.
+ * 'p1': slimConfig.allowedOrganizations[0]: bad wildcard ('*' only at the
+ * end) in 'external:*corp'", ...) and leaves |p| with the caller.
  */
 struct pol_model *pol_model_new(pb_policy *p, char *err, size_t errlen);
 
