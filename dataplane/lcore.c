@@ -167,6 +167,15 @@ static void slim_update(void *arg, const struct slim_update *u)
 	}
 }
 
+/* The policy view the worker holds until its next quiescent point (RCU; dataplane/main.c). */
+static const struct policy_view *slim_policy_view(void *arg)
+{
+	const struct lcore_ctx *lc = arg;
+	const struct dp_policy *pol = __atomic_load_n(&lc->dp->policy, __ATOMIC_ACQUIRE);
+
+	return pol != NULL ? &pol->view : NULL;
+}
+
 static const struct slim_node_peer_ops slim_peer_ops = {
 	.deliver = slim_deliver,
 	.update = slim_update,
@@ -360,6 +369,10 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		sc.max_message = c->slim.max_message;
 		sc.worker = lc->index;
 		sc.nb_workers = lc->dp->nb_workers;
+		if (c->slim.enforce_policy) {
+			sc.policy_view = slim_policy_view;
+			sc.policy_arg = lc;
+		}
 		if (lc->dp->nb_workers > 1) {
 			sc.peer = &slim_peer_ops;
 			sc.peer_arg = lc;

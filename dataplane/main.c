@@ -387,12 +387,13 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 
 		/*
 		 * A snapshot that fails its checks (checksum, sizes, indices) is
-		 * never handed to the workers: they keep the last good one. It is
-		 * not acknowledged either, so the control process cannot reuse the
-		 * slot the workers still read; a restarted control process (a new
-		 * object) is attached afresh.
+		 * never handed to the workers: they keep the last good one. The
+		 * refusal goes to N.status, so the control process rewrites the
+		 * refused slot with its next snapshot and never the one the
+		 * workers still read.
 		 */
 		if (policy_view_init(&slot->view, snap, &why) != 0) {
+			shm_reader_refuse(dp->shm, epoch);
 			pthread_mutex_lock(&st->lock);
 			st->refused++;
 			snprintf(st->error, sizeof(st->error), "epoch %llu refused: %s",

@@ -20,6 +20,7 @@ struct shm_writer {
 	int fd;
 	uint64_t size;
 	struct sb_shm_header *hdr;
+	uint64_t rewrites;		/* publishes over a refused active slot */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -162,6 +163,11 @@ static bool read_status(const struct shm_writer *w, struct sb_shm_status *st)
 	       clock_ns(CLOCK_MONOTONIC) - st->heartbeat_ns < SB_SHM_READER_STALE_NS;
 }
 
+uint64_t shm_writer_rewrites(const struct shm_writer *w)
+{
+	return w->rewrites;
+}
+
 uint64_t shm_writer_reader_acked(const struct shm_writer *w)
 {
 	struct sb_shm_status st;
@@ -172,28 +178,45 @@ uint64_t shm_writer_reader_acked(const struct shm_writer *w)
 	return st.acked_epoch;
 }
 
-/* A slot other than the active one may be rewritten once no worker can be reading it. */
-static bool inactive_slot_free(const struct shm_writer *w)
+/* Where the next snapshot may go. */
+enum slot_choice {
+	SLOT_BUSY = 0,		/* the data plane may still read both: -EAGAIN */
+	SLOT_INACTIVE,		/* the other slot: no worker reads it any more */
+	SLOT_ACTIVE,		/* the active slot: its snapshot was refused, nobody reads it */
+};
+
+static enum slot_choice choose_slot(const struct shm_writer *w)
 {
 	struct sb_shm_status st;
 
 	if (w->hdr->epoch <= 1) {
-		return true; /* the other slot has never been published */
+		return SLOT_INACTIVE; /* the other slot has never been published */
 	}
 	if (!read_status(w, &st)) {
-		return true; /* no live reader */
+		return SLOT_INACTIVE; /* no live reader */
 	}
 	/*
 	 * A live reader that has not acknowledged this instance may be between
 	 * validating the active slot and reporting it: hold the other slot too.
 	 */
-	return st.instance_id == w->hdr->instance_id && st.acked_epoch >= w->hdr->epoch;
+	if (st.instance_id != w->hdr->instance_id) {
+		return SLOT_BUSY;
+	}
+	if (st.acked_epoch >= w->hdr->epoch) {
+		return SLOT_INACTIVE;
+	}
+	/* Refused: the workers still read the other slot; this one is nobody's. */
+	if (st.abi_minor >= 1 && st.refused_epoch == w->hdr->epoch) {
+		return SLOT_ACTIVE;
+	}
+	return SLOT_BUSY;
 }
 
 int64_t shm_writer_publish(struct shm_writer *w, const struct sb_shm_table *tables,
 			   uint32_t nb_tables, const void *data, uint64_t data_len)
 {
 	struct sb_shm_snapshot *snap;
+	enum slot_choice choice;
 	uint32_t next;
 	uint64_t epoch, need;
 
@@ -210,13 +233,27 @@ int64_t shm_writer_publish(struct shm_writer *w, const struct sb_shm_table *tabl
 			return -EINVAL;
 		}
 	}
-	if (!inactive_slot_free(w)) {
+	choice = choose_slot(w);
+	if (choice == SLOT_BUSY) {
 		return -EAGAIN;
 	}
 	epoch = w->hdr->epoch + 1;
-	next = w->hdr->epoch == 0 ? 0 : (w->hdr->active_slot + 1) % SB_SHM_SLOTS;
+	if (choice == SLOT_ACTIVE) {
+		/*
+		 * Rewriting the slot the header points at: in_progress stays set
+		 * from before the first byte until the new epoch is stored, so a
+		 * reader that looks meanwhile backs off (shm_abi.h, Refusal).
+		 */
+		next = w->hdr->active_slot;
+		__atomic_store_n(&w->hdr->in_progress, 1, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		w->rewrites++;
+	} else {
+		next = w->hdr->epoch == 0 ? 0 : (w->hdr->active_slot + 1) % SB_SHM_SLOTS;
+	}
 	snap = (struct sb_shm_snapshot *)((uint8_t *)w->hdr + w->hdr->slot_offset[next]);
 
+	__atomic_store_n(&snap->magic, 0, __ATOMIC_RELEASE);
 	memset(snap, 0, sizeof(*snap));
 	snap->epoch = epoch;
 	snap->size = need;

@@ -30,9 +30,10 @@ struct shm_writer *shm_writer_create(const char *name, uint64_t slot_size, int *
  * shm_writer_publish writes a snapshot holding |nb_tables| table descriptors
  * (offsets relative to the table data, which the writer rebases) and
  * |data_len| bytes of table data into the inactive slot and makes it active
- * with epoch + 1. Returns the new epoch (> 0), -EAGAIN if the reader has not
- * yet acknowledged the previous epoch (the inactive slot may still be read;
- * try again later), -E2BIG if it does not fit a slot, -EINVAL for bad
+ * with epoch + 1. If the data plane refused the active snapshot, that slot
+ * (which no worker reads) is rewritten instead. Returns the new epoch (> 0),
+ * -EAGAIN if the reader has neither acknowledged nor refused the previous
+ * epoch (the inactive slot may still be read; try again later), -E2BIG if it does not fit a slot, -EINVAL for bad
  * arguments.
  */
 int64_t shm_writer_publish(struct shm_writer *w, const struct sb_shm_table *tables,
@@ -43,6 +44,9 @@ void shm_writer_heartbeat(struct shm_writer *w);
 
 /* shm_writer_epoch returns the epoch of the active snapshot (0 before the first publish). */
 uint64_t shm_writer_epoch(const struct shm_writer *w);
+
+/* shm_writer_rewrites counts publishes that replaced a snapshot the data plane refused. */
+uint64_t shm_writer_rewrites(const struct shm_writer *w);
 
 /* shm_writer_instance returns this writer's instance id. */
 uint64_t shm_writer_instance(const struct shm_writer *w);

@@ -1144,10 +1144,32 @@ static int walk_slim_links(struct walker *w, struct conf_slim *sl)
 	}
 }
 
-/* slim: {listen_port, require_header_mac, max_message, node_id, links}. */
+/* slim: {listen_port, require_header_mac, max_message, node_id, links, policy}. */
 static const char *const slim_keys[] = {
-	"listen_port", "require_header_mac", "max_message", "node_id", "links", NULL
+	"listen_port", "require_header_mac", "max_message", "node_id", "links", "policy", NULL
 };
+
+/* slim.policy: enforce | off. */
+static int get_slim_policy(struct walker *w, bool *enforce)
+{
+	char buf[SHOW_BUF];
+	const char *s;
+	size_t n;
+	int rc = get_str(w, &s, &n);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (n == 7 && memcmp(s, "enforce", 7) == 0) {
+		*enforce = true;
+		return 0;
+	}
+	if (n == 3 && memcmp(s, "off", 3) == 0) {
+		*enforce = false;
+		return 0;
+	}
+	return fail(w, "unknown policy mode \"%s\" (expected enforce or off)", show(buf, s, n));
+}
 
 static int slim_value(struct walker *w, unsigned int key, void *arg)
 {
@@ -1162,6 +1184,8 @@ static int slim_value(struct walker *w, unsigned int key, void *arg)
 		return get_u32(w, 1024, 16777216, &sl->max_message);
 	case 3:
 		return get_name(w, "node id", sl->node_id);
+	case 5:
+		return get_slim_policy(w, &sl->enforce_policy);
 	default:
 		return walk_slim_links(w, sl);
 	}
@@ -1339,6 +1363,7 @@ void conf_defaults(struct conf *c)
 	c->grpc_test_port = 0;
 	c->slim.listen_port = 46357;
 	c->slim.require_header_mac = true;
+	c->slim.enforce_policy = true;
 	c->slim.max_message = 4u << 20;
 	snprintf(c->slim.node_id, sizeof(c->slim.node_id), "slimbridge");
 	for (i = 0; i < CONF_MAX_PORTS; i++) {

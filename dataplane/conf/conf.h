@@ -90,6 +90,7 @@ struct conf_slim {
 	bool require_header_mac;	/* default true */
 	uint32_t max_message;		/* bytes, default 4194304, 1024..16777216 */
 	char node_id[CONF_NAME_MAX];	/* default "slimbridge"; [A-Za-z0-9_.:-]+ */
+	bool enforce_policy;		/* policy: enforce (default) | off */
 };
 
 /* tcp_test_apps: TCP ports of the built-in test servers; 0 = off. Used ports are distinct. */

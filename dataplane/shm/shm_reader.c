@@ -200,6 +200,27 @@ bool shm_snapshot_valid(const struct sb_shm_snapshot *s, uint64_t slot_size)
 	return true;
 }
 
+/* Odd seq while the fields change, so the writer never mixes instances (shm_abi.h). */
+static void status_write(struct shm_reader *r, uint64_t instance, uint64_t acked, uint64_t refused)
+{
+	__atomic_store_n(&r->status->seq, r->status->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	r->status->instance_id = instance;
+	r->status->acked_epoch = acked;
+	r->status->refused_epoch = refused;
+	__atomic_store_n(&r->status->seq, r->status->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Records that epoch |e| of |instance| was refused (acked_epoch is kept for the same instance). */
+static void status_refused(struct shm_reader *r, uint64_t instance, uint64_t e)
+{
+	if (r->status->instance_id == instance && r->status->refused_epoch == e) {
+		return;
+	}
+	status_write(r, instance, r->status->instance_id == instance ? r->status->acked_epoch : 0,
+		     e);
+}
+
 static int refuse(struct shm_reader *r, int err, const char *why)
 {
 	snprintf(r->error, sizeof(r->error), "%s: %s", r->policy_name, why);
@@ -357,6 +378,13 @@ int shm_reader_poll(struct shm_reader *r, const struct sb_shm_snapshot **snap, u
 	}
 	s = (const struct sb_shm_snapshot *)((const uint8_t *)h + r->cur.slot_offset[slot]);
 	if (!shm_snapshot_valid(s, r->cur.slot_size) || s->epoch != e) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&h->in_progress, __ATOMIC_ACQUIRE) != 0 ||
+		    __atomic_load_n(&h->epoch, __ATOMIC_ACQUIRE) != e) {
+			return 0; /* being rewritten: next poll */
+		}
+		/* Really broken: say so, so the control process can replace it. */
+		status_refused(r, h->instance_id, e);
 		return refuse(r, -EPROTO, "active snapshot fails validation");
 	}
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -380,12 +408,18 @@ void shm_reader_ack(struct shm_reader *r, uint64_t epoch)
 	/* Every worker has moved to r->snap: the previous snapshot is unreachable. */
 	r->prev = NULL;
 	prune(r);
-	/* Odd seq while the pair changes, so the writer never mixes instances (shm_abi.h). */
-	__atomic_store_n(&r->status->seq, r->status->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	r->status->instance_id = r->instance;
-	r->status->acked_epoch = epoch;
-	__atomic_store_n(&r->status->seq, r->status->seq + 1, __ATOMIC_RELEASE);
+	status_write(r, r->instance, epoch, r->status->instance_id == r->instance ?
+					     r->status->refused_epoch : 0);
+}
+
+void shm_reader_refuse(struct shm_reader *r, uint64_t epoch)
+{
+	/* The workers keep the snapshot they hold: it stays current. */
+	if (r->prev != NULL) {
+		r->snap = r->prev;
+		r->prev = NULL;
+	}
+	status_refused(r, r->instance, epoch);
 }
 
 void shm_reader_heartbeat(struct shm_reader *r)

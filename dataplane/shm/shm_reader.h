@@ -64,6 +64,15 @@ int shm_reader_poll(struct shm_reader *r, const struct sb_shm_snapshot **snap, u
  */
 void shm_reader_ack(struct shm_reader *r, uint64_t epoch);
 
+/*
+ * shm_reader_refuse reports that the snapshot of |epoch| shm_reader_poll
+ * last returned was not handed to the workers (it failed the caller's
+ * checks): the previous one stays current, and N.status tells the control
+ * process it may rewrite the refused slot (shm_abi.h, Refusal). The reader
+ * refuses a snapshot that fails shm_snapshot_valid itself.
+ */
+void shm_reader_refuse(struct shm_reader *r, uint64_t epoch);
+
 /* shm_reader_heartbeat refreshes N.status.heartbeat_ns. */
 void shm_reader_heartbeat(struct shm_reader *r);
 

@@ -15,6 +15,7 @@
 #include "slim_msg.h"
 #include "slim_route.h"
 
+#define SLIM_DEFAULT_TTL 8 /* SLIM's DEFAULT_TTL (slim.md 1.2) */
 #define MAX_FANOUT 256 /* connections one multicast reaches at most */
 #define SLIM_PENDING_MAX 256 /* app subscriptions waiting for other nodes' acks */
 #define SLIM_ACK_WAIT_MS 5000 /* as SLIM: 5 s for the upstream ack */
@@ -302,31 +303,36 @@ static void send_ack(struct slim_node *n, struct sconn *c, uint64_t id, bool ok,
 }
 
 /*
- * Send |m| (whose header is |h|) on to connection |c|: local-only fields
- * cleared, the link's MAC in place. Only the header changes.
+ * Send |m| (whose header is |h|) on connection |c|: local-only fields
+ * cleared, the link's MAC in place. Only the header changes. Returns 0 or a
+ * negative errno.
  */
-static void forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
-		    Dataplane__Proto__V1__SLIMHeader *h)
+static int sign_and_send(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
+			 Dataplane__Proto__V1__SLIMHeader *h)
 {
 	uint8_t mac[SLIM_MAC_LEN];
+	int rc;
 
 	h->has_recv_from = false;
 	h->has_forward_to = false;
 	h->has_incoming_conn = false;
 	h->has_header_mac = false;
 	if (slim_mac_compute(&c->mac, h, mac) != 0) {
-		ctr(n, SLIM_CTR_DROP_EGRESS);
-		return;
+		return -EINVAL;
 	}
 	h->has_header_mac = true;
 	h->header_mac.data = mac;
 	h->header_mac.len = sizeof(mac);
-	if (send_msg(n, c, m) == 0) {
-		ctr(n, SLIM_CTR_FORWARDED);
-	} else {
-		ctr(n, SLIM_CTR_DROP_EGRESS);
-	}
+	rc = send_msg(n, c, m);
 	h->has_header_mac = false;
+	return rc;
+}
+
+/* Send |m| on to connection |c|, counted. */
+static void forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
+		    Dataplane__Proto__V1__SLIMHeader *h)
+{
+	ctr(n, sign_and_send(n, c, m, h) == 0 ? SLIM_CTR_FORWARDED : SLIM_CTR_DROP_EGRESS);
 }
 
 /*
@@ -634,6 +640,138 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 	}
 }
 
+/* ---- permissions ---------------------------------------------------------- */
+
+/* The empty policy: denies every cross-boundary message (no agent is known). */
+static const struct policy_view empty_policy;
+
+static const char *meta_get(const Dataplane__Proto__V1__Message *m, const char *key)
+{
+	for (size_t i = 0; i < m->n_metadata; i++) {
+		if (m->metadata[i]->key != NULL && strcmp(m->metadata[i]->key, key) == 0) {
+			return m->metadata[i]->value;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The operation a publish asks for: SLIMRPC's `method` metadata (A2A
+ * methods, with or without their service path) that reads - Get*, List* -
+ * is a query; anything else, a method or not, is a task (the stronger
+ * permission, so an unlabelled message never gets by on query rights).
+ */
+static uint8_t op_of(const Dataplane__Proto__V1__Message *m)
+{
+	const char *method = meta_get(m, "method"), *slash;
+
+	if (method == NULL) {
+		return SB_POL_OP_TASK;
+	}
+	slash = strrchr(method, '/');
+	if (slash != NULL) {
+		method = slash + 1;
+	}
+	if (strncmp(method, "Get", 3) == 0 || strncmp(method, "List", 4) == 0) {
+		return SB_POL_OP_QUERY;
+	}
+	return SB_POL_OP_TASK;
+}
+
+/*
+ * Tell the sender of a denied publish why, on the connection it came from:
+ * source and destination swapped, SLIMHeader.error set, its session header
+ * and rpc-id kept so an SDK can match it to the call.
+ */
+static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *in,
+		      const Dataplane__Proto__V1__SLIMHeader *ih, const struct policy_verdict *v)
+{
+	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
+	Dataplane__Proto__V1__Publish p = DATAPLANE__PROTO__V1__PUBLISH__INIT;
+	Dataplane__Proto__V1__SLIMHeader h = DATAPLANE__PROTO__V1__SLIMHEADER__INIT;
+	Dataplane__Proto__V1__Content ct = DATAPLANE__PROTO__V1__CONTENT__INIT;
+	Dataplane__Proto__V1__ApplicationPayload ap = DATAPLANE__PROTO__V1__APPLICATION_PAYLOAD__INIT;
+	Dataplane__Proto__V1__Message__MetadataEntry e[4], *ep[4];
+	const char *reason = policy_reason_text(v->reason);
+	const char *rpc_id = meta_get(in, "rpc-id");
+	size_t ne = 0;
+
+	h.source = ih->destination;
+	h.destination = ih->source;
+	h.has_fanout = true;
+	h.fanout = 1;
+	h.has_ttl = true;
+	h.ttl = SLIM_DEFAULT_TTL;
+	h.has_error = true;
+	h.error = true;
+	ap.payload_type = (char *)"slimbridge/policy-denied";
+	ap.has_blob = true;
+	ap.blob.data = (uint8_t *)reason;
+	ap.blob.len = strlen(reason);
+	ct.content_type_case = DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD;
+	ct.app_payload = &ap;
+	p.header = &h;
+	p.session = in->publish->session;
+	p.msg = &ct;
+	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH;
+	m.publish = &p;
+	for (size_t i = 0; i < 4; i++) {
+		dataplane__proto__v1__message__metadata_entry__init(&e[i]);
+		ep[i] = &e[i];
+	}
+	e[ne].key = (char *)"slimbridge-error";
+	e[ne++].value = (char *)reason;
+	e[ne].key = (char *)"slimbridge-blocked-at";
+	e[ne++].value = (char *)policy_level_name(v->level);
+	e[ne].key = (char *)"slimrpc-code";
+	e[ne++].value = (char *)"7"; /* PERMISSION_DENIED */
+	if (rpc_id != NULL) {
+		e[ne].key = (char *)"rpc-id";
+		e[ne++].value = (char *)rpc_id;
+	}
+	m.n_metadata = ne;
+	m.metadata = ep;
+	ctr(n, sign_and_send(n, c, &m, &h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
+}
+
+/*
+ * The permission decision for a publish (BRIEF step 4): true to route it.
+ * Within one app (same tenant and app components) it is not a SLIM boundary.
+ */
+static bool permitted(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m,
+		      const Dataplane__Proto__V1__SLIMHeader *h)
+{
+	const struct policy_view *view;
+	struct policy_query q;
+	struct policy_verdict v;
+	struct slim_name src, dst;
+
+	if (!name_of(h->source, &src) || !name_of(h->destination, &dst)) {
+		ctr(n, SLIM_CTR_DROP_NO_HEADER);
+		return false;
+	}
+	if (src.c[0] == dst.c[0] && src.c[1] == dst.c[1]) {
+		ctr(n, SLIM_CTR_POLICY_LOCAL);
+		return true;
+	}
+	view = n->conf.policy_view(n->conf.policy_arg);
+	if (view == NULL) {
+		view = &empty_policy;
+	}
+	memcpy(q.src, src.c, sizeof(q.src));
+	memcpy(q.dst, dst.c, sizeof(q.dst));
+	q.dir = POLICY_MESSAGE;
+	q.op = op_of(m);
+	if (policy_decide_burst(view, &q, 1, &v) == 1) {
+		ctr(n, SLIM_CTR_POLICY_ALLOWED);
+		return true;
+	}
+	ctr(n, SLIM_CTR_DROP_POLICY);
+	n->stats.deny[v.reason < SB_POL_REASON_MAX ? v.reason : SB_POL_REASON_UNKNOWN_AGENT]++;
+	deny_back(n, c, m, h, &v);
+	return false;
+}
+
 static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
 		    Dataplane__Proto__V1__Message *m)
 {
@@ -649,6 +787,9 @@ static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
 	}
 	h = ingress(n, c, p->header);
 	if (h == NULL) {
+		return;
+	}
+	if (n->conf.policy_view != NULL && !permitted(n, c, m, h)) {
 		return;
 	}
 	(void)name_of(h->destination, &dst);

@@ -18,7 +18,10 @@
  * connection that goes removes its subscriptions.
  *
  * Messages are decoded with protobuf-c into a per-node arena (reset per
- * message: no malloc per message). Every drop is a counter.
+ * message: no malloc per message). Every drop is a counter. A publish that
+ * crosses an app or tenant boundary is decided by the permission policy
+ * first (slim_node_conf.policy_view); a denial goes back to the sender as an
+ * error notification, never a silent drop.
  *
  * Several workers: each runs a node with its own connections and a full
  * replica of the subscription table. Connections are named globally
@@ -39,6 +42,7 @@
 
 #include "grpc_client.h"
 #include "grpc_server.h"
+#include "policy.h"
 
 #define SLIM_OPEN_CHANNEL "/dataplane.proto.v1.DataPlaneService/OpenChannel"
 
@@ -62,7 +66,11 @@
 	_(CROSS_IN, "publishes sent for another worker")                                      \
 	_(DROP_CROSS, "dropped: could not be handed to, or sent for, another worker")          \
 	_(LINK_SUBS_SENT, "subscriptions announced to other nodes over links")                \
-	_(DROP_LOOP, "dropped: a subscription this node forwarded came back (loop)")
+	_(DROP_LOOP, "dropped: a subscription this node forwarded came back (loop)")             \
+	_(POLICY_LOCAL, "publishes within one app: not a SLIM boundary, no policy decision")   \
+	_(POLICY_ALLOWED, "cross-boundary publishes the policy allowed")                      \
+	_(DROP_POLICY, "cross-boundary publishes the policy denied (reasons: deny_*)")         \
+	_(DENIALS_SENT, "error notifications sent back to the sender of a denied publish")
 
 enum slim_counter {
 #define _(n, d) SLIM_CTR_##n,
@@ -73,6 +81,7 @@ enum slim_counter {
 
 struct slim_node_stats {
 	uint64_t ctr[SLIM_CTR_MAX];
+	uint64_t deny[SB_POL_REASON_MAX];	/* denied publishes by reason (policy_abi.h) */
 	uint64_t connections;	/* open now */
 	uint64_t subscriptions; /* (name, connection) pairs now */
 };
@@ -118,6 +127,18 @@ struct slim_node_conf {
 	uint32_t nb_workers;		/* workers with a node (1: no peers) */
 	const struct slim_node_peer_ops *peer; /* NULL: a single worker */
 	void *peer_arg;
+	/*
+	 * Permissions (policy.h): with |policy_view| set, every publish whose
+	 * source and destination differ in tenant or app (SLIM name components 0
+	 * and 1) is decided on the view it returns (NULL: the empty policy, which
+	 * denies). A denied publish is not routed; the sender gets an error
+	 * notification (SLIMHeader.error, source and destination swapped, the
+	 * reason in metadata slimbridge-error / slimbridge-blocked-at and
+	 * slimrpc-code 7) and deny[reason] counts it. The view must stay valid
+	 * until the worker's next quiescent point (RCU). NULL: no decisions.
+	 */
+	const struct policy_view *(*policy_view)(void *arg);
+	void *policy_arg;
 };
 
 struct slim_node;

@@ -385,7 +385,14 @@ static void add_lower(struct rte_tel_data *c, const char *prefix, const char *na
 	rte_tel_data_add_dict_u64(c, key, value);
 }
 
-/* "/slimbridge/slim": each worker's SLIM node. */
+/* Policy denial reasons as counter names (deny_<reason>). */
+static const char *const deny_names[SB_POL_REASON_MAX] = {
+#define _(n, s) #n,
+	foreach_sb_pol_reason
+#undef _
+};
+
+/* "/slimbridge/slim": each worker's SLIM node, with policy denials by reason. */
 static int cmd_slim(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
@@ -410,6 +417,9 @@ static int cmd_slim(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "subscriptions", ss->subscriptions);
 		for (int k = 0; k < SLIM_CTR_MAX; k++) {
 			add_lower(c, "", slim_counter_name((enum slim_counter)k), ss->ctr[k]);
+		}
+		for (int k = SB_POL_REASON_NOT_REQUIRED + 1; k < SB_POL_REASON_MAX; k++) {
+			add_lower(c, "deny_", deny_names[k], ss->deny[k]);
 		}
 		snprintf(key, sizeof(key), "worker_%u", w);
 		rte_tel_data_add_dict_container(d, key, c, 0);

@@ -41,6 +41,17 @@
  * pointer swap, waits for a QSBR grace period, and only then stores the
  * epoch in status.acked_epoch: from then on the other slot is free.
  *
+ * Refusal: a snapshot the data plane refuses (checksum, sizes, indices) is
+ * never handed to the workers, which keep reading the other slot. The data
+ * plane stores its epoch in status.refused_epoch (same seq protocol, with
+ * instance_id). While refused_epoch == header.epoch for its instance, the
+ * writer may rewrite the ACTIVE slot in place: it stores in_progress = 1
+ * before touching the slot and keeps it set until active_slot and epoch + 1
+ * are stored, so a reader never takes a half-written slot (it re-checks
+ * in_progress and epoch after validating, and never reads a refused epoch
+ * again). The slot the workers read is untouched, and a refused snapshot
+ * never blocks later publishes.
+ *
  * instance_id is random per control-process start. A restarted control
  * process creates a fresh object (new inode) with a new instance_id and
  * epochs that start again at 1; the data plane notices the new object and
@@ -57,7 +68,7 @@
 #define SB_SHM_SNAP_MAGIC	0x3150414e53424253ULL	/* "SBBSNAP1" */
 #define SB_SHM_STATUS_MAGIC	0x5355544154534253ULL	/* "SBSTATUS" */
 #define SB_SHM_ABI_MAJOR	1
-#define SB_SHM_ABI_MINOR	0
+#define SB_SHM_ABI_MINOR	1	/* 1: sb_shm_status.refused_epoch */
 #define SB_SHM_SLOTS		2
 #define SB_SHM_SLOT_ALIGN	4096
 #define SB_SHM_NAME_MAX		64
@@ -116,7 +127,7 @@ struct sb_shm_snapshot {
 
 /*
  * N.status, written by the data plane main lcore only. |seq| is odd while
- * instance_id/acked_epoch change; a reader takes two copies and uses them only
+ * instance_id/acked_epoch/refused_epoch change; a reader takes two copies and uses them only
  * if they are identical with an even |seq|. A reader is live while its pid
  * exists and its heartbeat is younger than SB_SHM_READER_STALE_NS (which also
  * covers a pid reused after the data plane died).
@@ -133,8 +144,9 @@ struct sb_shm_status {
 	uint64_t heartbeat_ns;		/* CLOCK_MONOTONIC, refreshed every 100 ms */
 	uint32_t reader_pid;
 	uint32_t nb_workers;
-	uint32_t seq;			/* odd while instance_id/acked_epoch change */
-	uint8_t reserved[12];
+	uint32_t seq;			/* odd while instance_id/acked_epoch/refused_epoch change */
+	uint32_t reserved0;
+	uint64_t refused_epoch;		/* last epoch of instance_id refused; 0: none (minor 1) */
 };
 
 static_assert(sizeof(struct sb_shm_header) == 128, "sb_shm_header is 128 bytes");
@@ -152,5 +164,6 @@ static_assert(offsetof(struct sb_shm_snapshot, tables) == 64, "tables");
 static_assert(sizeof(struct sb_shm_status) == 64, "sb_shm_status is one cache line");
 static_assert(offsetof(struct sb_shm_status, acked_epoch) == 24, "acked_epoch");
 static_assert(offsetof(struct sb_shm_status, seq) == 48, "seq");
+static_assert(offsetof(struct sb_shm_status, refused_epoch) == 56, "refused_epoch");
 
 #endif

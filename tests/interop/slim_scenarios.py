@@ -332,9 +332,74 @@ def s_upstream_ack(addr):
         x.close()
 
 
+def agent(tenant, app, agent_id, i=1):
+    """The SLIM name of a policy agent: components XXH64(id + 0xFF) (slim.md 1.2)."""
+    import xxhash
+    h = [xxhash.xxh64(x.encode() + b"\xff").intdigest() for x in (tenant, app, agent_id)]
+    return name(h[0], h[1], h[2], id_=i, strings=(tenant, app, agent_id))
+
+
+def _denial(c, what):
+    r = _next(c, lambda r: r.HasField("publish"), what)
+    check(c.verify(r.publish.header), "denial with a bad MAC")
+    check(r.publish.header.error, "denial without SLIMHeader.error")
+    return r
+
+
+def s_policy_seeds(addr):
+    """Needs docs/examples/policy.yaml applied: the seeds' decisions on real publishes."""
+    T = "tenant-123"
+    lead = agent(T, "hr-app", "agent_hr_lead")
+    approver = agent(T, "hr-app", "agent_hr_approver")
+    a789 = agent(T, "sales-app", "agent-789")
+    quiet = agent(T, "sales-app", "agent_quiet")
+    hr, sales = conn(addr), conn(addr)
+    hr.subscribe(lead, lead, sub_id=1)
+    hr.subscribe(approver, approver, sub_id=2)
+    # Allowed: agent-789 -> agent_hr_lead (task).
+    sales.publish(a789, lead, b"allowed task", msg_id=1)
+    r = hr.recv_publish()
+    check(r is not None and r.publish.msg.app_payload.blob == b"allowed task",
+          "an allowed publish did not arrive")
+    # Denied at the agent level: an explicit error back, nothing at the target.
+    sent = sales.publish(quiet, lead, b"from a disabled agent", msg_id=2,
+                         metadata={"rpc-id": "call-2"})
+    r = _denial(sales, "denial for agent_quiet")
+    check(r.publish.header.source == sent.publish.header.destination, "denial source")
+    check(r.publish.header.destination == sent.publish.header.source, "denial destination")
+    check(r.publish.session == sent.publish.session, "denial session header")
+    md = dict(r.metadata)
+    check(md.get("slimbridge-error") == "SLIM disabled for this agent", f"reason {md}")
+    check(md.get("slimbridge-blocked-at") == "agent", f"level {md}")
+    check(md.get("slimrpc-code") == "7" and md.get("rpc-id") == "call-2", f"metadata {md}")
+    check(hr.recv_publish(0.3) is None, "a denied publish reached its target")
+    # The operation type: agent_hr_approver takes tasks from the Sales App, not queries.
+    sales.publish(a789, approver, b"task", msg_id=3, metadata={"method": "SendMessage"})
+    r = hr.recv_publish()
+    check(r is not None and r.publish.msg.app_payload.blob == b"task", "task not delivered")
+    sales.publish(a789, approver, b"query", msg_id=4,
+                  metadata={"method": "/lf.a2a.v1.A2AService/GetTask"})
+    r = _denial(sales, "denial for a query")
+    check(dict(r.metadata).get("slimbridge-blocked-at") == "agent", f"{dict(r.metadata)}")
+    check(hr.recv_publish(0.3) is None, "a denied query reached its target")
+    # Unknown agents across apps are denied; within one app there is no decision.
+    stranger = agent(T, "other-app", "nobody")
+    sales.publish(stranger, lead, b"stranger", msg_id=5)
+    r = _denial(sales, "denial for an unknown agent")
+    check(dict(r.metadata).get("slimbridge-error") == "Unknown agent", f"{dict(r.metadata)}")
+    hr.subscribe(me(1), me(1), sub_id=3)
+    sales.publish(me(2), me(1), b"same app", msg_id=6)
+    r = hr.recv_publish()
+    check(r is not None and r.publish.msg.app_payload.blob == b"same app",
+          "a publish within one app was not delivered")
+    hr.close()
+    sales.close()
+
+
 SCENARIOS = {f.__name__[2:]: f for f in (s_many_connections, s_subscribe_ack, s_unicast, s_anycast, s_multicast,
                                            s_ttl, s_unsubscribe_and_disconnect, s_bad_mac_dropped,
-                                           s_malformed_refused, s_loop_dropped, s_upstream_ack)}
+                                           s_malformed_refused, s_loop_dropped, s_upstream_ack,
+                                           s_policy_seeds)}
 
 
 def main():

@@ -56,6 +56,7 @@ static void assert_defaults(const struct conf *c)
 	assert_int_equal(c->neigh_capacity, 1024);
 	assert_int_equal(c->neigh_timeout_s, 300);
 	assert_string_equal(c->shm_name, "slimbridge");
+	assert_true(c->slim.enforce_policy);
 	assert_false(c->ports_set);
 	assert_int_equal(c->nb_ports, 0);
 	for (i = 0; i < CONF_MAX_PORTS; i++) {
@@ -220,6 +221,11 @@ static void test_flow_style(void **state)
 			       err),
 			 0);
 	assert_memory_equal(&a, &b, sizeof(a));
+	/* slim.policy both ways. */
+	assert_int_equal(parse(&a, "slim: {policy: off}\n", err), 0);
+	assert_false(a.slim.enforce_policy);
+	assert_int_equal(parse(&a, "slim: {policy: enforce}\n", err), 0);
+	assert_true(a.slim.enforce_policy);
 }
 
 struct err_case {
@@ -416,6 +422,9 @@ static const struct err_case err_cases[] = {
 	{ "slim: {links: [{endpoint: \"[2001:db8::1]:1\", connection_type: x}]}\n", 1,
 	  "slim.links[0].connection_type", "unknown connection type" },
 	{ "slim: {node_id: \"a b\"}\n", 1, "slim.node_id", "invalid node id" },
+	{ "slim: {policy: permissive}\n", 1, "slim.policy",
+	  "unknown policy mode \"permissive\" (expected enforce or off)" },
+	{ "slim: {policy: [enforce]}\n", 1, "slim.policy", "expected a string" },
 	/* grpc_test_port */
 	{ "grpc_test_port: 65536\n", 1, "grpc_test_port", "65536 is out of range (expected 0..65535)" },
 	{ "tcp_test_apps: {echo: 8080}\ngrpc_test_port: 8080\n", 2, "grpc_test_port",

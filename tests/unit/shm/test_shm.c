@@ -112,6 +112,54 @@ static void test_slot_reuse_waits_for_ack(void **state)
 	shm_reader_free(r);
 }
 
+static void test_refused_snapshot_slot_is_rewritten(void **state)
+{
+	const struct sb_shm_snapshot *snap, *good;
+	struct shm_reader *r = shm_reader_new(name, 1, 0, &owner);
+	struct shm_writer *w;
+	struct sb_shm_table t = {.kind = 0, .offset = 0, .size = 8, .count = 1};
+	uint64_t one = 1, two = 2, three = 3, four = 4, epoch;
+	int err;
+
+	(void)state;
+	w = shm_writer_create(name, 1 << 16, &err, NULL);
+	assert_non_null(w);
+	assert_int_equal(shm_writer_publish(w, &t, 1, &one, sizeof(one)), 1);
+	assert_int_equal(shm_reader_poll(r, &snap, &epoch), 1);
+	shm_reader_ack(r, 1);
+	assert_int_equal(shm_writer_publish(w, &t, 1, &two, sizeof(two)), 2);
+	assert_int_equal(shm_reader_poll(r, &snap, &epoch), 1);
+	good = snap;
+	shm_reader_ack(r, 2);
+	/* Epoch 3 lands in epoch 1's slot; the caller's checks refuse it. */
+	assert_int_equal(shm_writer_publish(w, &t, 1, &three, sizeof(three)), 3);
+	assert_int_equal(shm_reader_poll(r, &snap, &epoch), 1);
+	assert_int_equal(epoch, 3);
+	assert_ptr_not_equal(snap, good);
+	/* Not acknowledged, not refused yet: the writer must wait. */
+	assert_int_equal(shm_writer_publish(w, &t, 1, &four, sizeof(four)), -EAGAIN);
+	shm_reader_refuse(r, 3);
+	assert_int_equal(shm_writer_reader_acked(w), 2);
+	/* Epoch 4 replaces the refused one in place; epoch 2's slot (the workers') is untouched. */
+	assert_int_equal(shm_writer_publish(w, &t, 1, &four, sizeof(four)), 4);
+	assert_int_equal(shm_writer_rewrites(w), 1);
+	assert_memory_equal((const uint8_t *)good + good->tables[0].offset, &two, sizeof(two));
+	assert_int_equal(good->epoch, 2);
+	assert_int_equal(shm_reader_poll(r, &snap, &epoch), 1);
+	assert_int_equal(epoch, 4);
+	assert_memory_equal((const uint8_t *)snap + snap->tables[0].offset, &four, sizeof(four));
+	/* Accepted: the normal alternation resumes once acknowledged. */
+	assert_int_equal(shm_writer_publish(w, NULL, 0, NULL, 0), -EAGAIN);
+	shm_reader_ack(r, 4);
+	assert_int_equal(shm_writer_publish(w, NULL, 0, NULL, 0), 5);
+	assert_int_equal(shm_writer_rewrites(w), 1);
+	assert_int_equal(shm_reader_poll(r, &snap, &epoch), 1);
+	assert_int_equal(epoch, 5);
+
+	shm_writer_destroy(w, true);
+	shm_reader_free(r);
+}
+
 static void test_writer_restart_reattaches_and_keeps_last_good(void **state)
 {
 	const struct sb_shm_snapshot *snap, *first;
@@ -343,6 +391,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_absent_then_waiting_then_attached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_reuse_waits_for_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_snapshot_slot_is_rewritten, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_writer_restart_reattaches_and_keeps_last_good,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_abi, setup, teardown),
