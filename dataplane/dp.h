@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "policy/policy.h"
+#include "policy/policy_rules.h"
 #include "net/net.h"
 #include "tcp/tcp_rss.h"
 
@@ -49,6 +50,8 @@ struct dp_policy {
 	const struct sb_shm_snapshot *snap;	/* NULL: empty policy */
 	uint64_t epoch;
 	struct policy_view view;		/* checked tables of |snap| (policy.h) */
+	/* Content rule sets of |snap|, one object per worker (policy_rules.h). */
+	struct policy_rules_worker *rules[RTE_MAX_LCORE];
 };
 
 /* Policy attachment as shown by telemetry; main lcore writes under |lock|. */

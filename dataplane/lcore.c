@@ -168,11 +168,13 @@ static void slim_update(void *arg, const struct slim_update *u)
 }
 
 /* The policy view the worker holds until its next quiescent point (RCU; dataplane/main.c). */
-static const struct policy_view *slim_policy_view(void *arg)
+static const struct policy_view *slim_policy_view(void *arg,
+						  const struct policy_rules_worker **rules)
 {
 	const struct lcore_ctx *lc = arg;
 	const struct dp_policy *pol = __atomic_load_n(&lc->dp->policy, __ATOMIC_ACQUIRE);
 
+	*rules = pol != NULL ? pol->rules[lc->index] : NULL;
 	return pol != NULL ? &pol->view : NULL;
 }
 

@@ -26,6 +26,7 @@
 #include "net/net.h"
 #include "port/impair.h"
 #include "stats/drop.h"
+#include "policy/policy_rules.h"
 
 /* Array size for a burst (conf.burst <= 256) plus impairment duplicates. */
 #define LCORE_BURST_MAX 512
@@ -149,6 +150,7 @@ struct lcore_ctx {
 	uint8_t *slim_flat;		/* a chained publish made flat again */
 	uint64_t slim_link_retry[8];	/* worker 0: when to dial slim.links[i] (ms; 0: up) */
 	uint64_t tsc_per_us;
+	struct policy_rules_counters rules_ctr;	/* content scans, across snapshots */
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;

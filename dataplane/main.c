@@ -281,9 +281,21 @@ static int setup(struct dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/* Frees the content rule objects of |slot| (no worker may hold it). */
+static void rules_free(struct dp *dp, struct dp_policy *slot)
+{
+	for (uint16_t w = 0; w < dp->nb_workers; w++) {
+		policy_rules_worker_free(slot->rules[w]);
+		slot->rules[w] = NULL;
+	}
+}
+
 static void teardown(struct dp *dp)
 {
 	telemetry_quiesce();
+	/* The workers have stopped: no snapshot is in use any more. */
+	rules_free(dp, &dp->policy_slots[0]);
+	rules_free(dp, &dp->policy_slots[1]);
 	for (uint16_t w = 0; w < dp->nb_workers; w++) {
 		lcore_ctx_free(dp->lcores[w]);
 		dp->lcores[w] = NULL;
@@ -360,6 +372,26 @@ struct policy_sync {
 	unsigned int next_slot;
 };
 
+/*
+ * Each worker's copy of |slot|'s content rule sets (hyperscan databases and
+ * scratch of its own). The slot's previous objects are past their grace
+ * period: a new snapshot is taken only once the last one was acknowledged.
+ */
+static int rules_for_workers(struct dp *dp, struct dp_policy *slot, const char **why)
+{
+	rules_free(dp, slot);
+	for (uint16_t w = 0; w < dp->nb_workers; w++) {
+		int rc = policy_rules_worker_new(&slot->view, w, &dp->lcores[w]->rules_ctr,
+						 &slot->rules[w], why);
+
+		if (rc != 0) {
+			rules_free(dp, slot);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static void poll_policy(struct dp *dp, struct policy_sync *ps)
 {
 	struct dp_policy_status *st = &dp->policy_status;
@@ -392,7 +424,8 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 		 * refused slot with its next snapshot and never the one the
 		 * workers still read.
 		 */
-		if (policy_view_init(&slot->view, snap, &why) != 0) {
+		if (policy_view_init(&slot->view, snap, &why) != 0 ||
+		    rules_for_workers(dp, slot, &why) != 0) {
 			shm_reader_refuse(dp->shm, epoch);
 			pthread_mutex_lock(&st->lock);
 			st->refused++;

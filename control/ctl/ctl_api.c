@@ -511,35 +511,36 @@ static void do_changelog(struct acall *ac, const uint8_t *msg, size_t len)
 
 /* ---------------------------------------------------------------- WatchPolicy */
 
+/* Sends every publication after the last one sent, in order, until the stream is full. */
 static void watch_send(struct acall *ac)
 {
-	Slimbridge__Control__V1__PolicyVersion v = SLIMBRIDGE__CONTROL__V1__POLICY_VERSION__INIT;
 	struct ctl_pub pub;
-	int rc;
 
-	ctl_state_pub(ac->api->st, &pub);
-	if (pub.epoch == 0 || pub.epoch == ac->sent_epoch) {
-		return;
-	}
-	v.has_version = v.has_epoch = v.has_publishedns = v.has_checksum = 1;
-	v.has_snapshotbytes = v.has_changes = 1;
-	v.version = pub.version;
-	v.epoch = pub.epoch;
-	v.publishedns = pub.published_ns;
-	v.checksum = pub.checksum;
-	v.snapshotbytes = pub.bytes;
-	v.changes = pub.changes;
-	rc = send_msg(ac->call, &v.base);
-	if (rc == -EAGAIN) {
-		ac->behind = true;	/* on_writable sends the newest then */
-		return;
-	}
-	if (rc < 0) {
-		finish(ac->call, GRPC_RESOURCE_EXHAUSTED, "watcher cannot keep up");
-		return;
+	while (ctl_state_pub_after(ac->api->st, ac->sent_epoch, &pub)) {
+		Slimbridge__Control__V1__PolicyVersion v =
+			SLIMBRIDGE__CONTROL__V1__POLICY_VERSION__INIT;
+		int rc;
+
+		v.has_version = v.has_epoch = v.has_publishedns = v.has_checksum = 1;
+		v.has_snapshotbytes = v.has_changes = 1;
+		v.version = pub.version;
+		v.epoch = pub.epoch;
+		v.publishedns = pub.published_ns;
+		v.checksum = pub.checksum;
+		v.snapshotbytes = pub.bytes;
+		v.changes = pub.changes;
+		rc = send_msg(ac->call, &v.base);
+		if (rc == -EAGAIN) {
+			ac->behind = true;	/* on_writable goes on from here */
+			return;
+		}
+		if (rc < 0) {
+			finish(ac->call, GRPC_RESOURCE_EXHAUSTED, "watcher cannot keep up");
+			return;
+		}
+		ac->sent_epoch = pub.epoch;
 	}
 	ac->behind = false;
-	ac->sent_epoch = pub.epoch;
 }
 
 static void do_watch(struct acall *ac, const uint8_t *msg, size_t len)
@@ -552,11 +553,20 @@ static void do_watch(struct acall *ac, const uint8_t *msg, size_t len)
 	ac->watching = true;
 	ac->next = ac->api->watchers;
 	ac->api->watchers = ac;
-	if (rq->fromversion <= pub.version) {
-		watch_send(ac);
-	} else {
-		ac->sent_epoch = pub.epoch;	/* wait for a newer one */
+	ac->sent_epoch = pub.epoch;	/* fromVersion newer than the current: wait */
+	if (pub.epoch > 0 && rq->fromversion == 0) {
+		ac->sent_epoch = pub.epoch - 1;	/* the current one first */
+	} else if (pub.epoch > 0 && rq->fromversion <= pub.version) {
+		/* The first kept publication of fromVersion or later. */
+		struct ctl_pub h;
+		uint64_t e = pub.epoch > CTL_PUB_HISTORY ? pub.epoch - CTL_PUB_HISTORY : 0;
+
+		while (ctl_state_pub_after(ac->api->st, e, &h) && h.version < rq->fromversion) {
+			e = h.epoch;
+		}
+		ac->sent_epoch = e;
 	}
+	watch_send(ac);
 	slimbridge__control__v1__watch_policy_request__free_unpacked(rq, NULL);
 }
 

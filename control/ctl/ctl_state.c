@@ -28,6 +28,7 @@ struct ctl_state {
 	uint64_t pending_version;
 	uint32_t pending_changes;
 	struct ctl_pub pub;
+	struct ctl_pub hist[CTL_PUB_HISTORY];	/* the last publications, by epoch % size */
 	uint64_t last_heartbeat_ms;
 	bool published_since_tick;
 };
@@ -252,6 +253,15 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Records s->pub as published (WatchPolicy sends every one from the history). */
+static void published(struct ctl_state *s)
+{
+	s->pub.pending = false;
+	s->pub.acked_epoch = 0;
+	s->hist[s->pub.epoch % CTL_PUB_HISTORY] = s->pub;
+	s->published_since_tick = true;
+}
+
 static void try_publish(struct ctl_state *s)
 {
 	int64_t epoch;
@@ -267,7 +277,7 @@ static void try_publish(struct ctl_state *s)
 			s->pub.epoch++;
 			pol_image_cleanup(&s->pending);
 			s->has_pending = false;
-			s->published_since_tick = true;
+			published(s);
 		}
 		return;
 	}
@@ -291,7 +301,7 @@ static void try_publish(struct ctl_state *s)
 	s->pub.published_ns = realtime_ns();
 	pol_image_cleanup(&s->pending);
 	s->has_pending = false;
-	s->published_since_tick = true;
+	published(s);
 }
 
 static int compile_and_publish(struct ctl_state *s, uint32_t changes, char *err, size_t errlen)
@@ -638,6 +648,21 @@ void ctl_state_pub(const struct ctl_state *s, struct ctl_pub *pub)
 	*pub = s->pub;
 	pub->pending = s->has_pending;
 	pub->acked_epoch = s->shm != NULL ? shm_writer_reader_acked(s->shm) : 0;
+}
+
+bool ctl_state_pub_after(const struct ctl_state *s, uint64_t epoch, struct ctl_pub *pub)
+{
+	uint64_t e = epoch + 1, oldest;
+
+	if (s->pub.epoch == 0 || epoch >= s->pub.epoch) {
+		return false;
+	}
+	oldest = s->pub.epoch >= CTL_PUB_HISTORY ? s->pub.epoch - CTL_PUB_HISTORY + 1 : 1;
+	if (e < oldest) {
+		e = oldest;	/* further behind than the history: skip to the oldest kept */
+	}
+	*pub = s->hist[e % CTL_PUB_HISTORY];
+	return true;
 }
 
 bool ctl_state_tick(struct ctl_state *s, uint64_t now_ms)

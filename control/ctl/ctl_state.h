@@ -94,6 +94,17 @@ struct ctl_pub {
 
 void ctl_state_pub(const struct ctl_state *s, struct ctl_pub *pub);
 
+/* Publications kept for WatchPolicy streams that fall behind. */
+#define CTL_PUB_HISTORY 1024
+
+/*
+ * ctl_state_pub_after fills |pub| with the publication that followed epoch
+ * |epoch| (the oldest kept, if |epoch| is more than CTL_PUB_HISTORY behind)
+ * and returns true, or returns false when nothing newer was published.
+ * |pub->pending| and |pub->acked_epoch| are not set.
+ */
+bool ctl_state_pub_after(const struct ctl_state *s, uint64_t epoch, struct ctl_pub *pub);
+
 /*
  * ctl_state_tick publishes a pending snapshot when the slot is free and
  * refreshes the heartbeat (call every few ms). Returns true when a new

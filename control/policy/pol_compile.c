@@ -19,6 +19,7 @@
 
 #include "pol_compile.h"
 #include "pol_eval.h"
+#include "pol_rules.h"
 
 uint64_t pol_name_hash(const char *s)
 {
@@ -475,6 +476,14 @@ static int compile_agent(struct cc *c, uint32_t i, uint16_t dflt[4])
 
 /* ---------------------------------------------------------------- layout */
 
+/* RULES index of rule set |id| (NULL or empty: none). */
+static uint32_t ruleset_index(const struct pol_model *m, const char *id)
+{
+	int32_t i = id != NULL && id[0] != '\0' ? pol_model_find(m, POL_KIND_RULESET, id) : -1;
+
+	return i >= 0 ? (uint32_t)i : SB_POL_RULESET_NONE;
+}
+
 static unsigned bits_for(size_t n)
 {
 	unsigned b = 4;
@@ -517,6 +526,7 @@ int pol_compile(const struct pol_model *m, uint64_t version, struct pol_image *i
 	struct layout lay[POL_NB_TABLES];
 	struct sb_pol_agent *agents;
 	uint16_t (*dflt)[4] = NULL;
+	uint32_t *rs_names = NULL;
 	size_t total;
 	int rc = -ENOMEM;
 
@@ -532,7 +542,8 @@ int pol_compile(const struct pol_model *m, uint64_t version, struct pol_image *i
 		goto out;
 	}
 	dflt = calloc(p->n_agents + 1, sizeof(*dflt));
-	if (dflt == NULL) {
+	rs_names = calloc(p->n_contentrulesets + 1, sizeof(*rs_names));
+	if (dflt == NULL || rs_names == NULL) {
 		goto out;
 	}
 	for (size_t i = 0; i < p->n_agents; i++) {
@@ -662,6 +673,7 @@ int pol_compile(const struct pol_model *m, uint64_t version, struct pol_image *i
 			if (t->circuitbreaker != NULL && t->circuitbreaker->has_cooldownseconds) {
 				tr[i].cooldown_s = t->circuitbreaker->cooldownseconds;
 			}
+			tr[i].ruleset = ruleset_index(m, t->contentruleset);
 			kv.key = ((uint64_t)m->trust_tenant[i] + 1) << 32 | (uint32_t)o;
 			kv.val.u64 = i;
 			kv_insert(tm, meta.trustmap_bits, &kv);
@@ -682,6 +694,9 @@ int pol_compile(const struct pol_model *m, uint64_t version, struct pol_image *i
 			a.org_int = (uint32_t)r->app;			/* apps come first */
 			a.org_ext = (uint32_t)(p->n_apps + (size_t)r->tenant);
 			memcpy(a.dflt, dflt[i], sizeof(a.dflt));
+			a.ruleset = r->project >= 0 ?
+					    ruleset_index(m, p->projects[r->project]->contentruleset) :
+					    SB_POL_RULESET_NONE;
 			off = str_add(&c.str, p->agents[i]->id);
 			if (off < 0) {
 				goto out;
@@ -709,6 +724,13 @@ int pol_compile(const struct pol_model *m, uint64_t version, struct pol_image *i
 		for (size_t i = 0; i < c.pairs.n; i++) {
 			kv_insert(pt, meta.pair_bits, &((struct sb_pol_kv *)c.pairs.p)[i]);
 		}
+		for (size_t i = 0; i < p->n_contentrulesets; i++) {
+			off = str_add(&c.str, p->contentrulesets[i]->id);
+			if (off < 0) {
+				goto out;
+			}
+			rs_names[i] = (uint32_t)off;
+		}
 		/* Append the string table. */
 		lay[9] = (struct layout){SB_POL_TABLE_STRINGS, c.str.len, 0, total};
 		{
@@ -721,6 +743,21 @@ int pol_compile(const struct pol_model *m, uint64_t version, struct pol_image *i
 			memset(d + total, 0, align64(total + c.str.len) - total);
 			memcpy(d + total, c.str.p, c.str.len);
 			img->len = align64(total + c.str.len);
+		}
+		/* Then the content rule sets, compiled when the model was validated. */
+		lay[10] = (struct layout){SB_POL_TABLE_RULES, pol_rules_table_size(m->rules),
+					  m->rules != NULL ? m->rules->nb_sets : 0, img->len};
+		{
+			size_t end = align64(lay[10].off + lay[10].size);
+			uint8_t *d = realloc(img->data, end);
+
+			if (d == NULL) {
+				goto out;
+			}
+			img->data = d;
+			memset(d + lay[10].off, 0, end - lay[10].off);
+			pol_rules_layout(m->rules, rs_names, d + lay[10].off);
+			img->len = end;
 		}
 	}
 	/* The checksum covers every table but META, in table order. */
@@ -768,6 +805,7 @@ out:
 	free(c.tenant_agents_start);
 	free(c.tenant_agents);
 	free(dflt);
+	free(rs_names);
 	return rc;
 }
 

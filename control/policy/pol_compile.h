@@ -25,7 +25,7 @@
 #include "shm/shm_abi.h"
 #include "shm/policy_abi.h"
 
-#define POL_NB_TABLES 10
+#define POL_NB_TABLES 11
 
 struct pol_image {
 	struct sb_shm_table tables[POL_NB_TABLES];	/* offsets relative to |data| */

@@ -12,6 +12,7 @@
 #include <xxhash.h>
 
 #include "pol_model.h"
+#include "pol_rules.h"
 
 #define ID_MAX 128
 
@@ -612,6 +613,10 @@ static int validate(struct vctx *v, struct pol_model *m)
 	if (validate_agents(v, m) < 0 || validate_trusts(v, m) < 0 || validate_rulesets(v, p) < 0) {
 		return -EINVAL;
 	}
+	/* Last: the patterns go to hyperscan only once everything else holds. */
+	if (pol_rules_build(p, &m->rules, v->err, v->errlen) < 0) {
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -648,6 +653,7 @@ void pol_model_free(struct pol_model *m)
 	free(m->app_tenant);
 	free(m->agent);
 	free(m->trust_tenant);
+	pol_rules_free(m->rules);
 	if (m->p != NULL) {
 		protobuf_c_message_free_unpacked(&m->p->base, NULL);
 	}

@@ -50,6 +50,7 @@ const char *pol_kind_name(enum pol_kind k);
 int pol_kind_parse(const char *s);
 
 struct pol_idmap;
+struct pol_rules;
 
 /* Resolved references, by index into the Policy's arrays (-1: none). */
 struct pol_agent_ref {
@@ -65,6 +66,7 @@ struct pol_model {
 	int32_t *app_tenant;			/* per app */
 	struct pol_agent_ref *agent;		/* per agent */
 	int32_t *trust_tenant;			/* per trust */
+	struct pol_rules *rules;		/* content rule sets, compiled (pol_rules.h) */
 };
 
 /*
@@ -72,7 +74,11 @@ struct pol_model {
  * (freed by pol_model_free) and is returned. On failure returns NULL, writes
  * one line to |err| ("agent 'a1': project 'p9' does not exist", "project
  * 'p1': slimConfig.allowedOrganizations[0]: bad wildcard ('*' only at the
- * end) in 'external:*corp'", ...) and leaves |p| with the caller.
+ * end) in 'external:*corp'", "ruleset 'pii': rules[2].pattern: Missing
+ * close parenthesis for group started at index 3.", ...) and leaves |p|
+ * with the caller. Validation compiles the content rule sets with
+ * hyperscan (pol_rules.h): a pattern hyperscan refuses is a validation
+ * error.
  */
 struct pol_model *pol_model_new(pb_policy *p, char *err, size_t errlen);
 

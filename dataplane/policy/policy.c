@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "policy.h"
+#include "policy_rules.h"
 
 #define SUB 32	/* queries per prefetch round */
 
@@ -82,13 +83,14 @@ int policy_view_init(struct policy_view *v, const struct sb_shm_snapshot *s, con
 	static const uint32_t order[] = {
 		SB_POL_TABLE_TENANTS, SB_POL_TABLE_ORGS, SB_POL_TABLE_TRUSTS, SB_POL_TABLE_AGENTS,
 		SB_POL_TABLE_ROWS, SB_POL_TABLE_PAIRS, SB_POL_TABLE_TRUSTMAP, SB_POL_TABLE_ORGMAP,
-		SB_POL_TABLE_STRINGS,
+		SB_POL_TABLE_STRINGS, SB_POL_TABLE_RULES,
 	};
-	const struct sb_shm_table *t[SB_POL_TABLE_STRINGS + 1] = {0};
+	const struct sb_shm_table *t[SB_POL_TABLE_RULES + 1] = {0};
 	const uint8_t *base = (const uint8_t *)s;
 	const struct sb_pol_meta *m;
 	XXH64_state_t st;
-	uint64_t want[SB_POL_TABLE_STRINGS + 1];
+	uint64_t want[SB_POL_TABLE_RULES + 1];
+	int rc;
 
 	memset(v, 0, sizeof(*v));
 	if (s == NULL || s->nb_tables == 0) {
@@ -127,7 +129,8 @@ int policy_view_init(struct policy_view *v, const struct sb_shm_snapshot *s, con
 			*why = "policy snapshot: a table is missing or repeated";
 			return -EINVAL;
 		}
-		if ((k != SB_POL_TABLE_STRINGS && t[k]->size != want[k]) || t[k]->offset % 8 != 0) {
+		if ((k != SB_POL_TABLE_STRINGS && k != SB_POL_TABLE_RULES && t[k]->size != want[k]) ||
+		    t[k]->offset % 8 != 0) {
 			*why = "policy snapshot: a table has the wrong size";
 			return -EINVAL;
 		}
@@ -161,6 +164,13 @@ int policy_view_init(struct policy_view *v, const struct sb_shm_snapshot *s, con
 	if (v->strings_len == 0 || v->strings[v->strings_len - 1] != '\0') {
 		goto bad_index;
 	}
+	v->rules = base + t[SB_POL_TABLE_RULES]->offset;
+	v->rules_len = t[SB_POL_TABLE_RULES]->size;
+	rc = policy_rules_check(v->rules, v->rules_len, v->strings_len, &v->nb_rulesets, why);
+	if (rc < 0) {
+		memset(v, 0, sizeof(*v));
+		return rc;
+	}
 	for (uint64_t i = 0; i < ((uint64_t)1 << v->agent_bits); i++) {
 		const struct sb_pol_agent *a = &v->agents[i];
 
@@ -168,12 +178,15 @@ int policy_view_init(struct policy_view *v, const struct sb_shm_snapshot *s, con
 			continue;
 		}
 		if (a->tenant >= v->nb_tenants || a->org_int >= v->nb_orgs ||
-		    a->org_ext >= v->nb_orgs || a->idx >= m->nb_agents || a->name >= v->strings_len) {
+		    a->org_ext >= v->nb_orgs || a->idx >= m->nb_agents || a->name >= v->strings_len ||
+		    (a->ruleset != SB_POL_RULESET_NONE && a->ruleset >= v->nb_rulesets)) {
 			goto bad_index;
 		}
 	}
 	for (uint32_t i = 0; i < v->nb_trusts; i++) {
-		if (v->trusts[i].org >= v->nb_orgs || v->trusts[i].name >= v->strings_len) {
+		if (v->trusts[i].org >= v->nb_orgs || v->trusts[i].name >= v->strings_len ||
+		    (v->trusts[i].ruleset != SB_POL_RULESET_NONE &&
+		     v->trusts[i].ruleset >= v->nb_rulesets)) {
 			goto bad_index;
 		}
 	}
@@ -305,6 +318,7 @@ static void finish_check(const struct policy_view *v, const struct check *c,
 			return;
 		}
 		o->trust = (uint32_t)tm->val.u64;
+		o->rs_trust = v->trusts[o->trust].ruleset;
 	}
 	if (!(vd & SB_POL_V_ALLOWED)) {
 		deny(o, level, vd >> SB_POL_V_REASON_SHIFT);
@@ -339,6 +353,9 @@ static uint16_t decide_sub(const struct policy_view *v, const struct policy_quer
 		o->reason = SB_POL_REASON_ALLOWED;
 		o->required = 1;
 		o->trust = POLICY_NO_TRUST;
+		o->rs_src = SB_POL_RULESET_NONE;
+		o->rs_dst = SB_POL_RULESET_NONE;
+		o->rs_trust = SB_POL_RULESET_NONE;
 		if (s == NULL || d == NULL) {
 			deny(o, SB_POL_LEVEL_IDENTITY, SB_POL_REASON_UNKNOWN_AGENT);
 			continue;
@@ -350,6 +367,8 @@ static uint16_t decide_sub(const struct policy_view *v, const struct policy_quer
 		}
 		s_local = v->tenants[s->tenant].flags & SB_POL_TENANT_LOCAL;
 		d_local = v->tenants[d->tenant].flags & SB_POL_TENANT_LOCAL;
+		o->rs_src = s_local ? s->ruleset : SB_POL_RULESET_NONE;
+		o->rs_dst = d_local ? d->ruleset : SB_POL_RULESET_NONE;
 		if (q[i].dir == POLICY_MESSAGE && !s_local && !d_local) {
 			/* No agent this bridge serves is party to it: not ours to carry. */
 			deny(o, SB_POL_LEVEL_IDENTITY, SB_POL_REASON_UNKNOWN_AGENT);
@@ -401,7 +420,10 @@ uint16_t policy_decide_burst(const struct policy_view *v, const struct policy_qu
 		for (uint16_t i = 0; i < n; i++) {
 			out[i] = (struct policy_verdict){.allowed = 0, .level = SB_POL_LEVEL_IDENTITY,
 							 .reason = SB_POL_REASON_UNKNOWN_AGENT,
-							 .required = 1, .trust = POLICY_NO_TRUST};
+							 .required = 1, .trust = POLICY_NO_TRUST,
+							 .rs_src = SB_POL_RULESET_NONE,
+							 .rs_dst = SB_POL_RULESET_NONE,
+							 .rs_trust = SB_POL_RULESET_NONE};
 		}
 		return 0;
 	}

@@ -15,7 +15,7 @@
  * Thread context: policy_view_init on the main lcore when a snapshot
  * arrives (it reads the whole snapshot to check it); policy_decide_burst on
  * any worker, lock-free, no allocation, as long as the view's snapshot is
- * held (RCU, see dataplane/main.c).
+ * held (RCU, see dataplane/main.c). Content rule sets: policy_rules.h.
  */
 #ifndef SB_POLICY_H
 #define SB_POLICY_H
@@ -39,6 +39,9 @@ struct policy_view {
 	const struct sb_pol_kv *orgmap;
 	const char *strings;
 	uint64_t strings_len;
+	const uint8_t *rules;		/* RULES table, checked (policy_rules.h) */
+	uint64_t rules_len;
+	uint32_t nb_rulesets;
 	uint64_t version;
 	uint32_t nb_tenants, nb_orgs, nb_trusts;
 	uint8_t agent_bits, row_bits, pair_bits, trustmap_bits, orgmap_bits;
@@ -60,18 +63,30 @@ struct policy_query {
 
 #define POLICY_NO_TRUST UINT32_MAX
 
+/*
+ * The content rule sets that apply to an allowed message's payload
+ * (policy_rules_scan), each a RULES index or SB_POL_RULESET_NONE: the
+ * source's and the target's project's, for the sides this bridge serves
+ * (local tenants), and the trust relationship's for an external hop. They
+ * index the rule sets of the same snapshot as the view that decided: scan
+ * with the policy_rules_worker made from that view. Same-app messages and
+ * unknown agents get none.
+ */
 struct policy_verdict {
 	uint8_t allowed;
 	uint8_t level;			/* enum sb_pol_level */
 	uint8_t reason;			/* enum sb_pol_reason */
 	uint8_t required;		/* 1: crosses an app or tenant boundary */
 	uint32_t trust;			/* trust index of an external hop, or POLICY_NO_TRUST */
+	uint32_t rs_src;		/* rule set of the source's project */
+	uint32_t rs_dst;		/* rule set of the target's project */
+	uint32_t rs_trust;		/* rule set of the trust relationship |trust| names */
 };
 
 /*
  * policy_view_init checks snapshot |s| (table kinds and sizes, capacities,
- * the checksum, every index an agent or trust record holds) and points |v|
- * into it. NULL |s| makes the empty view, which denies every
+ * the checksum, every index an agent or trust record holds, the RULES
+ * table's layout: policy_rules_check) and points |v| into it. NULL |s| makes the empty view, which denies every
  * cross-boundary message (UNKNOWN_AGENT). Returns 0, or -EINVAL with the
  * reason in |*why| (the snapshot must not be used).
  */

@@ -684,16 +684,18 @@ static uint8_t op_of(const Dataplane__Proto__V1__Message *m)
  * and rpc-id kept so an SDK can match it to the call.
  */
 static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *in,
-		      const Dataplane__Proto__V1__SLIMHeader *ih, const struct policy_verdict *v)
+		      const Dataplane__Proto__V1__SLIMHeader *ih, const struct policy_verdict *v,
+		      const struct policy_rules_hit *hit)
 {
 	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
 	Dataplane__Proto__V1__Publish p = DATAPLANE__PROTO__V1__PUBLISH__INIT;
 	Dataplane__Proto__V1__SLIMHeader h = DATAPLANE__PROTO__V1__SLIMHEADER__INIT;
 	Dataplane__Proto__V1__Content ct = DATAPLANE__PROTO__V1__CONTENT__INIT;
 	Dataplane__Proto__V1__ApplicationPayload ap = DATAPLANE__PROTO__V1__APPLICATION_PAYLOAD__INIT;
-	Dataplane__Proto__V1__Message__MetadataEntry e[4], *ep[4];
+	Dataplane__Proto__V1__Message__MetadataEntry e[5], *ep[5];
 	const char *reason = policy_reason_text(v->reason);
 	const char *rpc_id = meta_get(in, "rpc-id");
+	char rule[16];
 	size_t ne = 0;
 
 	h.source = ih->destination;
@@ -715,7 +717,7 @@ static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 	p.msg = &ct;
 	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH;
 	m.publish = &p;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		dataplane__proto__v1__message__metadata_entry__init(&e[i]);
 		ep[i] = &e[i];
 	}
@@ -729,19 +731,62 @@ static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 		e[ne].key = (char *)"rpc-id";
 		e[ne++].value = (char *)rpc_id;
 	}
+	if (hit != NULL) {
+		snprintf(rule, sizeof(rule), "%u", hit->rule_id);
+		e[ne].key = (char *)"slimbridge-rule-id";
+		e[ne++].value = rule;
+	}
 	m.n_metadata = ne;
 	m.metadata = ep;
 	ctr(n, sign_and_send(n, c, &m, &h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
 }
 
 /*
- * The permission decision for a publish (BRIEF step 4): true to route it.
- * Within one app (same tenant and app components) it is not a SLIM boundary.
+ * Content rules (BRIEF step 5) on an allowed publish: each distinct rule set
+ * the verdict names scans the application payload. Returns false with |*v|
+ * turned into a denial (and |*hit| the block rule) when it must not go on.
+ */
+static bool content_ok(const struct policy_rules_worker *rw, const Dataplane__Proto__V1__Message *m,
+		       struct policy_verdict *v, struct policy_rules_hit *hit)
+{
+	const Dataplane__Proto__V1__Content *ct = m->publish->msg;
+	const uint32_t sets[3] = {v->rs_src, v->rs_dst, v->rs_trust};
+
+	if (rw == NULL || ct == NULL ||
+	    ct->content_type_case != DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD ||
+	    ct->app_payload == NULL || !ct->app_payload->has_blob) {
+		return true;	/* commands and empty messages carry no payload to scan */
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		int rc;
+
+		if (sets[i] == POLICY_RULESET_NONE || (i > 0 && sets[i] == sets[0]) ||
+		    (i > 1 && sets[i] == sets[1])) {
+			continue;
+		}
+		rc = policy_rules_scan(rw, sets[i], ct->app_payload->blob.data,
+				       (uint32_t)ct->app_payload->blob.len, hit);
+		if (rc < 0 || (rc == 1 && hit->action == SB_POL_RULE_BLOCK)) {
+			v->allowed = 0;
+			v->level = SB_POL_LEVEL_CONTENT;
+			v->reason = rc < 0 ? SB_POL_REASON_CONTENT_ERROR : SB_POL_REASON_CONTENT_BLOCKED;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The permission decision for a publish (BRIEF steps 4 and 5): true to
+ * route it. Within one app (same tenant and app components) it is not a
+ * SLIM boundary.
  */
 static bool permitted(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m,
 		      const Dataplane__Proto__V1__SLIMHeader *h)
 {
+	const struct policy_rules_worker *rw = NULL;
 	const struct policy_view *view;
+	struct policy_rules_hit hit;
 	struct policy_query q;
 	struct policy_verdict v;
 	struct slim_name src, dst;
@@ -754,21 +799,28 @@ static bool permitted(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 		ctr(n, SLIM_CTR_POLICY_LOCAL);
 		return true;
 	}
-	view = n->conf.policy_view(n->conf.policy_arg);
+	view = n->conf.policy_view(n->conf.policy_arg, &rw);
 	if (view == NULL) {
 		view = &empty_policy;
+		rw = NULL;
 	}
 	memcpy(q.src, src.c, sizeof(q.src));
 	memcpy(q.dst, dst.c, sizeof(q.dst));
 	q.dir = POLICY_MESSAGE;
 	q.op = op_of(m);
 	if (policy_decide_burst(view, &q, 1, &v) == 1) {
-		ctr(n, SLIM_CTR_POLICY_ALLOWED);
-		return true;
+		if (content_ok(rw, m, &v, &hit)) {
+			ctr(n, SLIM_CTR_POLICY_ALLOWED);
+			return true;
+		}
+		ctr(n, SLIM_CTR_DROP_POLICY);
+		n->stats.deny[v.reason]++;
+		deny_back(n, c, m, h, &v, v.reason == SB_POL_REASON_CONTENT_BLOCKED ? &hit : NULL);
+		return false;
 	}
 	ctr(n, SLIM_CTR_DROP_POLICY);
 	n->stats.deny[v.reason < SB_POL_REASON_MAX ? v.reason : SB_POL_REASON_UNKNOWN_AGENT]++;
-	deny_back(n, c, m, h, &v);
+	deny_back(n, c, m, h, &v, NULL);
 	return false;
 }
 

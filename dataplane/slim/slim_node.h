@@ -43,6 +43,7 @@
 #include "grpc_client.h"
 #include "grpc_server.h"
 #include "policy.h"
+#include "policy_rules.h"
 
 #define SLIM_OPEN_CHANNEL "/dataplane.proto.v1.DataPlaneService/OpenChannel"
 
@@ -134,10 +135,16 @@ struct slim_node_conf {
 	 * denies). A denied publish is not routed; the sender gets an error
 	 * notification (SLIMHeader.error, source and destination swapped, the
 	 * reason in metadata slimbridge-error / slimbridge-blocked-at and
-	 * slimrpc-code 7) and deny[reason] counts it. The view must stay valid
-	 * until the worker's next quiescent point (RCU). NULL: no decisions.
+	 * slimrpc-code 7) and deny[reason] counts it. An allowed publish with
+	 * an application payload is then scanned with the content rule sets
+	 * the verdict names (the source's and the target's projects, the
+	 * trust; |*rules|, this worker's objects of the same snapshot): a
+	 * block rule denies it (CONTENT_BLOCKED, metadata slimbridge-rule-id),
+	 * a scan that fails denies it too (CONTENT_ERROR: fail closed), audit
+	 * rules only count. The view and |*rules| must stay valid until the
+	 * worker's next quiescent point (RCU). NULL: no decisions.
 	 */
-	const struct policy_view *(*policy_view)(void *arg);
+	const struct policy_view *(*policy_view)(void *arg, const struct policy_rules_worker **rules);
 	void *policy_arg;
 };
 

@@ -421,6 +421,13 @@ static int cmd_slim(const char *cmd, const char *params, struct rte_tel_data *d)
 		for (int k = SB_POL_REASON_NOT_REQUIRED + 1; k < SB_POL_REASON_MAX; k++) {
 			add_lower(c, "deny_", deny_names[k], ss->deny[k]);
 		}
+		rte_tel_data_add_dict_u64(c, "content_scans", lc->rules_ctr.scans);
+		rte_tel_data_add_dict_u64(c, "content_bytes", lc->rules_ctr.bytes);
+		rte_tel_data_add_dict_u64(c, "content_block_matches",
+					  lc->rules_ctr.matches[SB_POL_RULE_BLOCK]);
+		rte_tel_data_add_dict_u64(c, "content_audit_matches",
+					  lc->rules_ctr.matches[SB_POL_RULE_AUDIT]);
+		rte_tel_data_add_dict_u64(c, "content_errors", lc->rules_ctr.errors);
 		snprintf(key, sizeof(key), "worker_%u", w);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}

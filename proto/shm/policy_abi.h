@@ -28,7 +28,11 @@
  *   ORGMAP   open-addressing hash table of struct sb_pol_kv: key
  *            XXH64(organisation string) -> org index (explicit-org queries).
  *   STRINGS  NUL-terminated names (ids of tenants, apps, agents,
- *            organisations), referenced by byte offset.
+ *            organisations, rule sets), referenced by byte offset.
+ *   RULES    content rule sets: hyperscan block-mode databases compiled by
+ *            the control process, with their rules' ids and actions
+ *            (layout below, at struct sb_pol_rules_hdr). A trust record and
+ *            an agent record (its project's) name a rule set by index.
  *
  * Hash tables: capacity a power of two, load factor <= 1/2, linear probing
  * from slot sb_pol_slot(key), key 0 marks an empty slot (no valid key is 0).
@@ -61,9 +65,15 @@ enum sb_pol_table_kind {
 	SB_POL_TABLE_TRUSTMAP = 8,
 	SB_POL_TABLE_ORGMAP = 9,
 	SB_POL_TABLE_STRINGS = 10,
+	SB_POL_TABLE_RULES = 11,
 };
 
-#define SB_POL_META_MAGIC 0x314c4f5042424253ULL /* "SBBPOL1" */
+/*
+ * "SBBPOL2": the layout of these tables. 2 added the RULES table and the
+ * rule set indices of sb_pol_trust (which grew to 24 bytes) and
+ * sb_pol_agent; a reader of another layout refuses the snapshot.
+ */
+#define SB_POL_META_MAGIC 0x324c4f5042424253ULL /* "SBBPOL2" */
 
 /* Levels at which a decision can be denied. */
 #define foreach_sb_pol_level \
@@ -73,7 +83,8 @@ enum sb_pol_table_kind {
 	_(PROJECT, "project") \
 	_(TEAM, "team") \
 	_(AGENT, "agent") \
-	_(IDENTITY, "identity")
+	_(IDENTITY, "identity") \
+	_(CONTENT, "content")	/* the SLIM path's content rules; never in a compiled verdict */
 
 enum sb_pol_level {
 #define _(n, s) SB_POL_LEVEL_##n,
@@ -106,7 +117,9 @@ enum sb_pol_level {
 	_(TARGET_NOT_ALLOWED, "Target not allowed for this agent") \
 	_(CALLER_NOT_ALLOWED, "Caller not allowed for this agent") \
 	_(UNKNOWN_AGENT, "Unknown agent") \
-	_(UNKNOWN_ORG, "Unknown organization")
+	_(UNKNOWN_ORG, "Unknown organization") \
+	_(CONTENT_BLOCKED, "Content blocked by rule") \
+	_(CONTENT_ERROR, "Content could not be scanned")
 
 enum sb_pol_reason {
 #define _(n, s) SB_POL_REASON_##n,
@@ -201,6 +214,9 @@ enum sb_pol_trust_state {
 #define SB_POL_TRUST_MLS	0x1u
 #define SB_POL_TRUST_HTTPS	0x2u	/* transport https; grpc otherwise */
 
+/* A rule set index in a trust or agent record: none. */
+#define SB_POL_RULESET_NONE	UINT32_MAX
+
 struct sb_pol_trust {
 	uint8_t state;			/* enum sb_pol_trust_state */
 	uint8_t flags;
@@ -208,6 +224,8 @@ struct sb_pol_trust {
 	uint32_t cooldown_s;
 	uint32_t name;			/* STRINGS offset of the trust id */
 	uint32_t org;			/* org index */
+	uint32_t ruleset;		/* RULES index of its contentRuleSet, or SB_POL_RULESET_NONE */
+	uint32_t reserved;		/* zero */
 };
 
 struct sb_pol_agent {
@@ -219,7 +237,9 @@ struct sb_pol_agent {
 	uint32_t org_ext;		/* org index of external:{tenant} */
 	uint32_t name;			/* STRINGS offset of the agent id */
 	uint16_t dflt[4];		/* verdicts for organisations without a row */
-	uint8_t reserved[8];
+	uint32_t ruleset;		/* RULES index of its project's contentRuleSet, or
+					 * SB_POL_RULESET_NONE (no project, or none set) */
+	uint8_t reserved[4];
 };
 
 struct sb_pol_kv {
@@ -230,12 +250,72 @@ struct sb_pol_kv {
 	} val;
 };
 
+/*
+ * The RULES table. Every offset is in bytes from the start of the table and
+ * a multiple of 8; everything lies inside the table:
+ *
+ *   struct sb_pol_rules_hdr                  16 bytes
+ *   struct sb_pol_ruleset[nb_rulesets]       32 bytes each, by rule set index
+ *                                            (the order of the policy's
+ *                                            contentRuleSets)
+ *   struct sb_pol_rule[nb_rules]             8 bytes each: each set's rules
+ *                                            together, sorted by id (unique
+ *                                            within a set), sets in order
+ *   databases                                one per set with rules: what
+ *                                            hs_serialize_database wrote for a
+ *                                            block-mode database (HS_MODE_BLOCK,
+ *                                            HS_FLAG_SINGLEMATCH, HS_FLAG_CASELESS
+ *                                            where asked; a rule's id is its
+ *                                            hyperscan id), 8-byte aligned
+ *
+ * The table's count (struct sb_shm_table) is nb_rulesets. A set without
+ * rules has blob_off = blob_len = 0 and matches nothing. The database was
+ * compiled for the host's CPU by the control process on the same host;
+ * the data plane deserializes it (hs_deserialize_database_at) per worker.
+ */
+enum sb_pol_rule_action {
+	SB_POL_RULE_BLOCK = 0,		/* the message is dropped */
+	SB_POL_RULE_AUDIT = 1,		/* the message passes; the match is counted and reported */
+};
+
+#define SB_POL_RULE_CASELESS	0x1u	/* compiled with HS_FLAG_CASELESS (for display) */
+
+struct sb_pol_rules_hdr {
+	uint32_t nb_rulesets;
+	uint32_t nb_rules;		/* all sets together */
+	uint32_t flags;			/* none defined; 0 */
+	uint32_t reserved;		/* zero */
+};
+
+struct sb_pol_ruleset {
+	uint32_t name;			/* STRINGS offset of the rule set id */
+	uint32_t nb_rules;
+	uint64_t rules_off;		/* its struct sb_pol_rule[nb_rules] */
+	uint64_t blob_off;		/* its serialized database; 0 without rules */
+	uint64_t blob_len;		/* bytes; 0 without rules */
+};
+
+struct sb_pol_rule {
+	uint32_t id;			/* rules[].id: the hyperscan id, reported on a match */
+	uint8_t action;			/* enum sb_pol_rule_action */
+	uint8_t flags;			/* SB_POL_RULE_* */
+	uint16_t reserved;		/* zero */
+};
+
 static_assert(sizeof(struct sb_pol_meta) == 128, "sb_pol_meta is 128 bytes");
 static_assert(sizeof(struct sb_pol_tenant) == 8, "sb_pol_tenant");
 static_assert(sizeof(struct sb_pol_org) == 8, "sb_pol_org");
-static_assert(sizeof(struct sb_pol_trust) == 16, "sb_pol_trust");
+static_assert(sizeof(struct sb_pol_trust) == 24, "sb_pol_trust");
+static_assert(offsetof(struct sb_pol_trust, ruleset) == 16, "sb_pol_trust.ruleset");
 static_assert(sizeof(struct sb_pol_agent) == 64, "sb_pol_agent is one cache line");
 static_assert(offsetof(struct sb_pol_agent, dflt) == 48, "sb_pol_agent.dflt");
+static_assert(offsetof(struct sb_pol_agent, ruleset) == 56, "sb_pol_agent.ruleset");
 static_assert(sizeof(struct sb_pol_kv) == 16, "sb_pol_kv");
+static_assert(sizeof(struct sb_pol_rules_hdr) == 16, "sb_pol_rules_hdr");
+static_assert(sizeof(struct sb_pol_ruleset) == 32, "sb_pol_ruleset");
+static_assert(offsetof(struct sb_pol_ruleset, rules_off) == 8, "sb_pol_ruleset.rules_off");
+static_assert(offsetof(struct sb_pol_ruleset, blob_off) == 16, "sb_pol_ruleset.blob_off");
+static_assert(offsetof(struct sb_pol_ruleset, blob_len) == 24, "sb_pol_ruleset.blob_len");
+static_assert(sizeof(struct sb_pol_rule) == 8, "sb_pol_rule");
 
 #endif

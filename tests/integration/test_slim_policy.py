@@ -87,3 +87,62 @@ d.close()
         assert st["drop_policy"] == 0 and st["policy_allowed"] == 0, st
     finally:
         dp.close()
+
+
+RULES = r"""
+contentRuleSets:
+  - id: dlp-basic
+    rules:
+      - {id: 1, pattern: '\b\d{3}-\d{2}-\d{4}\b', action: block}    # US SSN
+      - {id: 2, pattern: 'CONFIDENTIAL', action: audit, caseless: true}
+"""
+
+
+def test_content_rules_on_publishes(policydp):
+    """A project's content rule set scans the payloads of its agents' publishes."""
+    ctl = Control(policydp.shm_name)
+    try:
+        apply(ctl, path=EXAMPLE)
+        apply(ctl, RULES)
+        r = ctl.cli("get", "project", "hr-compliance")
+        assert r.returncode == 0, r.stderr
+        assert "contentRuleSet" not in r.stdout
+        text = r.stdout.replace("  name: Compliance reviews",
+                                "  name: Compliance reviews\n  contentRuleSet: dlp-basic")
+        assert text != r.stdout, r.stdout
+        wait_version(policydp, apply(ctl, text))
+        before = slim_counters(policydp)
+        r = policydp.ns.run("/usr/bin/python3", "-c", f"""
+import sys; sys.path.insert(0, {os.path.dirname(SCEN)!r})
+from slim_scenarios import agent, conn, _denial, check
+T = "tenant-123"
+lead, a789 = agent(T, "hr-app", "agent_hr_lead"), agent(T, "sales-app", "agent-789")
+hr, sales = conn("{policydp.DP_IP4}:{PORT}"), conn("{policydp.DP_IP4}:{PORT}")
+hr.subscribe(lead, lead, sub_id=1)
+sales.publish(a789, lead, b"clean", msg_id=1)
+r = hr.recv_publish()
+check(r is not None and r.publish.msg.app_payload.blob == b"clean", "clean payload lost")
+sales.publish(a789, lead, b"a Confidential memo", msg_id=2)
+r = hr.recv_publish()
+check(r is not None and r.publish.msg.app_payload.blob == b"a Confidential memo",
+      "an audit match must pass")
+sales.publish(a789, lead, b"CONFIDENTIAL: ssn 123-45-6789", msg_id=3)
+md = dict(_denial(sales, "content denial").metadata)
+check(md.get("slimbridge-error") == "Content blocked by rule", md)
+check(md.get("slimbridge-blocked-at") == "content", md)
+check(md.get("slimbridge-rule-id") == "1", md)
+check(hr.recv_publish(0.3) is None, "blocked content reached its target")
+hr.close()
+sales.close()
+""", timeout=60, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        st = slim_counters(policydp)
+        delta = {k: st[k] - before.get(k, 0) for k in st if isinstance(st[k], int)}
+        assert delta["content_scans"] == 3, delta
+        assert delta["content_block_matches"] == 1, delta
+        assert delta["content_audit_matches"] == 1, delta  # the reported outcome per scan
+        assert delta["deny_content_blocked"] == 1, delta
+        assert delta["policy_allowed"] == 2, delta
+    finally:
+        ctl.stop()
+        shutil.rmtree(ctl.tmp, ignore_errors=True)

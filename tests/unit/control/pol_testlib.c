@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +104,34 @@ void pol_test_reference(const struct pol_model *m, const char *src, const char *
 	}
 	out->allowed = 1;
 	out->reason = SB_POL_REASON_ALLOWED;
+}
+
+int pol_test_world_open(struct pol_test_world *w, pb_policy *p, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	char e[512];
+
+	memset(w, 0, sizeof(*w));
+	w->m = pol_model_new(p, e, sizeof(e));
+	if (w->m == NULL) {
+		snprintf(err, errlen, "the policy does not validate: %s", e);
+		return -1;
+	}
+	if (pol_compile(w->m, 1, &w->img, e, sizeof(e)) != 0) {
+		snprintf(err, errlen, "pol_compile: %s", e);
+		return -1;
+	}
+	w->snap = pol_test_snapshot(&w->img);
+	if (policy_view_init(&w->v, w->snap, &why) != 0) {
+		snprintf(err, errlen, "policy_view_init: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+void pol_test_world_close(struct pol_test_world *w)
+{
+	free(w->snap);
+	pol_image_cleanup(&w->img);
+	pol_model_free(w->m);
 }

@@ -14,6 +14,23 @@
 /* pol_test_snapshot returns a malloc'd snapshot holding |img| (free()). */
 struct sb_shm_snapshot *pol_test_snapshot(const struct pol_image *img);
 
+/* A policy model, compiled, with a view on its snapshot. */
+struct pol_test_world {
+	struct pol_model *m;
+	struct pol_image img;
+	struct sb_shm_snapshot *snap;
+	struct policy_view v;
+};
+
+/*
+ * pol_test_world_open builds the model (which takes |p|), compiles it and
+ * opens a view on the snapshot. Returns 0, or -1 with what failed in |err|.
+ */
+int pol_test_world_open(struct pol_test_world *w, pb_policy *p, char *err, size_t errlen);
+
+/* pol_test_world_close releases what pol_test_world_open made. */
+void pol_test_world_close(struct pol_test_world *w);
+
 /* pol_test_query fills |q| for agents |src| and |dst| (ids) of model |m|. */
 void pol_test_query(const struct pol_model *m, const char *src, const char *dst, unsigned dir,
 		    unsigned op, struct policy_query *q);

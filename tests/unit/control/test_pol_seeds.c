@@ -188,39 +188,19 @@ static Slimbridge__Control__V1__TenantSlim *acme(pb_policy *p)
 
 /* ---------------------------------------------------------------- model, tables, questions */
 
-struct world {
-	struct pol_model *m;
-	struct pol_image img;
-	struct sb_shm_snapshot *snap;
-	struct policy_view v;
-};
+#define world pol_test_world
 
 /* Builds the model (which takes |p|), compiles it and opens a view on the snapshot. */
 static void world_open(struct world *w, pb_policy *p)
 {
-	const char *why = NULL;
-	char err[512];
+	char err[600];
 
-	memset(w, 0, sizeof(*w));
-	w->m = pol_model_new(p, err, sizeof(err));
-	if (w->m == NULL) {
-		fail_msg("the policy does not validate: %s", err);
-	}
-	if (pol_compile(w->m, 1, &w->img, err, sizeof(err)) != 0) {
-		fail_msg("pol_compile: %s", err);
-	}
-	w->snap = pol_test_snapshot(&w->img);
-	if (policy_view_init(&w->v, w->snap, &why) != 0) {
-		fail_msg("policy_view_init: %s", why);
+	if (pol_test_world_open(w, p, err, sizeof(err)) != 0) {
+		fail_msg("%s", err);
 	}
 }
 
-static void world_close(struct world *w)
-{
-	free(w->snap);
-	pol_image_cleanup(&w->img);
-	pol_model_free(w->m);
-}
+#define world_close pol_test_world_close
 
 static const char *dir_name(unsigned dir)
 {
@@ -1000,6 +980,9 @@ static const struct {
 	{ACME "trustRelationships:\n  - {id: tr1, tenant: acme, organization: 'external:p', "
 	 "state: active}\n",
 	 "trust 'tr1': state: 'active' is not one of the accepted values"},
+	{ACME "contentRuleSets:\n  - id: pii\n    rules:\n      - {id: 1, pattern: a}\n"
+	 "      - {id: 2, pattern: b}\n      - {id: 3, pattern: 'abc(def'}\n",
+	 "ruleset 'pii': rules[2].pattern: Missing close parenthesis for group started at index 3."},
 };
 
 static void test_validation_errors(void **state)
