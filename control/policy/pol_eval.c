@@ -190,6 +190,15 @@ static bool internal_org_known(const struct pol_model *m, int32_t tenant, const 
 	return app >= 0 && m->app_tenant[app] == tenant;
 }
 
+/* The organisation's name into a result (truncated as snprintf would; no format parsing per call). */
+static void copy_org(char out[POL_ORG_MAX], const char *org)
+{
+	size_t n = strnlen(org, POL_ORG_MAX - 1);
+
+	memcpy(out, org, n);
+	out[n] = '\0';
+}
+
 void pol_eval(const struct pol_model *m, int32_t local, int32_t peer, const char *org,
 	      enum sb_pol_dir dir, enum sb_pol_op op, unsigned flags, struct pol_result *r)
 {
@@ -203,7 +212,7 @@ void pol_eval(const struct pol_model *m, int32_t local, int32_t peer, const char
 	uint8_t reason;
 	enum step s;
 
-	snprintf(r->org, sizeof(r->org), "%s", org);
+	copy_org(r->org, org);
 	r->allowed = false;
 	r->cond = false;
 
@@ -344,7 +353,7 @@ int pol_check(const struct pol_model *m, const char *src, const char *dst, const
 	local = dir == SB_POL_OUTBOUND ? s : d;
 	peer = dir == SB_POL_OUTBOUND ? d : s;
 	if (!pol_org_of(m, local, peer, derived, sizeof(derived))) {
-		snprintf(r->org, sizeof(r->org), "%s", derived);
+		copy_org(r->org, derived);
 		r->allowed = true;
 		r->cond = false;
 		r->level = SB_POL_LEVEL_NONE;
