@@ -28,6 +28,11 @@
  * compiled (pol_compile), laid out as a snapshot in shared 4 KiB pages like
  * the /dev/shm object the data plane maps, and accepted with
  * policy_view_init; each phase is timed and the tables' sizes printed.
+ * Then single changes: one agent's slimConfig.outbound toggled, applied to
+ * the model in place (pol_model_edit) and patched into the compiled image
+ * (pol_db_patch), the image copied into a slot and accepted again, each
+ * step timed (what the control process and the data plane do per push,
+ * without the API and the store), beside the full compile.
  *
  * Queries are POLICY_MESSAGE between agents of that policy (same app,
  * neighbouring and other apps, partners both ways, sister tenants, a few
@@ -736,13 +741,143 @@ static double phase(double t0, const char *what)
  * Generates, validates and compiles the policy of shape |pr|, lays it out as
  * a snapshot and accepts it, printing what each phase took and the tables.
  */
+static double pct(double *v, size_t n, double q)
+{
+	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[i < n ? i : n - 1];
+}
+
+/*
+ * |k| single changes, one local agent's slimConfig.outbound toggled each:
+ * the model edited in place, the image patched (checksum included), copied
+ * into a snapshot slot and accepted by policy_view_init, each step timed.
+ */
+static int measure_patches(struct pol_model *m, struct pol_db *db, uint32_t k, double t_compile)
+{
+	double *t[4];
+	struct sb_shm_snapshot *slot = NULL;
+	struct pol_db_stats st;
+	uint32_t done = 0;
+	int rc = 0;
+
+	for (int i = 0; i < 4; i++) {
+		t[i] = xcalloc(k, sizeof(double));
+	}
+	for (uint32_t i = 0; i < k && rc == 0; i++) {
+		const struct pol_image *img;
+		pb_agent *a = NULL;
+		struct pol_edit e;
+		const char *why = NULL;
+		char err[256];
+		double t0;
+
+		for (int tries = 0; tries < 100 && a == NULL; tries++) {
+			const pb_agent *x = m->p->agents[rnd((uint32_t)m->p->n_agents)];
+			size_t n;
+			uint8_t *buf;
+
+			if (x->slimconfig == NULL) {
+				continue;
+			}
+			n = protobuf_c_message_get_packed_size(&x->base);
+			buf = xcalloc(1, n + 1);
+			protobuf_c_message_pack(&x->base, buf);
+			a = slimbridge__control__v1__agent__unpack(NULL, n, buf);
+			free(buf);
+		}
+		if (a == NULL) {
+			break;
+		}
+		a->slimconfig->has_outbound = 1;
+		a->slimconfig->outbound = !a->slimconfig->outbound;
+		t0 = now_s();
+		rc = pol_model_edit_check(m, POL_KIND_AGENT, &a->base, a->id, err, sizeof(err));
+		if (rc == 0) {
+			rc = pol_model_edit(m, POL_KIND_AGENT, &a->base, a->id, &e);
+		}
+		t[0][done] = now_s() - t0;
+		slimbridge__control__v1__agent__free_unpacked(a, NULL);
+		if (rc != 0) {
+			fprintf(stderr, "bench-policy: model edit: %s (%d)\n", err, rc);
+			break;
+		}
+		t0 = now_s();
+		rc = pol_db_patch(db, m, &e, 1, 2 + i);
+		t[1][done] = now_s() - t0;
+		if (rc != 0) {
+			fprintf(stderr, "bench-policy: pol_db_patch: %d\n", rc);
+			break;
+		}
+		img = pol_db_image(db);
+		if (slot == NULL) {
+			slot = malloc(sizeof(*slot) + img->len);
+			if (slot == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+		}
+		t0 = now_s();
+		memset(slot, 0, sizeof(*slot));
+		slot->magic = SB_SHM_SNAP_MAGIC;
+		slot->epoch = 2 + i;
+		slot->size = sizeof(*slot) + img->len;
+		slot->nb_tables = img->nb_tables;
+		for (uint32_t j = 0; j < img->nb_tables; j++) {
+			slot->tables[j] = img->tables[j];
+			slot->tables[j].offset += sizeof(*slot);
+		}
+		memcpy(slot + 1, img->data, img->len);
+		t[2][done] = now_s() - t0;
+		{
+			struct policy_view v;
+
+			t0 = now_s();
+			rc = policy_view_init(&v, slot, &why);
+			t[3][done] = now_s() - t0;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "bench-policy: patched snapshot refused: %s\n", why);
+			break;
+		}
+		done++;
+	}
+	pol_db_stats(db, &st);
+	if (done > 0) {
+		static const char *const what[4] = {
+			"model edit (validate + apply)", "pol_db_patch (+ checksum)",
+			"copy into a slot", "policy_view_init (reader)",
+		};
+
+		printf("  single changes: %u agents' outbound toggled, patched in place "
+		       "(%s agents recompiled, %s pairs rewritten)\n",
+		       done, num(st.patched_agents), num(st.patched_pairs));
+		printf("    %-32s %10s %10s %10s\n", "microseconds", "p50", "p99", "max");
+		for (int i = 0; i < 4; i++) {
+			double p50 = pct(t[i], done, 0.5) * 1e6, p99 = pct(t[i], done, 0.99) * 1e6;
+
+			printf("    %-32s %10.0f %10.0f %10.0f\n", what[i], p50, p99, t[i][done - 1] * 1e6);
+		}
+		printf("    full compile of the same policy: %.0f us (%.0fx the p50 patch)\n",
+		       t_compile * 1e6, t_compile / pct(t[1], done, 0.5));
+	}
+	free(slot);
+	for (int i = 0; i < 4; i++) {
+		free(t[i]);
+	}
+	return rc == 0 ? 0 : -1;
+}
+
 static int build_policy(const char *name, const struct params *pr, struct built *b)
 {
 	const struct world *w = &b->w;
 	const double mib = 1048576.0;
 	uint64_t tab[SB_POL_TABLE_STRINGS + 1] = {0};
 	struct pol_model *m;
+	struct pol_db *db;
 	struct pol_image img;
+	double t_compile;
 	pb_policy *p;
 	const char *why = NULL;
 	char err[512] = "";
@@ -771,14 +906,23 @@ static int build_policy(const char *name, const struct params *pr, struct built 
 		return -1;
 	}
 	t0 = phase(t0, ", pol_model_new");
-	rc = pol_compile(m, 1, &img, err, sizeof(err));
+	t_compile = now_s();
+	rc = pol_db_new(m, 1, &db, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "\nbench-policy: pol_compile: %s (%d)\n", err, rc);
+		fprintf(stderr, "\nbench-policy: pol_db_new: %s (%d)\n", err, rc);
 		pol_model_free(m);
 		return -1;
 	}
-	t0 = phase(t0, ", pol_compile");
-	pol_model_free(m);
+	t_compile = now_s() - t_compile;
+	t0 = phase(t0, ", compile (pol_db_new)");
+	img = *pol_db_image(db);
+	img.data = malloc(img.len);
+	if (img.data == NULL) {
+		pol_db_free(db);
+		pol_model_free(m);
+		return -1;
+	}
+	memcpy(img.data, pol_db_image(db)->data, img.len);
 
 	/* The snapshot as shm_writer_publish lays it out, in shared memory. */
 	t0 = now_s();
@@ -818,7 +962,10 @@ static int build_policy(const char *name, const struct params *pr, struct built 
 		tab[SB_POL_TABLE_PAIRS] - tab[SB_POL_TABLE_STRINGS]) / mib);
 	fflush(stdout);
 	pol_image_cleanup(&img);
-	return 0;
+	rc = measure_patches(m, db, pr->agents >= 100000 ? 200 : 50, t_compile);
+	pol_db_free(db);
+	pol_model_free(m);
+	return rc;
 }
 
 static void built_free(struct built *b)

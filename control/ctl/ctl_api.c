@@ -443,6 +443,18 @@ static void do_status(struct acall *ac)
 	r.agents = pol_model_count(m, POL_KIND_AGENT);
 	r.trustrelationships = pol_model_count(m, POL_KIND_TRUST);
 	r.contentrulesets = pol_model_count(m, POL_KIND_RULESET);
+	{
+		struct ctl_compile_stats cs;
+
+		ctl_state_compile_stats(ac->api->st, &cs);
+		r.has_fullcompiles = r.has_patches = r.has_patchfallbacks = 1;
+		r.has_lastcompilens = r.has_lastpatched = 1;
+		r.fullcompiles = cs.full;
+		r.patches = cs.patches;
+		r.patchfallbacks = cs.patch_fallbacks;
+		r.lastcompilens = cs.last_ns;
+		r.lastpatched = cs.last_patched;
+	}
 	answer(ac, &r.base);
 }
 

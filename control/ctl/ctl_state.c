@@ -23,12 +23,13 @@ struct ctl_state {
 	struct store *store;
 	struct pol_model *model;
 	struct shm_writer *shm;
-	struct pol_image pending;	/* compiled, not yet published */
-	bool has_pending;
+	struct pol_db *db;		/* the compiled policy, patched by single changes */
+	bool has_pending;		/* db's image is newer than the published snapshot */
 	uint64_t pending_version;
 	uint32_t pending_changes;
 	struct ctl_pub pub;
 	struct ctl_pub hist[CTL_PUB_HISTORY];	/* the last publications, by epoch % size */
+	struct ctl_compile_stats cstats;
 	uint64_t last_heartbeat_ms;
 	bool published_since_tick;
 };
@@ -264,61 +265,88 @@ static void published(struct ctl_state *s)
 
 static void try_publish(struct ctl_state *s)
 {
+	const struct pol_image *img;
 	int64_t epoch;
 
-	if (!s->has_pending || s->shm == NULL) {
-		if (s->has_pending && s->shm == NULL) {
-			/* No shared memory (tests): the compiled snapshot counts as published. */
-			s->pub.version = s->pending_version;
-			s->pub.checksum = s->pending.checksum;
-			s->pub.bytes = s->pending.len;
-			s->pub.changes = s->pending_changes;
-			s->pub.published_ns = realtime_ns();
-			s->pub.epoch++;
-			pol_image_cleanup(&s->pending);
-			s->has_pending = false;
-			published(s);
+	if (!s->has_pending) {
+		return;
+	}
+	img = pol_db_image(s->db);
+	if (s->shm == NULL) {
+		/* No shared memory (tests): the compiled snapshot counts as published. */
+		epoch = (int64_t)s->pub.epoch + 1;
+	} else {
+		epoch = shm_writer_publish(s->shm, img->tables, img->nb_tables, img->data, img->len);
+		if (epoch == -EAGAIN) {
+			return;		/* the data plane still reads the other slot: next tick */
 		}
-		return;
-	}
-	epoch = shm_writer_publish(s->shm, s->pending.tables, s->pending.nb_tables, s->pending.data,
-				   s->pending.len);
-	if (epoch == -EAGAIN) {
-		return;		/* the data plane still reads the other slot: next tick */
-	}
-	if (epoch < 0) {
-		fprintf(stderr, "slimbridge-control: publishing version %llu failed: %s\n",
-			(unsigned long long)s->pending_version, strerror((int)-epoch));
-		pol_image_cleanup(&s->pending);
-		s->has_pending = false;
-		return;
+		if (epoch < 0) {
+			fprintf(stderr, "slimbridge-control: publishing version %llu failed: %s\n",
+				(unsigned long long)s->pending_version, strerror((int)-epoch));
+			s->has_pending = false;
+			return;
+		}
 	}
 	s->pub.version = s->pending_version;
 	s->pub.epoch = (uint64_t)epoch;
-	s->pub.checksum = s->pending.checksum;
-	s->pub.bytes = s->pending.len;
+	s->pub.checksum = img->checksum;
+	s->pub.bytes = img->len;
 	s->pub.changes = s->pending_changes;
 	s->pub.published_ns = realtime_ns();
-	pol_image_cleanup(&s->pending);
 	s->has_pending = false;
 	published(s);
 }
 
-static int compile_and_publish(struct ctl_state *s, uint32_t changes, char *err, size_t errlen)
+static uint64_t mono_ns(void)
 {
-	struct pol_image img;
-	int rc = pol_compile(s->model, store_version(s->store), &img, err, errlen);
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Compiles the current model and publishes it: the compiled state is
+ * patched with |edits| when there are any (objects changed in place), and
+ * compiled in full otherwise or when the patch cannot be applied.
+ */
+static int compile_and_publish(struct ctl_state *s, uint32_t changes, const struct pol_edit *edits,
+			       size_t nb_edits, char *err, size_t errlen)
+{
+	uint64_t version = store_version(s->store), t0 = mono_ns();
+	int rc = -EAGAIN;
+
+	if (edits != NULL && s->db != NULL) {
+		rc = pol_db_patch(s->db, s->model, edits, nb_edits, version);
+		if (rc == 0) {
+			s->cstats.patches++;
+			s->cstats.last_ns = mono_ns() - t0;
+			s->cstats.last_patched = true;
+		}
+	}
 	if (rc < 0) {
-		return rc;
+		struct pol_db *db;
+
+		if (edits != NULL && s->db != NULL) {
+			s->cstats.patch_fallbacks++;
+		}
+		pol_db_free(s->db);
+		s->db = NULL;
+		rc = pol_db_new(s->model, version, &db, err, errlen);
+		if (rc < 0) {
+			s->has_pending = false;
+			return rc;
+		}
+		s->db = db;
+		s->cstats.full++;
+		s->cstats.last_ns = mono_ns() - t0;
+		s->cstats.last_patched = false;
 	}
 	if (s->has_pending) {
 		changes += s->pending_changes;
-		pol_image_cleanup(&s->pending);
 	}
-	s->pending = img;
 	s->has_pending = true;
-	s->pending_version = store_version(s->store);
+	s->pending_version = version;
 	s->pending_changes = changes;
 	try_publish(s);
 	return 0;
@@ -377,7 +405,7 @@ static int commit_changes(struct ctl_state *s, struct pol_model *m, const struct
 	if (changed > 0) {
 		char cerr[256] = "";
 
-		if (compile_and_publish(s, changed, cerr, sizeof(cerr)) < 0) {
+		if (compile_and_publish(s, changed, NULL, 0, cerr, sizeof(cerr)) < 0) {
 			/* The store has it; the data plane keeps the previous snapshot. */
 			fprintf(stderr, "slimbridge-control: version %llu not published: %s\n",
 				(unsigned long long)store_version(s->store), cerr);
@@ -459,6 +487,75 @@ int ctl_state_apply(struct ctl_state *s, const pb_policy *p, bool prune, bool dr
 	return rc;
 }
 
+/*
+ * One object's change applied in place (pol_model_edit_check accepted it):
+ * the store first, then the model, then a patch of the compiled image.
+ * Returns -EAGAIN when the change needs a candidate model instead.
+ */
+static int in_place(struct ctl_state *s, const struct change *c, char *err, size_t errlen)
+{
+	struct buf tmp = {0};
+	struct pol_edit e;
+	enum store_op op = STORE_OP_UPDATE;
+	int rc = pol_model_edit_check(s->model, c->kind, c->obj, c->id, err, errlen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	rc = store_begin(s->store);
+	if (rc < 0) {
+		goto store_err;
+	}
+	if (c->obj == NULL) {
+		rc = store_delete(s->store, pol_kind_name(c->kind), c->id);
+	} else if (pack_obj(c->obj, &tmp) < 0) {
+		store_rollback(s->store);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	} else {
+		rc = store_put(s->store, pol_kind_name(c->kind), c->id, tmp.p, tmp.len, &op);
+	}
+	free(tmp.p);
+	if (rc < 0) {
+		store_rollback(s->store);
+		goto store_err;
+	}
+	rc = store_commit(s->store);
+	if (rc < 0) {
+		goto store_err;
+	}
+	if (op == STORE_OP_UNCHANGED) {
+		return 0;
+	}
+	if (pol_model_edit(s->model, c->kind, c->obj, c->id, &e) < 0) {
+		/* The store has it; rebuild the model from every object instead. */
+		bool prune_k[POL_KIND_MAX] = {false};
+		struct change *pruned;
+		size_t nb_pruned;
+		struct pol_model *m = candidate(s, c, 1, prune_k, &pruned, &nb_pruned, err, errlen);
+
+		if (m == NULL) {
+			return -ENOMEM;
+		}
+		pol_model_free(s->model);
+		s->model = m;
+		pol_db_free(s->db);
+		s->db = NULL;
+	}
+	{
+		char cerr[256] = "";
+
+		if (compile_and_publish(s, 1, s->db != NULL ? &e : NULL, 1, cerr, sizeof(cerr)) < 0) {
+			fprintf(stderr, "slimbridge-control: version %llu not published: %s\n",
+				(unsigned long long)store_version(s->store), cerr);
+		}
+	}
+	return 0;
+store_err:
+	snprintf(err, errlen, "store: %s", store_error(s->store));
+	return -EIO;
+}
+
 int ctl_state_put(struct ctl_state *s, const pb_object *o, enum ctl_put_mode mode, char *err,
 		  size_t errlen)
 {
@@ -470,6 +567,7 @@ int ctl_state_put(struct ctl_state *s, const pb_object *o, enum ctl_put_mode mod
 	const char *id;
 	int k = pol_object_kind(o, &id);
 	ProtobufCMessage *msg;
+	int rc;
 
 	if (k < 0) {
 		snprintf(err, errlen, "object: no kind set");
@@ -511,6 +609,10 @@ int ctl_state_put(struct ctl_state *s, const pb_object *o, enum ctl_put_mode mod
 		break;
 	}
 	c = (struct change){.kind = (enum pol_kind)k, .id = id, .obj = msg};
+	rc = in_place(s, &c, err, errlen);
+	if (rc != -EAGAIN) {
+		return rc;
+	}
 	m = candidate(s, &c, 1, prune_k, &pruned, &nb_pruned, err, errlen);
 	if (m == NULL) {
 		return -EINVAL;
@@ -527,10 +629,20 @@ int ctl_state_delete(struct ctl_state *s, enum pol_kind k, const char *id, char 
 	size_t nb_pruned;
 	struct pol_model *m;
 	char why[512];
+	int rc;
 
 	if (pol_model_find(s->model, k, id) < 0) {
 		snprintf(err, errlen, "%s '%s' does not exist", pol_kind_name(k), id);
 		return -ENOENT;
+	}
+	rc = in_place(s, &c, why, sizeof(why));
+	if (rc != -EAGAIN) {
+		if (rc == -EINVAL && strncmp(why, "cannot delete", 13) != 0) {
+			snprintf(err, errlen, "cannot delete %s '%s': %s", pol_kind_name(k), id, why);
+		} else if (rc < 0) {
+			snprintf(err, errlen, "%s", why);
+		}
+		return rc;
 	}
 	m = candidate(s, &c, 1, prune_k, &pruned, &nb_pruned, why, sizeof(why));
 	if (m == NULL) {
@@ -608,7 +720,7 @@ struct ctl_state *ctl_state_open(const struct ctl_conf *conf, char *err, size_t 
 			goto fail;
 		}
 	}
-	if (compile_and_publish(s, 0, err, errlen) < 0) {
+	if (compile_and_publish(s, 0, NULL, 0, err, errlen) < 0) {
 		goto fail;
 	}
 	free(b.p);
@@ -624,9 +736,7 @@ void ctl_state_close(struct ctl_state *s, bool unlink_shm)
 	if (s == NULL) {
 		return;
 	}
-	if (s->has_pending) {
-		pol_image_cleanup(&s->pending);
-	}
+	pol_db_free(s->db);
 	shm_writer_destroy(s->shm, unlink_shm);
 	pol_model_free(s->model);
 	store_close(s->store);
@@ -679,6 +789,11 @@ bool ctl_state_tick(struct ctl_state *s, uint64_t now_ms)
 	r = s->published_since_tick;
 	s->published_since_tick = false;
 	return r;
+}
+
+void ctl_state_compile_stats(const struct ctl_state *s, struct ctl_compile_stats *st)
+{
+	*st = s->cstats;
 }
 
 struct store *ctl_state_store(const struct ctl_state *s)

@@ -5,11 +5,17 @@
  * data plane through shared memory.
  *
  * Every change (a bulk Apply, one object's create, update or delete) is
- * applied to a candidate model first; if the candidate does not validate,
- * nothing changes and the reason is returned. Otherwise the changes are
- * written to the store in one transaction, the candidate becomes current,
- * and its compiled snapshot is published (at once, or from ctl_state_tick
- * when the data plane has not yet released the other slot).
+ * validated before anything changes; if it does not validate, nothing
+ * changes and the reason is returned. Otherwise the changes are written to
+ * the store in one transaction, the model is updated and its compiled
+ * snapshot is published (at once, or from ctl_state_tick when the data
+ * plane has not yet released the other slot).
+ *
+ * A single object's change that pol_model_edit_check accepts is applied to
+ * the model in place and patched into the compiled image (pol_db_patch):
+ * one agent's change costs the same with a million agents as with ten.
+ * Anything else (Apply, structural changes such as a new app or tenant)
+ * builds a candidate model from every object and compiles it in full.
  *
  * Thread context: one thread (the control process's event loop).
  */
@@ -111,6 +117,17 @@ bool ctl_state_pub_after(const struct ctl_state *s, uint64_t epoch, struct ctl_p
  * epoch was published since the last call (WatchPolicy then sends it).
  */
 bool ctl_state_tick(struct ctl_state *s, uint64_t now_ms);
+
+/* How the policy was compiled (Status and bench-push report it). */
+struct ctl_compile_stats {
+	uint64_t full;			/* full compiles */
+	uint64_t patches;		/* single changes patched into the compiled image */
+	uint64_t patch_fallbacks;	/* patches that needed a full compile after all */
+	uint64_t last_ns;		/* the last compile or patch */
+	bool last_patched;
+};
+
+void ctl_state_compile_stats(const struct ctl_state *s, struct ctl_compile_stats *st);
 
 /* ctl_state_store returns the store (read access for ChangeLog and Status). */
 struct store *ctl_state_store(const struct ctl_state *s);

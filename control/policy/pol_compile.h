@@ -46,6 +46,58 @@ struct pol_image {
 int pol_compile(const struct pol_model *m, uint64_t version, struct pol_image *img, char *err,
 		size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * A compiled policy kept between changes (struct pol_db): the image plus
+ * what patching it needs (stable agent indices, members of every app and
+ * tenant, each agent's rows, which agents' verdicts depend on their peer).
+ * One change to an agent, a project, a team, a trust's state or a tenant's
+ * kill switch rewrites only the entries it affects; the tables keep head
+ * room (AGENTS about 3 %, ROWS and PAIRS about 6 %, STRINGS about 12 %) so
+ * that creations fit without a new layout.
+ *
+ * Agent indices in the image are not the model's: a deleted agent's index
+ * is free until a later creation takes it (meta.nb_agents is the highest
+ * index in use + 1). The snapshot is the same format either way, and a
+ * patched image decides exactly as a full compile of the same model
+ * (tests/unit/control/test_pol_delta.c).
+ */
+struct pol_db;
+
+/*
+ * pol_db_new compiles |m| in full and keeps the state. Returns 0 with
+ * |*out| set, or what pol_compile returns. The model must stay alive and
+ * may only change through pol_model_edit (followed by pol_db_patch) until
+ * pol_db_free.
+ */
+int pol_db_new(const struct pol_model *m, uint64_t version, struct pol_db **out, char *err,
+	       size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * pol_db_patch applies the edits |e| (pol_model_edit's records, in the
+ * order they were made to |m|) to the image and stamps it with |version|.
+ * Returns 0; -EAGAIN when only a full compile can apply them (a table's
+ * head room is used up, a structural change, another model); -ENOMEM. On
+ * any failure the state is unusable: pol_db_free it and pol_db_new again.
+ */
+int pol_db_patch(struct pol_db *db, const struct pol_model *m, const struct pol_edit *e,
+		 size_t n, uint64_t version) __attribute__((warn_unused_result));
+
+/* pol_db_image returns the current image (owned by |db|, valid until the next call on it). */
+const struct pol_image *pol_db_image(const struct pol_db *db);
+
+/* Counters of a pol_db. */
+struct pol_db_stats {
+	uint64_t patched_agents;	/* agents whose rows were recomputed by patches */
+	uint64_t patched_pairs;		/* peer pairs rewritten by patches */
+	uint32_t live_agents;
+	uint32_t free_indices;		/* agent indices freed by deletes, not yet reused */
+};
+
+void pol_db_stats(const struct pol_db *db, struct pol_db_stats *st);
+
+/* pol_db_free frees |db| and its image. NULL is accepted. */
+void pol_db_free(struct pol_db *db);
+
 /* pol_image_cleanup frees what pol_compile allocated in |img|. */
 void pol_image_cleanup(struct pol_image *img);
 

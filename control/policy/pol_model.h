@@ -67,6 +67,8 @@ struct pol_model {
 	struct pol_agent_ref *agent;		/* per agent */
 	int32_t *trust_tenant;			/* per trust */
 	struct pol_rules *rules;		/* content rule sets, compiled (pol_rules.h) */
+	size_t cap[POL_KIND_MAX];		/* entries allocated in p's array of each kind
+					 * (and in agent[]), for pol_model_edit */
 };
 
 /*
@@ -84,6 +86,63 @@ struct pol_model *pol_model_new(pb_policy *p, char *err, size_t errlen);
 
 /* pol_model_free frees |m| and its policy. Accepts NULL. */
 void pol_model_free(struct pol_model *m);
+
+/*
+ * In-place edits. A single object's create, update or delete that does not
+ * change the model's structure is applied to the model itself instead of
+ * rebuilding it from every object (which costs seconds at a million
+ * agents); pol_db_patch (pol_compile.h) then patches the compiled image
+ * from the edit record.
+ *
+ * What is applied in place (everything else answers -EAGAIN: assemble a
+ * candidate model with pol_model_new, which also validates it):
+ *   agent    create, update, delete;
+ *   project  create; update keeping its app; delete when no agent is in it;
+ *   team     the same as project;
+ *   trust    update keeping its tenant and organization;
+ *   tenant   update changing only settings.slim.capabilityEnabled,
+ *            defaultDirectoryVisibility and fields the policy does not read
+ *            (not trustDomain, local, allowed or blocked organizations).
+ * An in-place edit is validated exactly as pol_model_new would validate the
+ * whole model with it (same one-line messages).
+ *
+ * Indices: a created object is appended (index = the old count). A deleted
+ * object's index is taken by the last object of its kind (swap-remove), and
+ * references to the moved object are renumbered. An updated object keeps
+ * its index.
+ */
+struct pol_edit {
+	enum pol_kind kind;
+	int32_t idx;			/* index after the edit; -1 when deleted */
+	int32_t old_idx;		/* index before the edit; -1 when created */
+	int32_t moved_from;		/* delete: the old index of the object moved into
+					 * old_idx (the last one), -1 if none moved */
+	struct pol_agent_ref old_ref;	/* agent update or delete: its references before */
+};
+
+/*
+ * pol_model_edit_check tells whether putting |obj| (a message of kind |k|:
+ * pb_tenant, pb_agent, ...; NULL with |id| to delete object |id|) can be
+ * applied in place: 0 if it can and the result is valid; -EINVAL with one
+ * line in |err| if the result would not validate (e.g. "agent 'a1': project
+ * 'p9' does not exist", "cannot delete project 'p1': agent 'a3' is in it");
+ * -ENOENT if |id| does not exist for a delete; -EAGAIN if only a full
+ * rebuild can apply it. The model is not changed.
+ */
+int pol_model_edit_check(const struct pol_model *m, enum pol_kind k, const ProtobufCMessage *obj,
+			 const char *id, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * pol_model_edit applies what pol_model_edit_check accepted (call it right
+ * after, on the same model): a deep copy of |obj| is stored (the caller
+ * keeps |obj|), the replaced or deleted object is freed, and |e| describes
+ * what moved. It checks the edit again first (one object; a scan of the
+ * agents for a project or team delete), so a call without the check cannot
+ * corrupt the model. Returns 0; what pol_model_edit_check returns, with
+ * nothing changed; or -ENOMEM with the model unchanged.
+ */
+int pol_model_edit(struct pol_model *m, enum pol_kind k, const ProtobufCMessage *obj,
+		   const char *id, struct pol_edit *e) __attribute__((warn_unused_result));
 
 /* pol_model_find returns the index of object |id| of kind |k|, or -1. */
 int32_t pol_model_find(const struct pol_model *m, enum pol_kind k, const char *id);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,4 +135,30 @@ void pol_test_world_close(struct pol_test_world *w)
 	free(w->snap);
 	pol_image_cleanup(&w->img);
 	pol_model_free(w->m);
+}
+
+uint64_t pol_test_rng = 1;
+
+uint32_t pol_test_rnd(uint32_t n)
+{
+	pol_test_rng ^= pol_test_rng >> 12;
+	pol_test_rng ^= pol_test_rng << 25;
+	pol_test_rng ^= pol_test_rng >> 27;
+	return (uint32_t)(((pol_test_rng * 0x2545f4914f6cdd1dULL) >> 32) % n);
+}
+
+bool pol_test_chance(unsigned pct)
+{
+	return pol_test_rnd(100) < pct;
+}
+
+char *pol_test_sdup(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return strdup(buf);
 }

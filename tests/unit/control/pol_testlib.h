@@ -43,4 +43,22 @@ void pol_test_query(const struct pol_model *m, const char *src, const char *dst,
 void pol_test_reference(const struct pol_model *m, const char *src, const char *dst,
 			unsigned dir, unsigned op, struct policy_verdict *out);
 
+/*
+ * The random tests' generator: xorshift64*, reproducible from the seed the
+ * tests print (set pol_test_rng). With POL_TEST_SHORT_NAMES defined before
+ * this header, they are also rng, rnd, chance and sdup.
+ */
+extern uint64_t pol_test_rng;
+
+uint32_t pol_test_rnd(uint32_t n);
+bool pol_test_chance(unsigned pct);
+__attribute__((format(printf, 1, 2))) char *pol_test_sdup(const char *fmt, ...);
+
+#ifdef POL_TEST_SHORT_NAMES
+#define rng pol_test_rng
+#define rnd pol_test_rnd
+#define chance pol_test_chance
+#define sdup pol_test_sdup
+#endif
+
 #endif

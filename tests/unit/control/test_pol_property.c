@@ -8,6 +8,10 @@
  * allowed / level / reason / required for each. 10,000 policies by default
  * (SB_POL_PROPERTY_N overrides), seeded (SB_POL_PROPERTY_SEED) and printed
  * on failure so a case can be replayed.
+ *
+ * The same for patches: random single changes (agents created, updated,
+ * moved and deleted, projects', teams', trusts' and tenants' settings)
+ * applied in place to the model and patched into the compiled image.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,34 +24,8 @@
 
 #include <cmocka.h>
 
+#define POL_TEST_SHORT_NAMES
 #include "pol_testlib.h"
-
-static uint64_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-	/* xorshift64*: reproducible from the printed seed */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return (uint32_t)(((rng * 0x2545f4914f6cdd1dULL) >> 32) % n);
-}
-
-static bool chance(unsigned pct)
-{
-	return rnd(100) < pct;
-}
-
-__attribute__((format(printf, 1, 2))) static char *sdup(const char *fmt, ...)
-{
-	char buf[128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return strdup(buf);
-}
 
 static void *zalloc(size_t n)
 {
@@ -167,11 +145,79 @@ static Slimbridge__Control__V1__ScopeSlimConfig *scope(const struct gen *g, unsi
 	return sc;
 }
 
+/* An agent |id| of app |a| with random references and settings (projects and teams of |p|). */
+static pb_agent *random_agent(const struct gen *g, const pb_policy *p, unsigned a, const char *id)
+{
+	pb_agent *x = NEW(pb_agent, slimbridge__control__v1__agent__init);
+	unsigned cands[64], nc = 0;
+
+	x->id = strdup(id);
+	x->app = strdup(p->apps[a]->id);
+	for (unsigned j = 0; j < p->n_projects && nc < 64; j++) {
+		if (strcmp(p->projects[j]->app, x->app) == 0) {
+			cands[nc++] = j;
+		}
+	}
+	if (nc > 0 && chance(90)) {
+		x->project = strdup(p->projects[cands[rnd(nc)]]->id);
+	}
+	nc = 0;
+	for (unsigned j = 0; j < p->n_teams && nc < 64; j++) {
+		if (strcmp(p->teams[j]->app, x->app) == 0) {
+			cands[nc++] = j;
+		}
+	}
+	if (nc > 0 && chance(60)) {
+		x->team = strdup(p->teams[cands[rnd(nc)]]->id);
+	}
+	if (chance(70)) {
+		x->namespace_ = sdup("ns%u", rnd(2));
+	}
+	if (chance(92)) {
+		Slimbridge__Control__V1__AgentSlimConfig *sc =
+			NEW(Slimbridge__Control__V1__AgentSlimConfig,
+			    slimbridge__control__v1__agent_slim_config__init);
+
+		sc->has_enabled = 1;
+		sc->enabled = chance(90);
+		sc->has_outbound = chance(90);
+		sc->outbound = sc->has_outbound && chance(80);
+		sc->has_inbound = chance(90);
+		sc->inbound = sc->has_inbound && chance(80);
+		sc->n_allowedcallers = chance(40) ? 1 + rnd(2) : 0;
+		sc->allowedcallers = zalloc((sc->n_allowedcallers + 1) * sizeof(void *));
+		for (size_t i = 0; i < sc->n_allowedcallers; i++) {
+			Slimbridge__Control__V1__CallerRule *c =
+				NEW(Slimbridge__Control__V1__CallerRule,
+				    slimbridge__control__v1__caller_rule__init);
+
+			c->organization = strdup(pattern(g));
+			c->permissions = perms(&c->n_permissions);
+			sc->allowedcallers[i] = c;
+		}
+		sc->n_allowedtargets = chance(40) ? 1 + rnd(2) : 0;
+		sc->allowedtargets = zalloc((sc->n_allowedtargets + 1) * sizeof(void *));
+		for (size_t i = 0; i < sc->n_allowedtargets; i++) {
+			Slimbridge__Control__V1__TargetRule *t =
+				NEW(Slimbridge__Control__V1__TargetRule,
+				    slimbridge__control__v1__target_rule__init);
+			unsigned ns = rnd(4);
+
+			t->organization = strdup(pattern(g));
+			t->namespace_ = ns == 0 ? NULL : ns == 1 ? strdup("*") :
+					sdup("ns%u", ns - 2);
+			t->agents = agent_list(g, &t->n_agents);
+			sc->allowedtargets[i] = t;
+		}
+		x->slimconfig = sc;
+	}
+	return x;
+}
+
 static pb_policy *random_policy(struct gen *g)
 {
 	pb_policy *p = NEW(pb_policy, slimbridge__control__v1__policy__init);
 	unsigned np = 0, nteam = 0;
-	unsigned proj_app[32], team_app[32];
 
 	g->nt = 1 + rnd(4);
 	g->na = 0;
@@ -251,7 +297,6 @@ static pb_policy *random_policy(struct gen *g)
 			if (chance(90)) {
 				x->slimconfig = scope(g, 3);
 			}
-			proj_app[np] = a;
 			p->projects[np++] = x;
 		}
 		for (unsigned k = rnd(3); k > 0 && nteam < 32; k--) {
@@ -262,7 +307,6 @@ static pb_policy *random_policy(struct gen *g)
 			if (chance(50)) {
 				x->slimconfig = scope(g, 2);
 			}
-			team_app[nteam] = a;
 			p->teams[nteam++] = x;
 		}
 	}
@@ -277,69 +321,8 @@ static pb_policy *random_policy(struct gen *g)
 			unsigned per = g->nag / g->na + (a < g->nag % g->na ? 1 : 0);
 
 			for (unsigned k = 0; k < per && ag < g->nag; k++, ag++) {
-				pb_agent *x = NEW(pb_agent, slimbridge__control__v1__agent__init);
-				unsigned cands[32], nc = 0;
+				pb_agent *x = random_agent(g, p, a, g->agent_ids[ag]);
 
-				x->id = strdup(g->agent_ids[ag]);
-				x->app = strdup(p->apps[a]->id);
-				for (unsigned j = 0; j < np; j++) {
-					if (proj_app[j] == a) {
-						cands[nc++] = j;
-					}
-				}
-				if (nc > 0 && chance(90)) {
-					x->project = strdup(p->projects[cands[rnd(nc)]]->id);
-				}
-				nc = 0;
-				for (unsigned j = 0; j < nteam; j++) {
-					if (team_app[j] == a) {
-						cands[nc++] = j;
-					}
-				}
-				if (nc > 0 && chance(60)) {
-					x->team = strdup(p->teams[cands[rnd(nc)]]->id);
-				}
-				if (chance(70)) {
-					x->namespace_ = sdup("ns%u", rnd(2));
-				}
-				if (chance(92)) {
-					Slimbridge__Control__V1__AgentSlimConfig *sc =
-						NEW(Slimbridge__Control__V1__AgentSlimConfig,
-						    slimbridge__control__v1__agent_slim_config__init);
-
-					sc->has_enabled = 1;
-					sc->enabled = chance(90);
-					sc->has_outbound = chance(90);
-					sc->outbound = sc->has_outbound && chance(80);
-					sc->has_inbound = chance(90);
-					sc->inbound = sc->has_inbound && chance(80);
-					sc->n_allowedcallers = chance(40) ? 1 + rnd(2) : 0;
-					sc->allowedcallers = zalloc((sc->n_allowedcallers + 1) * sizeof(void *));
-					for (size_t i = 0; i < sc->n_allowedcallers; i++) {
-						Slimbridge__Control__V1__CallerRule *c =
-							NEW(Slimbridge__Control__V1__CallerRule,
-							    slimbridge__control__v1__caller_rule__init);
-
-						c->organization = strdup(pattern(g));
-						c->permissions = perms(&c->n_permissions);
-						sc->allowedcallers[i] = c;
-					}
-					sc->n_allowedtargets = chance(40) ? 1 + rnd(2) : 0;
-					sc->allowedtargets = zalloc((sc->n_allowedtargets + 1) * sizeof(void *));
-					for (size_t i = 0; i < sc->n_allowedtargets; i++) {
-						Slimbridge__Control__V1__TargetRule *t =
-							NEW(Slimbridge__Control__V1__TargetRule,
-							    slimbridge__control__v1__target_rule__init);
-						unsigned ns = rnd(4);
-
-						t->organization = strdup(pattern(g));
-						t->namespace_ = ns == 0 ? NULL : ns == 1 ? strdup("*") :
-								sdup("ns%u", ns - 2);
-						t->agents = agent_list(g, &t->n_agents);
-						sc->allowedtargets[i] = t;
-					}
-					x->slimconfig = sc;
-				}
 				p->agents[ag] = x;
 			}
 		}
@@ -452,6 +435,214 @@ static void test_compiled_equals_reference(void **state)
 	assert_true(denied > n / 100);
 }
 
+/* ---------------------------------------------------------------- patches */
+
+/* A deep copy of |msg| (what the tests edit; the model keeps its own objects). */
+static ProtobufCMessage *copy_msg(const ProtobufCMessage *msg)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = zalloc(n + 1);
+	ProtobufCMessage *c;
+
+	protobuf_c_message_pack(msg, buf);
+	c = protobuf_c_message_unpack(msg->descriptor, NULL, n, buf);
+	assert_non_null(c);
+	free(buf);
+	return c;
+}
+
+/* The queries' agent ids: the model's agents now. */
+static void refresh_ids(struct gen *g, const struct pol_model *m)
+{
+	gen_free(g);
+	for (size_t i = 0; i < m->p->n_agents && g->nag < 64; i++) {
+		g->agent_ids[g->nag++] = strdup(m->p->agents[i]->id);
+	}
+}
+
+/*
+ * One random single-object change of the kinds the control process patches
+ * in place: |*obj| (NULL: delete |id|).
+ */
+static enum pol_kind random_edit(const struct gen *g, const struct pol_model *m, unsigned serial,
+				 ProtobufCMessage **obj, char *id, size_t idlen)
+{
+	const pb_policy *p = m->p;
+
+	*obj = NULL;
+	for (;;) {
+		switch (rnd(9)) {
+		case 0:
+		case 1: {	/* agent update: new settings, maybe another app */
+			const pb_agent *a = p->agents[rnd((uint32_t)p->n_agents)];
+			int32_t app = chance(70) ? pol_model_find(m, POL_KIND_APP, a->app) :
+						   (int32_t)rnd((uint32_t)p->n_apps);
+
+			snprintf(id, idlen, "%s", a->id);
+			*obj = &random_agent(g, p, (unsigned)app, id)->base;
+			return POL_KIND_AGENT;
+		}
+		case 2:
+			if (p->n_agents >= 60) {
+				continue;
+			}
+			snprintf(id, idlen, "new%u", serial);
+			*obj = &random_agent(g, p, rnd((uint32_t)p->n_apps), id)->base;
+			return POL_KIND_AGENT;
+		case 3:
+			if (p->n_agents <= 2) {
+				continue;
+			}
+			snprintf(id, idlen, "%s", p->agents[rnd((uint32_t)p->n_agents)]->id);
+			return POL_KIND_AGENT;
+		case 4:
+		case 5: {
+			bool project = rnd(2) == 0;
+			size_t n = project ? p->n_projects : p->n_teams;
+			pb_scope **sc;
+
+			if (n == 0) {
+				continue;
+			}
+			if (project) {
+				pb_project *x = (pb_project *)copy_msg(&p->projects[rnd((uint32_t)n)]->base);
+
+				sc = &x->slimconfig;
+				*obj = &x->base;
+				snprintf(id, idlen, "%s", x->id);
+			} else {
+				pb_team *x = (pb_team *)copy_msg(&p->teams[rnd((uint32_t)n)]->base);
+
+				sc = &x->slimconfig;
+				*obj = &x->base;
+				snprintf(id, idlen, "%s", x->id);
+			}
+			if (*sc != NULL) {
+				protobuf_c_message_free_unpacked(&(*sc)->base, NULL);
+			}
+			*sc = chance(85) ? scope(g, project ? 3 : 2) : NULL;
+			return project ? POL_KIND_PROJECT : POL_KIND_TEAM;
+		}
+		case 6: {
+			static const char *const states[] = {"established", "pending", "suspended",
+							     "revoked"};
+			pb_trust *x;
+
+			if (p->n_trustrelationships == 0) {
+				continue;
+			}
+			x = (pb_trust *)copy_msg(&p->trustrelationships[rnd((uint32_t)p->n_trustrelationships)]->base);
+			free(x->state);
+			x->state = strdup(states[rnd(4)]);
+			snprintf(id, idlen, "%s", x->id);
+			*obj = &x->base;
+			return POL_KIND_TRUST;
+		}
+		default: {	/* the kill switch */
+			pb_tenant *x = (pb_tenant *)copy_msg(&p->tenants[rnd((uint32_t)p->n_tenants)]->base);
+
+			if (x->settings != NULL && x->settings->slim != NULL) {
+				x->settings->slim->has_capabilityenabled = 1;
+				x->settings->slim->capabilityenabled = !x->settings->slim->capabilityenabled;
+			}
+			snprintf(id, idlen, "%s", x->id);
+			*obj = &x->base;
+			return POL_KIND_TENANT;
+		}
+		}
+	}
+}
+
+/*
+ * Single changes patched into a compiled image decide exactly like the
+ * reference evaluator on the changed model, and leave the same number of
+ * rows and pairs as a full compile of it (nothing stale is left behind).
+ */
+static void test_patched_equals_reference(void **state)
+{
+	const char *env_n = getenv("SB_POL_PROPERTY_N");
+	const char *env_seed = getenv("SB_POL_PROPERTY_SEED");
+	unsigned n = env_n != NULL ? (unsigned)strtoul(env_n, NULL, 10) / 5 : 2000;
+	uint64_t seed = env_seed != NULL ? strtoull(env_seed, NULL, 10) : 0xde17a5eedULL;
+	unsigned patched = 0, rebuilt = 0, refused = 0, by_kind[POL_KIND_MAX] = {0};
+
+	(void)state;
+	for (unsigned iter = 0; iter < n; iter++) {
+		struct gen g;
+		struct pol_model *m;
+		struct pol_db *db;
+		char err[256];
+
+		rng = seed + iter * 0x9e3779b97f4a7c15ULL + 1;
+		m = pol_model_new(random_policy(&g), err, sizeof(err));
+		assert_non_null(m);
+		assert_int_equal(pol_db_new(m, 1, &db, err, sizeof(err)), 0);
+		for (unsigned step = 0; step < 8; step++) {
+			ProtobufCMessage *obj;
+			char id[64];
+			enum pol_kind k = random_edit(&g, m, step, &obj, id, sizeof(id));
+			struct pol_edit e;
+			struct pol_image fresh;
+			struct sb_shm_snapshot *snap;
+			struct policy_view v;
+			const char *why = NULL;
+			int rc = pol_model_edit_check(m, k, obj, id, err, sizeof(err));
+
+			if (rc < 0) {
+				assert_true(rc == -EINVAL || rc == -EAGAIN);
+				refused++;
+				if (obj != NULL) {
+					protobuf_c_message_free_unpacked(obj, NULL);
+				}
+				continue;
+			}
+			assert_int_equal(pol_model_edit(m, k, obj, id, &e), 0);
+			if (obj != NULL) {
+				protobuf_c_message_free_unpacked(obj, NULL);
+			}
+			rc = pol_db_patch(db, m, &e, 1, step + 2);
+			if (rc == -EAGAIN) {
+				pol_db_free(db);
+				assert_int_equal(pol_db_new(m, step + 2, &db, err, sizeof(err)), 0);
+				rebuilt++;
+			} else {
+				assert_int_equal(rc, 0);
+				patched++;
+				by_kind[k]++;
+			}
+			refresh_ids(&g, m);
+			snap = pol_test_snapshot(pol_db_image(db));
+			if (policy_view_init(&v, snap, &why) != 0) {
+				fail_msg("seed %llu policy %u step %u: patched snapshot refused: %s",
+					 (unsigned long long)seed, iter, step, why);
+			}
+			for (unsigned round = 0; round < 4; round++) {
+				check_one(m, &v, &g, seed, iter * 100 + step);
+			}
+			assert_int_equal(pol_compile(m, 1, &fresh, err, sizeof(err)), 0);
+			if (fresh.nb_rows != pol_db_image(db)->nb_rows ||
+			    fresh.nb_pairs != pol_db_image(db)->nb_pairs) {
+				fail_msg("seed %llu policy %u step %u (%s %s): patched %u rows %u pairs, full compile %u rows %u pairs",
+					 (unsigned long long)seed, iter, step, pol_kind_name(k), id,
+					 pol_db_image(db)->nb_rows, pol_db_image(db)->nb_pairs,
+					 fresh.nb_rows, fresh.nb_pairs);
+			}
+			pol_image_cleanup(&fresh);
+			free(snap);
+		}
+		pol_db_free(db);
+		pol_model_free(m);
+		gen_free(&g);
+	}
+	print_message("%u policies x 8 changes: %u patched (agent %u, project %u, team %u, trust %u, tenant %u), %u compiled in full, %u refused\n",
+		      n, patched, by_kind[POL_KIND_AGENT], by_kind[POL_KIND_PROJECT],
+		      by_kind[POL_KIND_TEAM], by_kind[POL_KIND_TRUST], by_kind[POL_KIND_TENANT],
+		      rebuilt, refused);
+	assert_true(patched > n * 4);
+	assert_true(by_kind[POL_KIND_AGENT] > n && by_kind[POL_KIND_PROJECT] > n / 10 &&
+		    by_kind[POL_KIND_TRUST] > n / 10 && by_kind[POL_KIND_TENANT] > n / 10);
+}
+
 /* A corrupted snapshot is refused, never used. */
 static void test_corrupt_snapshot_refused(void **state)
 {
@@ -498,6 +689,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compiled_equals_reference),
+		cmocka_unit_test(test_patched_equals_reference),
 		cmocka_unit_test(test_corrupt_snapshot_refused),
 	};
 
