@@ -421,6 +421,77 @@ store_err:
 	return -EIO;
 }
 
+/*
+ * One object's change applied in place (pol_model_edit_check accepted it):
+ * the store first, then the model, then a patch of the compiled image.
+ * Returns -EAGAIN when the change needs a candidate model instead.
+ */
+static int in_place(struct ctl_state *s, const struct change *c, enum store_op *opp, char *err,
+		    size_t errlen)
+{
+	struct buf tmp = {0};
+	struct pol_edit e;
+	enum store_op op = STORE_OP_UPDATE;
+	int rc = pol_model_edit_check(s->model, c->kind, c->obj, c->id, err, errlen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	rc = store_begin(s->store);
+	if (rc < 0) {
+		goto store_err;
+	}
+	if (c->obj == NULL) {
+		rc = store_delete(s->store, pol_kind_name(c->kind), c->id);
+	} else if (pack_obj(c->obj, &tmp) < 0) {
+		store_rollback(s->store);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	} else {
+		rc = store_put(s->store, pol_kind_name(c->kind), c->id, tmp.p, tmp.len, &op);
+	}
+	free(tmp.p);
+	if (rc < 0) {
+		store_rollback(s->store);
+		goto store_err;
+	}
+	rc = store_commit(s->store);
+	if (rc < 0) {
+		goto store_err;
+	}
+	*opp = op;
+	if (op == STORE_OP_UNCHANGED) {
+		return 0;
+	}
+	if (pol_model_edit(s->model, c->kind, c->obj, c->id, &e) < 0) {
+		/* The store has it; rebuild the model from every object instead. */
+		bool prune_k[POL_KIND_MAX] = {false};
+		struct change *pruned;
+		size_t nb_pruned;
+		struct pol_model *m = candidate(s, c, 1, prune_k, &pruned, &nb_pruned, err, errlen);
+
+		if (m == NULL) {
+			return -ENOMEM;
+		}
+		pol_model_free(s->model);
+		s->model = m;
+		pol_db_free(s->db);
+		s->db = NULL;
+	}
+	{
+		char cerr[256] = "";
+
+		if (compile_and_publish(s, 1, s->db != NULL ? &e : NULL, 1, cerr, sizeof(cerr)) < 0) {
+			fprintf(stderr, "slimbridge-control: version %llu not published: %s\n",
+				(unsigned long long)store_version(s->store), cerr);
+		}
+	}
+	return 0;
+store_err:
+	snprintf(err, errlen, "store: %s", store_error(s->store));
+	return -EIO;
+}
+
 int ctl_state_apply(struct ctl_state *s, const pb_policy *p, bool prune, bool dry_run,
 		    struct ctl_counts *counts, char *err, size_t errlen)
 {
@@ -462,6 +533,22 @@ int ctl_state_apply(struct ctl_state *s, const pb_policy *p, bool prune, bool dr
 			return -EINVAL;
 		}
 	}
+	/* One object (what `slimbridge apply` of a one-object file sends): in place if it can be. */
+	if (n == 1 && !prune && !dry_run) {
+		enum store_op op = STORE_OP_UPDATE;
+
+		rc = in_place(s, &c[0], &op, err, errlen);
+		if (rc != -EAGAIN) {
+			if (rc == 0) {
+				counts->created += op == STORE_OP_CREATE;
+				counts->updated += op == STORE_OP_UPDATE;
+				counts->unchanged += op == STORE_OP_UNCHANGED;
+			}
+			free(c);
+			return rc == -ENOENT ? -EINVAL : rc;
+		}
+		err[0] = '\0';
+	}
 	m = candidate(s, c, n, prune_k, &pruned, &nb_pruned, err, errlen);
 	if (m == NULL) {
 		free(c);
@@ -487,75 +574,6 @@ int ctl_state_apply(struct ctl_state *s, const pb_policy *p, bool prune, bool dr
 	return rc;
 }
 
-/*
- * One object's change applied in place (pol_model_edit_check accepted it):
- * the store first, then the model, then a patch of the compiled image.
- * Returns -EAGAIN when the change needs a candidate model instead.
- */
-static int in_place(struct ctl_state *s, const struct change *c, char *err, size_t errlen)
-{
-	struct buf tmp = {0};
-	struct pol_edit e;
-	enum store_op op = STORE_OP_UPDATE;
-	int rc = pol_model_edit_check(s->model, c->kind, c->obj, c->id, err, errlen);
-
-	if (rc < 0) {
-		return rc;
-	}
-	rc = store_begin(s->store);
-	if (rc < 0) {
-		goto store_err;
-	}
-	if (c->obj == NULL) {
-		rc = store_delete(s->store, pol_kind_name(c->kind), c->id);
-	} else if (pack_obj(c->obj, &tmp) < 0) {
-		store_rollback(s->store);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	} else {
-		rc = store_put(s->store, pol_kind_name(c->kind), c->id, tmp.p, tmp.len, &op);
-	}
-	free(tmp.p);
-	if (rc < 0) {
-		store_rollback(s->store);
-		goto store_err;
-	}
-	rc = store_commit(s->store);
-	if (rc < 0) {
-		goto store_err;
-	}
-	if (op == STORE_OP_UNCHANGED) {
-		return 0;
-	}
-	if (pol_model_edit(s->model, c->kind, c->obj, c->id, &e) < 0) {
-		/* The store has it; rebuild the model from every object instead. */
-		bool prune_k[POL_KIND_MAX] = {false};
-		struct change *pruned;
-		size_t nb_pruned;
-		struct pol_model *m = candidate(s, c, 1, prune_k, &pruned, &nb_pruned, err, errlen);
-
-		if (m == NULL) {
-			return -ENOMEM;
-		}
-		pol_model_free(s->model);
-		s->model = m;
-		pol_db_free(s->db);
-		s->db = NULL;
-	}
-	{
-		char cerr[256] = "";
-
-		if (compile_and_publish(s, 1, s->db != NULL ? &e : NULL, 1, cerr, sizeof(cerr)) < 0) {
-			fprintf(stderr, "slimbridge-control: version %llu not published: %s\n",
-				(unsigned long long)store_version(s->store), cerr);
-		}
-	}
-	return 0;
-store_err:
-	snprintf(err, errlen, "store: %s", store_error(s->store));
-	return -EIO;
-}
-
 int ctl_state_put(struct ctl_state *s, const pb_object *o, enum ctl_put_mode mode, char *err,
 		  size_t errlen)
 {
@@ -567,6 +585,7 @@ int ctl_state_put(struct ctl_state *s, const pb_object *o, enum ctl_put_mode mod
 	const char *id;
 	int k = pol_object_kind(o, &id);
 	ProtobufCMessage *msg;
+	enum store_op op;
 	int rc;
 
 	if (k < 0) {
@@ -609,7 +628,7 @@ int ctl_state_put(struct ctl_state *s, const pb_object *o, enum ctl_put_mode mod
 		break;
 	}
 	c = (struct change){.kind = (enum pol_kind)k, .id = id, .obj = msg};
-	rc = in_place(s, &c, err, errlen);
+	rc = in_place(s, &c, &op, err, errlen);
 	if (rc != -EAGAIN) {
 		return rc;
 	}
@@ -629,13 +648,14 @@ int ctl_state_delete(struct ctl_state *s, enum pol_kind k, const char *id, char 
 	size_t nb_pruned;
 	struct pol_model *m;
 	char why[512];
+	enum store_op op;
 	int rc;
 
 	if (pol_model_find(s->model, k, id) < 0) {
 		snprintf(err, errlen, "%s '%s' does not exist", pol_kind_name(k), id);
 		return -ENOENT;
 	}
-	rc = in_place(s, &c, why, sizeof(why));
+	rc = in_place(s, &c, &op, why, sizeof(why));
 	if (rc != -EAGAIN) {
 		if (rc == -EINVAL && strncmp(why, "cannot delete", 13) != 0) {
 			snprintf(err, errlen, "cannot delete %s '%s': %s", pol_kind_name(k), id, why);

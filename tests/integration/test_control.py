@@ -89,6 +89,16 @@ def test_cli_change_reaches_dataplane_decisions(dataplane):
         r = ctl.cli("--json", "changes", "--since", str(v))
         assert [(c["op"], c["kind"], c["id"]) for c in json.loads(r.stdout)["changes"]] == \
             [("update", "agent", "agent_quiet"), ("update", "tenant", "tenant-123")]
+        # Both were one-object changes: patched into the compiled policy, not recompiled.
+        st = status(ctl)
+        assert st["patches"] == 2 and st["lastPatched"] is True, st
+        # So is a delete: the data plane no longer knows the agent.
+        r = ctl.cli("delete", "agent", "agent_quiet")
+        assert r.returncode == 0, r.stderr
+        wait_version(dataplane, v3 + 1)
+        d = dp_check(dataplane, SALES + "agent_quiet", HR + "agent_hr_lead", "outbound")
+        assert (d["allowed"], d["reason"]) == (0, "Unknown agent"), d
+        assert status(ctl)["patches"] == 3
     finally:
         ctl.stop()
         shutil.rmtree(ctl.tmp, ignore_errors=True)
