@@ -21,12 +21,18 @@
 #include "app/grpc_tcp.h"
 #include "app/grpc_testsvc.h"
 #include "app/tcp_apps.h"
+#include "crypto/crypto_aead.h"
 #include "slim/slim_node.h"
 #include "dp.h"
 #include "net/neigh.h"
 #include "tcp/tcp_closed.h"
 #include "tcp/tcp_stack.h"
 #include "util/log.h"
+
+/* conf.c spells crypto.backend and crypto.arch in crypto_aead.h's enum order. */
+_Static_assert(CRYPTO_AEAD_BACKEND_AUTO == CONF_CRYPTO_AUTO && CRYPTO_AEAD_BACKEND_OPENSSL == 2 &&
+		       CRYPTO_AEAD_ARCH_AUTO == CONF_CRYPTO_AUTO && CRYPTO_AEAD_ARCH_AVX512 == 4,
+	       "conf_crypto values");
 
 /* Prefetch this many packets ahead of the one being handled. */
 #define PREFETCH_OFFSET 3
@@ -84,6 +90,19 @@ struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcor
 		impair_init(&q->im_tx, &port->conf.impair, stream | 1);
 	}
 	lc->nb_queues = dp->nb_ports;
+	/* The AEAD engine of this worker; crypto.backend/arch name crypto_aead.h's enums. */
+	lc->aead = crypto_aead_engine_new(dp->conf.crypto.backend, dp->conf.crypto.arch);
+	if (lc->aead == NULL) {
+		int e = errno;
+
+		SB_LOG(ERR, "worker %u: crypto engine %s/%s: %s", index,
+		       crypto_aead_backend_name(dp->conf.crypto.backend),
+		       crypto_aead_arch_name(dp->conf.crypto.arch),
+		       e == ENOTSUP ? "not supported on this CPU" : strerror(e));
+		lcore_ctx_free(lc);
+		rte_errno = e;
+		return NULL;
+	}
 	if (tcp_setup(lc, socket) != 0) {
 		int e = rte_errno;
 
@@ -437,6 +456,8 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 			rte_pktmbuf_free(x.m);
 		}
 	}
+	crypto_aead_engine_free(lc->aead);
+	lc->aead = NULL;
 	rte_ring_free(lc->slim_in);
 	rte_ring_free(lc->slim_upd);
 	free(lc->slim_flat);

@@ -39,6 +39,7 @@ struct tcp_stack;
 struct grpc_server;
 struct grpc_tcp;
 struct slim_node;
+struct crypto_aead_engine;
 struct tcp_pkt;
 
 struct lcore_stats {
@@ -150,6 +151,7 @@ struct lcore_ctx {
 	uint8_t *slim_flat;		/* a chained publish made flat again */
 	uint64_t slim_link_retry[8];	/* worker 0: when to dial slim.links[i] (ms; 0: up) */
 	uint64_t tsc_per_us;
+	struct crypto_aead_engine *aead;	/* this worker's seals and opens (crypto.backend) */
 	struct policy_rules_counters rules_ctr;	/* content scans, across snapshots */
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;

@@ -1191,11 +1191,48 @@ static int slim_value(struct walker *w, unsigned int key, void *arg)
 	}
 }
 
+/* A scalar that must be one of |names| (NULL-terminated); its index goes to |out|. */
+static int get_choice(struct walker *w, const char *what, const char *const *names, uint8_t *out)
+{
+	char buf[SHOW_BUF], list[128] = "";
+	const char *s;
+	size_t n, used = 0;
+	int rc = get_str(w, &s, &n);
+
+	if (rc != 0) {
+		return rc;
+	}
+	for (unsigned i = 0; names[i] != NULL; i++) {
+		if (strlen(names[i]) == n && memcmp(s, names[i], n) == 0) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+		used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
+					 "%s%s", i > 0 ? ", " : "", names[i]);
+	}
+	return fail(w, "unknown %s \"%s\" (expected one of %s)", what, show(buf, s, n), list);
+}
+
+/* crypto: {backend, arch}; the names are crypto_aead.h's, in its enum order. */
+static const char *const crypto_keys[] = { "backend", "arch", NULL };
+static const char *const crypto_backends[] = { "auto", "ipsec-mb", "openssl", NULL };
+static const char *const crypto_archs[] = { "auto", "sse", "avx", "avx2", "avx512", NULL };
+
+static int crypto_value(struct walker *w, unsigned int key, void *arg)
+{
+	struct conf_crypto *cr = arg;
+
+	if (key == 0) {
+		return get_choice(w, "crypto backend", crypto_backends, &cr->backend);
+	}
+	return get_choice(w, "crypto arch", crypto_archs, &cr->arch);
+}
+
 enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS, T_GRPC_TEST,
-       T_SLIM };
+       T_SLIM, T_CRYPTO };
 static const char *const top_keys[] = {
 	"workers", "burst", "mempool", "neighbour", "shm", "ports", "tcp", "tcp_test_apps",
-	"grpc_test_port", "slim", NULL
+	"grpc_test_port", "slim", "crypto", NULL
 };
 
 static int top_value(struct walker *w, unsigned int key, void *arg)
@@ -1224,6 +1261,8 @@ static int top_value(struct walker *w, unsigned int key, void *arg)
 	case T_SLIM:
 		rc = walk_map(w, slim_keys, slim_value, &c->slim, NULL);
 		break;
+	case T_CRYPTO:
+		return walk_map(w, crypto_keys, crypto_value, &c->crypto, NULL);
 	default:
 		rc = walk_map(w, tcp_app_keys, tcp_app_value, &c->tcp_apps, NULL);
 		break;
@@ -1366,6 +1405,8 @@ void conf_defaults(struct conf *c)
 	c->slim.enforce_policy = true;
 	c->slim.max_message = 4u << 20;
 	snprintf(c->slim.node_id, sizeof(c->slim.node_id), "slimbridge");
+	c->crypto.backend = CONF_CRYPTO_AUTO;
+	c->crypto.arch = CONF_CRYPTO_AUTO;
 	for (i = 0; i < CONF_MAX_PORTS; i++) {
 		conf_port_defaults(&c->ports[i]);
 	}

@@ -93,6 +93,18 @@ struct conf_slim {
 	bool enforce_policy;		/* policy: enforce (default) | off */
 };
 
+/*
+ * crypto: the AEAD engine of every worker (dataplane/crypto/crypto_aead.h).
+ * backend: auto (ipsec-mb where the CPU has AES-NI) | ipsec-mb | openssl;
+ * arch: ipsec-mb's code path, auto | sse | avx | avx2 | avx512. Values are
+ * crypto_aead.h's enum crypto_aead_backend and enum crypto_aead_arch.
+ */
+#define CONF_CRYPTO_AUTO 0
+struct conf_crypto {
+	uint8_t backend;		/* default 0 (auto) */
+	uint8_t arch;			/* default 0 (auto) */
+};
+
 /* tcp_test_apps: TCP ports of the built-in test servers; 0 = off. Used ports are distinct. */
 struct conf_tcp_apps {
 	uint16_t echo;			/* returns every byte it receives */
@@ -115,6 +127,7 @@ struct conf {
 	struct conf_tcp_apps tcp_apps;	/* default all 0 (off) */
 	uint16_t grpc_test_port;	/* gRPC interop TestService over our TCP; 0 = off (default) */
 	struct conf_slim slim;
+	struct conf_crypto crypto;
 };
 
 /*

@@ -15,6 +15,7 @@
 
 #include "dp.h"
 #include "app/grpc_tcp.h"
+#include "crypto/crypto_aead.h"
 #include "slim/slim_node.h"
 #include "lcore.h"
 #include "tcp/tcp_stack.h"
@@ -434,6 +435,68 @@ static int cmd_slim(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static void add_aead(struct rte_tel_data *c, const struct crypto_aead_stats *st)
+{
+	rte_tel_data_add_dict_u64(c, "seals", st->seals);
+	rte_tel_data_add_dict_u64(c, "opens", st->opens);
+	rte_tel_data_add_dict_u64(c, "seal_bytes", st->seal_bytes);
+	rte_tel_data_add_dict_u64(c, "open_bytes", st->open_bytes);
+	rte_tel_data_add_dict_u64(c, "auth_failures", st->auth_failures);
+	rte_tel_data_add_dict_u64(c, "invalid", st->invalid);
+	rte_tel_data_add_dict_u64(c, "expired", st->expired);
+	rte_tel_data_add_dict_u64(c, "rekey_advised", st->rekey_advised);
+	rte_tel_data_add_dict_u64(c, "bursts", st->bursts);
+}
+
+/* "/slimbridge/crypto": each worker's AEAD engine (backend, code path) and its counters. */
+static int cmd_crypto(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct crypto_aead_stats total = { 0 };
+	char desc[160];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+		const struct lcore_ctx *lc = tdp->lcores[w];
+		struct crypto_aead_stats st;
+		struct rte_tel_data *c;
+		char key[32];
+
+		if (lc->aead == NULL) {
+			continue;
+		}
+		crypto_aead_engine_stats(lc->aead, &st);
+		if (w == 0) {
+			rte_tel_data_add_dict_string(d, "backend",
+				crypto_aead_backend_name(crypto_aead_engine_backend(lc->aead)));
+			rte_tel_data_add_dict_string(d, "arch",
+				crypto_aead_arch_name(crypto_aead_engine_arch(lc->aead)));
+			rte_tel_data_add_dict_string(d, "engine",
+				crypto_aead_engine_describe(lc->aead, desc, sizeof(desc)));
+		}
+		total.seals += st.seals;
+		total.opens += st.opens;
+		total.seal_bytes += st.seal_bytes;
+		total.open_bytes += st.open_bytes;
+		total.auth_failures += st.auth_failures;
+		total.invalid += st.invalid;
+		total.expired += st.expired;
+		total.rekey_advised += st.rekey_advised;
+		total.bursts += st.bursts;
+		c = rte_tel_data_alloc();
+		if (c == NULL) {
+			return -ENOMEM;
+		}
+		rte_tel_data_start_dict(c);
+		add_aead(c, &st);
+		snprintf(key, sizeof(key), "worker_%u", w);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	add_aead(d, &total);
+	return 0;
+}
+
 /* "/slimbridge/grpc": gRPC over each worker's TCP. */
 static int cmd_grpc(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -653,6 +716,9 @@ static const struct {
 	 "gRPC over each worker's TCP: connections, dialled calls. No parameters."},
 	{"/slimbridge/slim", cmd_slim,
 	 "SLIM node of each worker: connections, subscriptions, message counters. No parameters."},
+	{"/slimbridge/crypto", cmd_crypto,
+	 "AEAD engine of the workers: backend, code path, seals, opens, auth failures; totals "
+	 "and per worker. No parameters."},
 	{"/slimbridge/grpc_call", cmd_grpc_call,
 	 "Dial a gRPC server over the worker's TCP, make one EmptyCall. Parameters: worker, "
 	 "address, port."},

@@ -6,7 +6,10 @@
 
 Prints "PASSED FAILED" on stdout and the names of failed tests on stderr.
 cmocka binaries run with CMOCKA_MESSAGE_OUTPUT=TAP, so each of their cases
-counts as one test; a binary whose output has no TAP lines counts as one.
+counts as one test. A binary without TAP lines whose stdout has a line
+"N passed, M failed" (the vector runners; the last such line counts) counts
+N passed and M failed, plus one failure if it did not end OK yet reported
+M = 0. Any other binary whose output has no TAP lines counts as one.
 A binary that crashed after some TAP lines counts its cases plus one failure.
 """
 import json
@@ -15,6 +18,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 TAP = re.compile(r"^(not ok|ok) \d+ - (.*)$", re.M)
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
 
 
 def meson(build):
@@ -23,7 +27,9 @@ def meson(build):
         for line in f:
             t = json.loads(line)
             ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
-            cases = TAP.findall(t.get("stdout") or "")
+            out = t.get("stdout") or ""
+            cases = TAP.findall(out)
+            summary = SUMMARY.findall(out)
             if cases:
                 for status, name in cases:
                     if status == "ok":
@@ -34,6 +40,16 @@ def meson(build):
                 if not ok and all(s == "ok" for s, _ in cases):
                     failed += 1
                     print(f"FAIL {t['name']}: exited {t.get('returncode')}", file=sys.stderr)
+            elif summary:
+                p, f = (int(n) for n in summary[-1])
+                passed += p
+                failed += f
+                if f:
+                    print(f"FAIL {t['name']}: {f} failed", file=sys.stderr)
+                if not ok and f == 0:
+                    failed += 1
+                    print(f"FAIL {t['name']}: {t['result']}, exited {t.get('returncode')}",
+                          file=sys.stderr)
             elif ok:
                 passed += 1
             else:

@@ -172,6 +172,28 @@ def test_telemetry_ethdev_and_stats(dataplane):
     assert lc["icmp_echo_in"] >= 5
 
 
+def test_telemetry_crypto_engine_defaults_to_ipsec_mb(dataplane):
+    c = dataplane.telemetry.query("/slimbridge/crypto")
+    assert c["backend"] == "ipsec-mb", c
+    assert c["arch"] in ("sse", "avx", "avx2", "avx512"), c
+    assert c["engine"].startswith("ipsec-mb "), c
+    assert c["worker_0"]["auth_failures"] == 0 and "seals" in c
+
+
+@pytest.mark.parametrize("dataplane", [{"extra_conf": {"crypto": {"backend": "openssl"}}}],
+                         indirect=True)
+def test_crypto_backend_openssl_selected_at_run_time(dataplane):
+    c = dataplane.telemetry.query("/slimbridge/crypto")
+    assert c["backend"] == "openssl", c
+    assert c["engine"].startswith("openssl OpenSSL 3"), c
+
+
+def test_bad_crypto_backend_exits_2():
+    r = run_bad("crypto: {backend: qat}\nports:\n  - name: net_null0\n", "--vdev", "net_null0")
+    assert r.returncode == 2
+    assert "crypto.backend" in r.stderr and "ipsec-mb" in r.stderr, r.stderr
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_clean_shutdown_within_a_second(dataplane, sig):
     dataplane.ns.run("ping", "-c", "3", "-i", "0.05", "-q", dataplane.DP_IP4)

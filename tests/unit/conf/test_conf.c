@@ -226,6 +226,15 @@ static void test_flow_style(void **state)
 	assert_false(a.slim.enforce_policy);
 	assert_int_equal(parse(&a, "slim: {policy: enforce}\n", err), 0);
 	assert_true(a.slim.enforce_policy);
+	/* crypto: auto/auto by default; the names are crypto_aead.h's, in its enum order. */
+	assert_int_equal(a.crypto.backend, 0);
+	assert_int_equal(a.crypto.arch, 0);
+	assert_int_equal(parse(&a, "crypto: {backend: openssl, arch: avx2}\n", err), 0);
+	assert_int_equal(a.crypto.backend, 2);
+	assert_int_equal(a.crypto.arch, 3);
+	assert_int_equal(parse(&a, "crypto: {backend: ipsec-mb, arch: avx512}\n", err), 0);
+	assert_int_equal(a.crypto.backend, 1);
+	assert_int_equal(a.crypto.arch, 4);
 }
 
 struct err_case {
@@ -244,7 +253,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworker: 2\n", 2, "worker",
 	  "worker: unknown key (expected one of: workers, burst, mempool, neighbour, shm, ports, "
-	  "tcp, tcp_test_apps, grpc_test_port, slim)" },
+	  "tcp, tcp_test_apps, grpc_test_port, slim, crypto)" },
 	{ "tcp:\n  rcvbuff: 65536\n", 2, "tcp.rcvbuff",
 	  "tcp.rcvbuff: unknown key (expected one of: rcvbuf, sndbuf, max_connections, "
 	  "congestion, nodelay, syn_backlog, syncookies, time_wait_ms, time_wait_max, "
@@ -425,6 +434,12 @@ static const struct err_case err_cases[] = {
 	{ "slim: {policy: permissive}\n", 1, "slim.policy",
 	  "unknown policy mode \"permissive\" (expected enforce or off)" },
 	{ "slim: {policy: [enforce]}\n", 1, "slim.policy", "expected a string" },
+	/* crypto */
+	{ "crypto: {backend: qat}\n", 1, "crypto.backend",
+	  "unknown crypto backend \"qat\" (expected one of auto, ipsec-mb, openssl)" },
+	{ "crypto: {arch: neon}\n", 1, "crypto.arch",
+	  "unknown crypto arch \"neon\" (expected one of auto, sse, avx, avx2, avx512)" },
+	{ "crypto: {engine: x}\n", 1, "crypto.engine", "unknown key (expected one of: backend, arch)" },
 	/* grpc_test_port */
 	{ "grpc_test_port: 65536\n", 1, "grpc_test_port", "65536 is out of range (expected 0..65535)" },
 	{ "tcp_test_apps: {echo: 8080}\ngrpc_test_port: 8080\n", 2, "grpc_test_port",
