@@ -17,6 +17,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 
 #include "crypto_internal.h"
@@ -259,7 +260,16 @@ struct crypto_aead_key *crypto_aead_key_new(struct crypto_aead_engine *e, enum c
 	k->engine = e;
 	k->alg = alg;
 	k->ossl = e->backend == CRYPTO_AEAD_BACKEND_OPENSSL || alg == CRYPTO_AEAD_CHACHA20_POLY1305;
-	k->u.max_seals = UINT64_MAX;
+	if (alg == CRYPTO_AEAD_CHACHA20_POLY1305) {
+		k->tag_mask = 1u << 16;
+		k->iv_min = k->iv_max = CRYPTO_AEAD_NONCE_LEN;
+	} else {
+		/* SP 800-38D 5.2.1.2: tags of 128, 120, 112, 104, 96, 64 or 32 bits. */
+		k->tag_mask = 1u << 4 | 1u << 8 | 0x1fu << 12;
+		k->iv_min = 1;
+		k->iv_max = CRYPTO_AEAD_IV_MAX;
+	}
+	k->u.max_seals = UINT64_MAX - 1;	/* the counter never wraps */
 	k->u.max_blocks = algs[alg].max_blocks;
 	k->u.max_auth_failures = algs[alg].max_failures;
 	set_soft_limits(k);
@@ -346,7 +356,7 @@ int crypto_aead_key_set_nonce_seq(struct crypto_aead_key *k, uint32_t fixed)
 int crypto_aead_key_set_limits(struct crypto_aead_key *k, uint64_t max_seals,
 			       uint64_t max_blocks, uint64_t max_auth_failures)
 {
-	if ((max_blocks != 0 && max_blocks > algs[k->alg].max_blocks) ||
+	if (max_seals == UINT64_MAX || (max_blocks != 0 && max_blocks > algs[k->alg].max_blocks) ||
 	    (max_auth_failures != 0 && max_auth_failures > algs[k->alg].max_failures)) {
 		return -EINVAL;
 	}
@@ -504,22 +514,6 @@ void crypto_wipe_out(const struct crypto_aead_op *op)
 	}
 }
 
-static bool tag_len_ok(enum crypto_aead_alg alg, unsigned len)
-{
-	if (alg == CRYPTO_AEAD_CHACHA20_POLY1305) {
-		return len == 16;
-	}
-	return len == 4 || len == 8 || (len >= 12 && len <= 16);	/* SP 800-38D 5.2.1.2 */
-}
-
-static bool iv_len_ok(enum crypto_aead_alg alg, unsigned len)
-{
-	if (alg == CRYPTO_AEAD_CHACHA20_POLY1305) {
-		return len == CRYPTO_AEAD_NONCE_LEN;
-	}
-	return len >= 1 && len <= CRYPTO_AEAD_IV_MAX;
-}
-
 static inline uint64_t blocks_of(uint64_t n)
 {
 	return (n + 15) / 16;
@@ -539,117 +533,165 @@ static void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
-/*
- * Pass 1: parameters, buffers and limits; reserves the nonce (the counter
- * moves before anything is written, so no two seals of a key ever share
- * one) and the usage. Returns the op's status.
- */
-static int prepare(const struct crypto_aead_engine *e, struct crypto_aead_op *op,
-		   enum crypto_dir dir)
+/* The buffers of an op that is not two flat, non-NULL buffers: -EINVAL, -ENOBUFS or 0. */
+static int check_bufs(const struct crypto_aead_op *op)
 {
-	struct crypto_aead_key *k = op->key;
-	uint64_t nb;
+	bool oop = op->flags & CRYPTO_AEAD_F_OUT_OF_PLACE;
 
-	if (k == NULL || k->engine != e || op->iv == NULL || op->tag == NULL ||
-	    !tag_len_ok(k->alg, op->tag_len) || (op->aad == NULL && op->aad_len != 0)) {
+	if ((op->src.m == NULL && op->src.data == NULL && op->len != 0) ||
+	    (oop && op->dst.m == NULL && op->dst.data == NULL && op->len != 0)) {
 		return -EINVAL;
 	}
-	if ((op->flags & CRYPTO_AEAD_F_NONCE_SEQ) ? dir != CRYPTO_SEAL || !k->has_seq ||
-						     op->iv_len != CRYPTO_AEAD_NONCE_LEN :
-						   !iv_len_ok(k->alg, op->iv_len)) {
-		return -EINVAL;
-	}
-	if (op->src.m == NULL && op->src.data == NULL && op->len != 0) {
-		return -EINVAL;
-	}
-	if ((op->flags & CRYPTO_AEAD_F_OUT_OF_PLACE) && op->dst.m == NULL && op->dst.data == NULL &&
-	    op->len != 0) {
-		return -EINVAL;
-	}
-	if (!buf_ok(&op->src, op->len) ||
-	    ((op->flags & CRYPTO_AEAD_F_OUT_OF_PLACE) && !buf_ok(&op->dst, op->len))) {
+	if (!buf_ok(&op->src, op->len) || (oop && !buf_ok(&op->dst, op->len))) {
 		return -ENOBUFS;
 	}
-	if (dir == CRYPTO_OPEN) {
-		return k->u.auth_failures >= k->u.max_auth_failures ? -EKEYEXPIRED : 0;
-	}
-	nb = blocks_of(op->len) + blocks_of(op->aad_len);
-	if (k->u.seals >= k->u.max_seals || k->u.blocks + nb > k->u.max_blocks ||
-	    k->u.seals == UINT64_MAX) {
-		return -EKEYEXPIRED;
-	}
-	if (op->flags & CRYPTO_AEAD_F_NONCE_SEQ) {
-		put_be32(op->iv, k->fixed);
-		put_be64(op->iv + 4, k->u.seals);
-	}
-	k->u.seals++;
-	k->u.blocks += nb;
 	return 0;
 }
 
-/* Pass 3: counters and the rekey advice. */
-static uint16_t account(struct crypto_aead_engine *e, struct crypto_aead_op *ops, uint16_t n,
-			enum crypto_dir dir)
+/*
+ * Pass 1: parameters, buffers and limits; reserves the nonce (the counter
+ * moves before anything is written, so no two seals of a key ever share
+ * one) and the usage, and sets the rekey advice. Returns the op's status.
+ * Kept to a few predictable branches: it runs once per message.
+ */
+static inline int prepare(struct crypto_aead_engine *e, struct crypto_aead_op *op,
+			  enum crypto_dir dir, bool *flat)
 {
-	struct crypto_aead_stats *st = &e->st;
-	uint16_t ok = 0;
+	struct crypto_aead_key *k = op->key;
+	uint64_t seals, blocks;
+	int rc;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct crypto_aead_op *op = &ops[i];
-		struct crypto_aead_key *k = op->key;
-
-		switch (op->status) {
-		case 0:
-			ok++;
-			if (dir == CRYPTO_SEAL) {
-				st->seals++;
-				st->seal_bytes += op->len;
-			} else {
-				st->opens++;
-				st->open_bytes += op->len;
-			}
-			if (k->u.seals >= k->soft_seals || k->u.blocks >= k->soft_blocks ||
-			    k->u.auth_failures >= k->soft_failures) {
-				op->out |= CRYPTO_AEAD_OUT_REKEY;
-				st->rekey_advised++;
-			}
-			break;
-		case -EBADMSG:
-			k->u.auth_failures++;
-			st->auth_failures++;
-			break;
-		case -EKEYEXPIRED:
-			st->expired++;
-			break;
-		default:
-			st->invalid++;
-			break;
-		}
+	op->out = 0;
+	if (unlikely(k == NULL || k->engine != e || op->iv == NULL || op->tag == NULL ||
+		     op->tag_len > CRYPTO_AEAD_TAG_LEN || !((k->tag_mask >> op->tag_len) & 1) ||
+		     (uint32_t)(op->iv_len - k->iv_min) > (uint32_t)(k->iv_max - k->iv_min) ||
+		     (op->aad == NULL && op->aad_len != 0))) {
+		return -EINVAL;
 	}
-	return ok;
+	*flat = op->src.m == NULL && op->src.data != NULL &&
+		(!(op->flags & CRYPTO_AEAD_F_OUT_OF_PLACE) || (op->dst.m == NULL && op->dst.data != NULL));
+	if (unlikely(!*flat)) {
+		rc = check_bufs(op);
+		if (rc != 0) {
+			return rc;
+		}
+		*flat = crypto_op_flat(op);
+	}
+	if (dir == CRYPTO_OPEN) {
+		if (unlikely(op->flags & CRYPTO_AEAD_F_NONCE_SEQ)) {
+			return -EINVAL;
+		}
+		if (unlikely(k->u.auth_failures >= k->soft_failures)) {
+			if (k->u.auth_failures >= k->u.max_auth_failures) {
+				return -EKEYEXPIRED;
+			}
+			op->out = CRYPTO_AEAD_OUT_REKEY;
+			e->st.rekey_advised++;
+		}
+		return 0;
+	}
+	seals = k->u.seals + 1;
+	blocks = k->u.blocks + blocks_of(op->len) + blocks_of(op->aad_len);
+	/* One test on the fast path: the soft limits are below the hard ones. */
+	if (unlikely(seals >= k->soft_seals || blocks >= k->soft_blocks ||
+		     k->u.auth_failures >= k->soft_failures)) {
+		if (seals > k->u.max_seals || blocks > k->u.max_blocks) {
+			return -EKEYEXPIRED;
+		}
+		op->out = CRYPTO_AEAD_OUT_REKEY;
+	}
+	if (op->flags & CRYPTO_AEAD_F_NONCE_SEQ) {
+		if (unlikely(!k->has_seq || op->iv_len != CRYPTO_AEAD_NONCE_LEN)) {
+			op->out = 0;
+			return -EINVAL;
+		}
+		put_be32(op->iv, k->fixed);
+		put_be64(op->iv + 4, seals - 1);
+	}
+	k->u.seals = seals;
+	k->u.blocks = blocks;
+	e->st.rekey_advised += op->out;
+	return 0;
 }
 
+void crypto_op_failed(struct crypto_aead_engine *e, struct crypto_aead_op *op, enum crypto_dir dir,
+		      int status)
+{
+	if (dir == CRYPTO_OPEN) {
+		/* A forgery's plaintext never shows, in place or not. */
+		crypto_wipe_out(op);
+	}
+	if (status == -EBADMSG) {
+		op->key->u.auth_failures++;
+		e->st.auth_failures++;
+	} else {
+		e->st.invalid++;
+	}
+	if (op->out & CRYPTO_AEAD_OUT_REKEY) {
+		e->st.rekey_advised--;
+	}
+	op->out = 0;
+	op->status = status;
+	e->failed++;
+	e->failed_bytes += op->len;
+}
+
+/*
+ * Passes 2 and 3: OpenSSL keys and chains as they come, flat ipsec-mb
+ * operations gathered for one burst submission; backends report failures
+ * through crypto_op_failed, so the counters are summed once per burst.
+ */
 static uint16_t run(struct crypto_aead_engine *e, struct crypto_aead_op *ops, uint16_t n,
 		    enum crypto_dir dir)
 {
-	bool any_imb = false;
+	uint64_t bytes = 0;
+	uint16_t ready = 0, nf = 0, ok;
+	uint32_t got = e->mgr != NULL ? crypto_imb_begin(e, n) : 0;
 
+	e->failed = 0;
+	e->failed_bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct crypto_aead_op *op = &ops[i];
+		bool flat;
+		int rc = prepare(e, op, dir, &flat);
 
-		op->out = 0;
-		op->status = prepare(e, op, dir);
-		if (op->status == 0 && op->key->ossl) {
-			crypto_ossl_run(op, dir);
-		} else if (op->status == 0) {
-			any_imb = true;
+		op->status = rc;
+		if (unlikely(rc != 0)) {
+			if (rc == -EKEYEXPIRED) {
+				e->st.expired++;
+			} else {
+				e->st.invalid++;
+			}
+			continue;
+		}
+		ready++;
+		bytes += op->len;
+		if (op->key->ossl) {
+			crypto_ossl_run(e, op, dir);
+		} else if (likely(flat)) {
+			if (likely(nf < got)) {
+				crypto_imb_fill(e, nf++, op, dir);
+			} else {
+				crypto_op_failed(e, op, dir, -EIO);
+			}
+		} else {
+			crypto_imb_chain(e, op, dir);
 		}
 	}
-	if (any_imb) {
-		crypto_imb_run(e, ops, n, dir);
+	if (nf > 0) {
+		crypto_imb_submit(e, nf, dir);
+	}
+	ok = ready - e->failed;
+	bytes -= e->failed_bytes;
+	if (dir == CRYPTO_SEAL) {
+		e->st.seals += ok;
+		e->st.seal_bytes += bytes;
+	} else {
+		e->st.opens += ok;
+		e->st.open_bytes += bytes;
 	}
 	e->st.bursts++;
-	return account(e, ops, n, dir);
+	return ok;
 }
 
 static uint16_t burst(struct crypto_aead_engine *e, struct crypto_aead_op *ops, uint16_t n,

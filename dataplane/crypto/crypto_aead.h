@@ -48,7 +48,8 @@
  * Usage limits: each algorithm carries a confidentiality limit (16-byte
  * blocks sealed: AES-GCM 2^34, after RFC 8446 section 5.5's 2^24.5 full
  * records) and an integrity limit (failed opens: AES-GCM 2^52, ChaCha20-
- * Poly1305 2^36, RFC 9001 section 6.6), besides the nonce counter's 2^64 - 1.
+ * Poly1305 2^36, RFC 9001 section 6.6), besides the nonce counter (2^64 - 1
+ * seals, counters 0 .. 2^64 - 2).
  * Past 3/4 of a limit every successful operation carries
  * CRYPTO_AEAD_OUT_REKEY (ask the peer for a new key); at the limit the key
  * refuses with -EKEYEXPIRED. crypto_aead_key_set_limits lowers them.

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <rte_branch_prediction.h>
 
 #include "crypto_internal.h"
 
@@ -110,90 +111,51 @@ void crypto_imb_key_init(struct crypto_aead_engine *e, struct crypto_aead_key *k
 	}
 }
 
-static const IMB_KEY_SIZE_BYTES key_size[] = {
-	[CRYPTO_AEAD_AES_128_GCM] = IMB_KEY_128_BYTES,
-	[CRYPTO_AEAD_AES_192_GCM] = IMB_KEY_192_BYTES,
-	[CRYPTO_AEAD_AES_256_GCM] = IMB_KEY_256_BYTES,
-};
-
-static void fill_job(IMB_JOB *job, struct crypto_aead_op *op, uint8_t *tag, enum crypto_dir dir)
-{
-	const struct crypto_aead_key *k = op->key;
-
-	job->cipher_mode = IMB_CIPHER_GCM;
-	job->hash_alg = IMB_AUTH_AES_GMAC;
-	if (dir == CRYPTO_SEAL) {
-		job->cipher_direction = IMB_DIR_ENCRYPT;
-		job->chain_order = IMB_ORDER_CIPHER_HASH;
-	} else {
-		job->cipher_direction = IMB_DIR_DECRYPT;
-		job->chain_order = IMB_ORDER_HASH_CIPHER;
-	}
-	job->key_len_in_bytes = key_size[k->alg];
-	job->enc_keys = &k->gcm;
-	job->dec_keys = &k->gcm;
-	job->src = op->src.data;
-	job->dst = crypto_op_out_flat(op);
-	job->cipher_start_src_offset_in_bytes = 0;
-	job->msg_len_to_cipher_in_bytes = op->len;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = op->len;
-	job->iv = op->iv;
-	job->iv_len_in_bytes = op->iv_len;
-	job->u.GCM.aad = op->aad;
-	job->u.GCM.aad_len_in_bytes = op->aad_len;
-	job->auth_tag_output = tag;
-	job->auth_tag_output_len_in_bytes = op->tag_len;
-	job->user_data = op;
-}
-
 /* An open's computed tag against the received one, in constant time. */
-static void check_tag(struct crypto_aead_op *op, uint8_t *tag)
+static void check_tag(struct crypto_aead_engine *e, struct crypto_aead_op *op, uint8_t *tag)
 {
 	if (CRYPTO_memcmp(tag, op->tag, op->tag_len) != 0) {
 		/* The right tag for a forged message is the forger's prize: wipe it too. */
 		OPENSSL_cleanse(tag, CRYPTO_AEAD_TAG_LEN);
-		crypto_wipe_out(op);
-		op->status = -EBADMSG;
+		crypto_op_failed(e, op, CRYPTO_OPEN, -EBADMSG);
 	}
 }
 
-/* Flat ops: one burst submission; GCM completes in order, at once. */
-static void run_flat(struct crypto_aead_engine *e, uint16_t nf, enum crypto_dir dir)
+uint32_t crypto_imb_begin(struct crypto_aead_engine *e, uint16_t n)
 {
-	IMB_JOB *jobs[CRYPTO_AEAD_BURST_MAX];
-	uint32_t got, done;
+	uint32_t got = IMB_GET_NEXT_BURST(e->mgr, n, e->jobs);
 
-	got = IMB_GET_NEXT_BURST(e->mgr, nf, jobs);
-	if (got < nf) {
+	if (unlikely(got < n)) {
 		/* Not expected with GCM (jobs complete on submission): make room. */
-		IMB_FLUSH_BURST(e->mgr, IMB_MAX_JOBS, jobs);
-		got = IMB_GET_NEXT_BURST(e->mgr, nf, jobs);
+		IMB_FLUSH_BURST(e->mgr, IMB_MAX_JOBS, e->jobs);
+		got = IMB_GET_NEXT_BURST(e->mgr, n, e->jobs);
 	}
-	for (uint32_t i = 0; i < nf; i++) {
-		struct crypto_aead_op *op = e->flat[i];
+	for (uint32_t i = 0; i < got && i < CRYPTO_IMB_PREFETCH; i++) {
+		__builtin_prefetch(e->jobs[i], 1);
+		__builtin_prefetch((const uint8_t *)e->jobs[i] + 64, 1);
+		__builtin_prefetch((const uint8_t *)e->jobs[i] + 128, 1);
+	}
+	e->got = got;
+	return got;
+}
 
-		if (i >= got) {
-			op->status = -EIO;
-			continue;
-		}
-		fill_job(jobs[i], op, dir == CRYPTO_SEAL ? op->tag : e->tags[i], dir);
-		jobs[i]->user_data2 = e->tags[i];
-	}
-	if (got == 0) {
-		return;
-	}
-	done = IMB_SUBMIT_BURST_NOCHECK(e->mgr, got, jobs);
-	if (done < got) {
-		done += IMB_FLUSH_BURST(e->mgr, got - done, jobs + done);
+/* GCM jobs complete on submission, in order; the flush is there for the rule, not for GCM. */
+void crypto_imb_submit(struct crypto_aead_engine *e, uint16_t nf, enum crypto_dir dir)
+{
+	IMB_JOB **jobs = e->jobs;
+	uint32_t done;
+
+	done = IMB_SUBMIT_BURST_NOCHECK(e->mgr, nf, jobs);
+	if (unlikely(done < nf)) {
+		done += IMB_FLUSH_BURST(e->mgr, nf - done, jobs + done);
 	}
 	for (uint32_t i = 0; i < done; i++) {
 		struct crypto_aead_op *op = jobs[i]->user_data;
 
-		if (jobs[i]->status != IMB_STATUS_COMPLETED) {
-			op->status = -EIO;
+		if (unlikely(jobs[i]->status != IMB_STATUS_COMPLETED)) {
+			crypto_op_failed(e, op, dir, -EIO);
 		} else if (dir == CRYPTO_OPEN) {
-			check_tag(op, jobs[i]->user_data2);
+			check_tag(e, op, jobs[i]->auth_tag_output);
 		}
 	}
 }
@@ -235,7 +197,7 @@ static int sgl_piece(void *arg, const uint8_t *in, uint8_t *out, uint32_t n)
 }
 
 /* A chained op: GCM in pieces (the context carries partial blocks across them). */
-static void run_chain(struct crypto_aead_engine *e, struct crypto_aead_op *op, enum crypto_dir dir)
+void crypto_imb_chain(struct crypto_aead_engine *e, struct crypto_aead_op *op, enum crypto_dir dir)
 {
 	const struct crypto_aead_key *k = op->key;
 	struct sgl s = { e->mgr, k, &e->gctx, dir };
@@ -278,31 +240,9 @@ static void run_chain(struct crypto_aead_engine *e, struct crypto_aead_op *op, e
 		break;
 	}
 	if (dir == CRYPTO_OPEN) {
-		check_tag(op, tag);
+		check_tag(e, op, tag);
 	}
 	/* The context holds keystream and GHASH state of this message. */
 	OPENSSL_cleanse(&e->gctx, sizeof(e->gctx));
 	OPENSSL_cleanse(tag, sizeof(tag));
-}
-
-void crypto_imb_run(struct crypto_aead_engine *e, struct crypto_aead_op *ops, uint16_t n,
-		    enum crypto_dir dir)
-{
-	uint16_t nf = 0;
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct crypto_aead_op *op = &ops[i];
-
-		if (op->status != 0 || op->key->ossl) {
-			continue;
-		}
-		if (crypto_op_flat(op)) {
-			e->flat[nf++] = op;
-		} else {
-			run_chain(e, op, dir);
-		}
-	}
-	if (nf > 0) {
-		run_flat(e, nf, dir);
-	}
 }

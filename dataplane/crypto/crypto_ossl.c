@@ -196,7 +196,7 @@ static int piece(void *arg, const uint8_t *in, uint8_t *out, uint32_t n)
 	return 0;
 }
 
-void crypto_ossl_run(struct crypto_aead_op *op, enum crypto_dir dir)
+void crypto_ossl_run(struct crypto_aead_engine *e, struct crypto_aead_op *op, enum crypto_dir dir)
 {
 	struct crypto_aead_key *k = op->key;
 	EVP_CIPHER_CTX *c = k->ctx[dir];
@@ -230,23 +230,16 @@ void crypto_ossl_run(struct crypto_aead_op *op, enum crypto_dir dir)
 		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, op->tag_len, op->tag) != 1) {
 			goto fail_io;
 		}
-		op->status = 0;
 		return;
 	}
 	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, op->tag_len, op->tag) != 1) {
 		goto fail_io;
 	}
 	if (EVP_CipherFinal_ex(c, end, &outl) != 1) {
-		crypto_wipe_out(op);
-		op->status = -EBADMSG;
-		return;
+		crypto_op_failed(e, op, dir, -EBADMSG);
 	}
-	op->status = 0;
 	return;
 
 fail_io:
-	if (dir == CRYPTO_OPEN) {
-		crypto_wipe_out(op);
-	}
-	op->status = -EIO;
+	crypto_op_failed(e, op, dir, -EIO);
 }
