@@ -479,6 +479,9 @@ int crypto_walk(const struct crypto_aead_op *op, crypto_piece_fn fn, void *arg)
 				n = out.left;
 			}
 		}
+		if (unlikely(n == 0)) {
+			return -EIO;	/* a chain shorter than checked: never loop on it */
+		}
 		rc = fn(arg, in.p, oop ? out.p : in.p, n);
 		if (rc != 0) {
 			return rc;
@@ -507,6 +510,9 @@ void crypto_wipe_out(const struct crypto_aead_op *op)
 
 		cursor_refill(&c);
 		n = todo < c.left ? todo : c.left;
+		if (unlikely(n == 0)) {
+			return;
+		}
 		OPENSSL_cleanse(c.p, n);
 		c.p += n;
 		c.left -= n;
@@ -581,7 +587,8 @@ static inline int prepare(struct crypto_aead_engine *e, struct crypto_aead_op *o
 		if (unlikely(op->flags & CRYPTO_AEAD_F_NONCE_SEQ)) {
 			return -EINVAL;
 		}
-		if (unlikely(k->u.auth_failures >= k->soft_failures)) {
+		if (unlikely(k->u.auth_failures >= k->soft_failures || k->u.seals >= k->soft_seals ||
+			     k->u.blocks >= k->soft_blocks)) {
 			if (k->u.auth_failures >= k->u.max_auth_failures) {
 				return -EKEYEXPIRED;
 			}

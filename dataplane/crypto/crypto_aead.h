@@ -50,9 +50,13 @@
  * records) and an integrity limit (failed opens: AES-GCM 2^52, ChaCha20-
  * Poly1305 2^36, RFC 9001 section 6.6), besides the nonce counter (2^64 - 1
  * seals, counters 0 .. 2^64 - 2).
- * Past 3/4 of a limit every successful operation carries
- * CRYPTO_AEAD_OUT_REKEY (ask the peer for a new key); at the limit the key
- * refuses with -EKEYEXPIRED. crypto_aead_key_set_limits lowers them.
+ * Past 3/4 of a limit every successful operation on the key (seal or open)
+ * carries CRYPTO_AEAD_OUT_REKEY (ask the peer for a new key); at the limit
+ * the key refuses with -EKEYEXPIRED (seals past the confidentiality limit
+ * or the counter's, opens past the integrity limit).
+ * crypto_aead_key_set_limits lowers them. A GCM open checks the tag_len
+ * bytes it is given: a tag truncated by the receiver (to a length GCM
+ * takes) still opens, as SP 800-38D defines.
  *
  * Tags are compared in constant time (CRYPTO_memcmp); a failed open wipes
  * whatever it wrote to the destination and counts in auth_failures.
@@ -100,8 +104,9 @@ enum crypto_aead_arch {
 #define CRYPTO_AEAD_BURST_MAX 64	/* ops handed to the backend at once; bursts may be longer */
 
 /*
- * A flat buffer (m == NULL: data) or an mbuf chain (m: the bytes start at
- * byte |off| of the chain's data and may cross segments).
+ * A flat buffer (m == NULL: data; off is not used) or an mbuf chain (m: the
+ * bytes start at byte |off| of the chain's data and may cross segments,
+ * empty segments included).
  */
 struct crypto_aead_buf {
 	struct rte_mbuf *m;
@@ -144,7 +149,7 @@ struct crypto_aead_stats {
 	uint64_t seals, opens;		/* successful operations */
 	uint64_t seal_bytes, open_bytes;
 	uint64_t auth_failures;		/* opens whose tag did not match */
-	uint64_t invalid;		/* refused: -EINVAL, -ENOBUFS */
+	uint64_t invalid;		/* refused or failed: -EINVAL, -ENOBUFS, -EIO */
 	uint64_t expired;		/* refused: -EKEYEXPIRED */
 	uint64_t rekey_advised;		/* operations that carried CRYPTO_AEAD_OUT_REKEY */
 	uint64_t bursts;
@@ -270,7 +275,9 @@ void crypto_aead_key_free(struct crypto_aead_key *k);
  * takes them CRYPTO_AEAD_BURST_MAX at a time) and sets each one's status:
  *   0            sealed;
  *   -EINVAL      bad parameters: a key of another engine, an IV or tag length
- *                the algorithm does not take, a NULL buffer, a 0-byte nonce;
+ *                the algorithm does not take, a 0-byte nonce, a NULL nonce or
+ *                tag, a NULL buffer for a non-zero length (a flat NULL buffer
+ *                of length 0 is fine);
  *   -ENOBUFS     the mbuf chain (src or dst) holds fewer than off + len bytes;
  *   -EKEYEXPIRED the key reached a usage limit (nothing was written);
  *   -EIO         the backend failed (OpenSSL returned an error; not expected).

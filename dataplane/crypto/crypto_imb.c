@@ -218,7 +218,11 @@ void crypto_imb_chain(struct crypto_aead_engine *e, struct crypto_aead_op *op, e
 					   op->aad_len);
 		break;
 	}
-	(void)crypto_walk(op, sgl_piece, &s);
+	if (unlikely(crypto_walk(op, sgl_piece, &s) != 0)) {
+		OPENSSL_cleanse(&e->gctx, sizeof(e->gctx));
+		crypto_op_failed(e, op, dir, -EIO);
+		return;
+	}
 	switch (k->alg * 2 + dir) {
 	case CRYPTO_AEAD_AES_128_GCM * 2 + CRYPTO_SEAL:
 		IMB_AES128_GCM_ENC_FINALIZE(e->mgr, &k->gcm, &e->gctx, t, op->tag_len);

@@ -281,6 +281,10 @@ static void test_limits(void **state)
 		seal_one(e, &op, k, buf, 17, iv, tag);
 		assert_int_equal(op.status, 0);
 		assert_int_equal(op.out, CRYPTO_AEAD_OUT_REKEY);
+		/* Opens on a key past 3/4 of a limit carry the advice too. */
+		op.flags = 0;
+		assert_int_equal(crypto_aead_open_burst(e, &op, 1), 1);
+		assert_int_equal(op.out, CRYPTO_AEAD_OUT_REKEY);
 		/* Above the algorithm's limits: refused. */
 		assert_int_equal(crypto_aead_key_set_limits(k, 0, UINT64_C(1) << 40, 0), -EINVAL);
 		assert_int_equal(crypto_aead_key_set_limits(k, 0, 0, UINT64_C(1) << 60), -EINVAL);
