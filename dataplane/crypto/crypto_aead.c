@@ -459,14 +459,14 @@ int crypto_walk(const struct crypto_aead_op *op, crypto_piece_fn fn, void *arg)
 {
 	bool oop = op->flags & CRYPTO_AEAD_F_OUT_OF_PLACE;
 	struct cursor in, out;
-	uint32_t todo = op->len;
+	uint32_t remaining = op->len;
 
 	cursor_init(&in, &op->src);
 	if (oop) {
 		cursor_init(&out, &op->dst);
 	}
-	while (todo > 0) {
-		uint32_t n = todo;
+	while (remaining > 0) {
+		uint32_t n = remaining;
 		int rc;
 
 		cursor_refill(&in);
@@ -492,7 +492,7 @@ int crypto_walk(const struct crypto_aead_op *op, crypto_piece_fn fn, void *arg)
 			out.p += n;
 			out.left -= n;
 		}
-		todo -= n;
+		remaining -= n;
 	}
 	return 0;
 }
@@ -502,21 +502,21 @@ void crypto_wipe_out(const struct crypto_aead_op *op)
 	const struct crypto_aead_buf *b =
 		(op->flags & CRYPTO_AEAD_F_OUT_OF_PLACE) ? &op->dst : &op->src;
 	struct cursor c;
-	uint32_t todo = op->len;
+	uint32_t remaining = op->len;
 
 	cursor_init(&c, b);
-	while (todo > 0) {
+	while (remaining > 0) {
 		uint32_t n;
 
 		cursor_refill(&c);
-		n = todo < c.left ? todo : c.left;
+		n = remaining < c.left ? remaining : c.left;
 		if (unlikely(n == 0)) {
 			return;
 		}
 		OPENSSL_cleanse(c.p, n);
 		c.p += n;
 		c.left -= n;
-		todo -= n;
+		remaining -= n;
 	}
 }
 

@@ -3,8 +3,8 @@
  * crypto_imb.c - the intel-ipsec-mb backend: one IMB_MGR per engine,
  * initialised for the chosen code path (AVX-512 with VAES/VPCLMULQDQ where
  * the CPU has them, AVX2, AVX, SSE); GCM keys precomputed once
- * (IMB_AESxxx_GCM_PRE). Flat operations go through the burst API in one
- * submission; mbuf chains through the library's GCM init/update/finalize
+ * (IMB_AES128_GCM_PRE and its 192- and 256-bit forms). Flat operations go
+ * through the burst API in one submission; mbuf chains through the library's GCM init/update/finalize
  * functions, one update per contiguous piece. Opens compute the tag and
  * compare it in constant time here: ipsec-mb only computes it.
  */
