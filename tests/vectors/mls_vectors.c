@@ -8,18 +8,13 @@
  *
  * The kind of a file comes from its base name (deserialization.json,
  * tree-math.json, crypto-basics.json, ...) or, for another name, from its
- * content: an array of objects with "vlbytes_header" is deserialization,
- * with "n_leaves" tree-math. Every case (array element) is one test.
+ * content (each kind's detect() looks at the first case). Every case (array
+ * element) is one test. Each kind is run by its own file (mls_vectors.h);
+ * a case that checks a cipher suite this build does not support fails.
  *
- *  - deserialization: "vlbytes_header" decodes (mls_read_varint, the whole
- *    header) to "length", and "length" encodes (mls_write_varint, minimal)
- *    to exactly "vlbytes_header".
- *  - tree-math: for "n_leaves", n_nodes and root match, and for every node
- *    i: left[i], right[i], parent[i] and sibling[i] (null: MLS_TREE_NONE).
- *
- * The other kinds are not implemented yet: the runner says so on stderr
- * ("mls-vectors: FILE: kind 'X' is not implemented yet"), counts nothing
- * for that file and exits 2 at the end.
+ * A kind that is known but not implemented yet makes the runner say so on
+ * stderr ("mls-vectors: FILE: kind 'X' is not implemented yet"), count
+ * nothing for that file and exit 2 at the end.
  *
  * Prints "FAIL FILE case N: reason" per failure, "NAME: P passed, F failed"
  * per file and as its last line "N passed, M failed" (scripts/test counts
@@ -36,50 +31,31 @@
 
 #include <jansson.h>
 
-#include "mls/mls_codec.h"
-#include "mls/mls_tree.h"
+#include "mls_vectors.h"
 
-enum kind {
-	KIND_UNKNOWN,
-	KIND_DESERIALIZATION,
-	KIND_TREE_MATH,
-	KIND_LATER,		/* an official file this runner does not run yet */
+bool mlsv_verbose;
+
+/* Every kind of official file, in the build order of the implementation. */
+static const struct mlsv_kind *const kinds[] = {
+	&mlsv_deserialization,
+	&mlsv_tree_math,
+	&mlsv_crypto_basics,
+	&mlsv_secret_tree,
+	&mlsv_key_schedule,
+	&mlsv_psk_secret,
+	&mlsv_transcript_hashes,
+	&mlsv_messages,
+	&mlsv_message_protection,
+	&mlsv_tree_validation,
+	&mlsv_tree_operations,
+	&mlsv_treekem,
+	&mlsv_welcome,
+	&mlsv_passive_client_welcome,
+	&mlsv_passive_client_handling_commit,
+	&mlsv_passive_client_random,
 };
 
-/* Base names of the official files; the ones this runner does not run yet map to KIND_LATER. */
-static const struct {
-	const char *name;
-	enum kind kind;
-} kinds[] = {
-	{"deserialization.json", KIND_DESERIALIZATION},
-	{"tree-math.json", KIND_TREE_MATH},
-	{"crypto-basics.json", KIND_LATER},
-	{"secret-tree.json", KIND_LATER},
-	{"key-schedule.json", KIND_LATER},
-	{"psk_secret.json", KIND_LATER},
-	{"transcript-hashes.json", KIND_LATER},
-	{"messages.json", KIND_LATER},
-	{"message-protection.json", KIND_LATER},
-	{"tree-validation.json", KIND_LATER},
-	{"tree-operations.json", KIND_LATER},
-	{"treekem.json", KIND_LATER},
-	{"welcome.json", KIND_LATER},
-	{"passive-client-welcome.json", KIND_LATER},
-	{"passive-client-handling-commit.json", KIND_LATER},
-	{"passive-client-random.json", KIND_LATER},
-};
-
-static bool verbose;
-
-/* The first failure of a case. */
-struct res {
-	bool failed;
-	char why[200];
-};
-
-static void fail(struct res *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail(struct res *r, const char *fmt, ...)
+void mlsv_fail(struct mlsv_res *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,19 +68,7 @@ static void fail(struct res *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s != NULL ? s + 1 : path;
-}
-
-/*
- * hex_decode decodes the lowercase or uppercase hex string |s| into a
- * malloc'd buffer of exactly its length (at least 1 byte allocated).
- * Returns 0 or -EINVAL.
- */
-static int hex_decode(const char *s, uint8_t **out, size_t *out_len)
+int mlsv_hex_decode(const char *s, uint8_t **out, size_t *out_len)
 {
 	size_t n = strlen(s);
 	uint8_t *b;
@@ -142,8 +106,7 @@ static int hex_decode(const char *s, uint8_t **out, size_t *out_len)
 	return 0;
 }
 
-/* get_uint reads the non-negative integer member |key| of |o| into |out|. */
-static bool get_uint(const json_t *o, const char *key, uint64_t *out)
+bool mlsv_get_uint(const json_t *o, const char *key, uint64_t *out)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -154,135 +117,71 @@ static bool get_uint(const json_t *o, const char *key, uint64_t *out)
 	return true;
 }
 
-static void run_deserialization(const json_t *c, struct res *r)
+bool mlsv_get_hex(const json_t *o, const char *key, uint8_t **out, size_t *out_len,
+		  struct mlsv_res *r)
 {
-	const json_t *hdr = json_object_get(c, "vlbytes_header");
-	uint8_t *bytes = NULL, enc[MLS_VARINT_MAX_LEN];
-	struct mls_reader rd;
-	struct mls_writer w;
-	size_t n;
-	uint64_t length;
-	uint32_t v;
-	int rc;
+	const json_t *v = json_object_get(o, key);
 
-	if (!json_is_string(hdr) || !get_uint(c, "length", &length)) {
-		fail(r, "missing or malformed vlbytes_header or length");
-		return;
+	*out = NULL;
+	*out_len = 0;
+	if (!json_is_string(v)) {
+		mlsv_fail(r, "%s is missing or not a string", key);
+		return false;
 	}
-	if (hex_decode(json_string_value(hdr), &bytes, &n) < 0) {
-		fail(r, "vlbytes_header is not hex");
-		return;
+	if (mlsv_hex_decode(json_string_value(v), out, out_len) < 0) {
+		mlsv_fail(r, "%s is not hex", key);
+		return false;
 	}
-	mls_reader_init(&rd, bytes, n);
-	rc = mls_read_varint(&rd, &v);
-	if (rc < 0) {
-		fail(r, "decode: %s", strerror(-rc));
-	} else if (v != length) {
-		fail(r, "decode: got %u, want %llu", v, (unsigned long long)length);
-	} else if (mls_read_end(&rd) < 0) {
-		fail(r, "decode: %zu bytes left after the varint", mls_reader_left(&rd));
-	}
-	mls_writer_init(&w, enc, sizeof(enc));
-	rc = mls_write_varint(&w, length);
-	if (rc < 0) {
-		fail(r, "encode: %s", strerror(-rc));
-	} else if (mls_writer_len(&w) != n || memcmp(enc, bytes, n) != 0) {
-		fail(r, "encode: %zu bytes, not the header's %zu", mls_writer_len(&w), n);
-	}
-	free(bytes);
+	return true;
 }
 
-/* check_node compares one entry of an array of node indices (null: MLS_TREE_NONE). */
-static void check_node(const json_t *c, const char *key, size_t i, uint32_t got, struct res *r)
+bool mlsv_eq(struct mlsv_res *r, const char *what, const uint8_t *got, size_t got_len,
+	     const uint8_t *want, size_t want_len)
 {
-	const json_t *a = json_object_get(c, key);
-	const json_t *e = json_array_get(a, i);
-	uint64_t want;
+	char g[17], w[17];
 
-	if (json_is_null(e)) {
-		want = MLS_TREE_NONE;
-	} else if (json_is_integer(e) && json_integer_value(e) >= 0) {
-		want = (uint64_t)json_integer_value(e);
-	} else {
-		fail(r, "%s[%zu] is neither a node index nor null", key, i);
-		return;
+	if (got_len == want_len && (got_len == 0 || memcmp(got, want, got_len) == 0)) {
+		return true;
 	}
-	if (got != want) {
-		fail(r, "%s[%zu]: got %lld, want %lld", key, i,
-		     got == MLS_TREE_NONE ? -1LL : (long long)got,
-		     want == MLS_TREE_NONE ? -1LL : (long long)want);
+	for (size_t i = 0; i < 8; i++) {
+		snprintf(g + 2 * i, 3, "%02x", i < got_len ? got[i] : 0);
+		snprintf(w + 2 * i, 3, "%02x", i < want_len ? want[i] : 0);
 	}
+	mlsv_fail(r, "%s: got %zu bytes %s..., want %zu bytes %s...", what, got_len, g,
+		  want_len, w);
+	return false;
 }
 
-static void run_tree_math(const json_t *c, struct res *r)
+static const char *base_name(const char *path)
 {
-	static const char *const arrays[] = {"left", "right", "parent", "sibling"};
-	uint64_t n_leaves, n_nodes, root;
-	uint32_t n;
+	const char *s = strrchr(path, '/');
 
-	if (!get_uint(c, "n_leaves", &n_leaves) || !get_uint(c, "n_nodes", &n_nodes) ||
-	    !get_uint(c, "root", &root)) {
-		fail(r, "missing or malformed n_leaves, n_nodes or root");
-		return;
-	}
-	if (n_leaves > MLS_TREE_MAX_LEAVES || !mls_tree_valid_leaves((uint32_t)n_leaves)) {
-		fail(r, "n_leaves %llu is not a power of two in 1..2^30",
-		     (unsigned long long)n_leaves);
-		return;
-	}
-	n = (uint32_t)n_leaves;
-	if (mls_tree_node_width(n) != n_nodes) {
-		fail(r, "n_nodes: got %u, want %llu", mls_tree_node_width(n),
-		     (unsigned long long)n_nodes);
-		return;
-	}
-	if (mls_tree_root(n) != root) {
-		fail(r, "root: got %u, want %llu", mls_tree_root(n), (unsigned long long)root);
-	}
-	for (size_t k = 0; k < sizeof(arrays) / sizeof(arrays[0]); k++) {
-		const json_t *a = json_object_get(c, arrays[k]);
-
-		if (!json_is_array(a) || json_array_size(a) != n_nodes) {
-			fail(r, "%s is not an array of n_nodes entries", arrays[k]);
-			return;
-		}
-	}
-	for (uint32_t i = 0; i < (uint32_t)n_nodes; i++) {
-		check_node(c, "left", i, mls_tree_left(i), r);
-		check_node(c, "right", i, mls_tree_right(i), r);
-		check_node(c, "parent", i, mls_tree_parent(i, n), r);
-		check_node(c, "sibling", i, mls_tree_sibling(i, n), r);
-	}
+	return s != NULL ? s + 1 : path;
 }
 
-/* kind_of finds the kind of |path| by its base name (|*name| is set to the kind's name), else by content. */
-static enum kind kind_of(const char *path, const json_t *root, const char **name)
+/* kind_of finds the kind of |path| by its base name, else by content; NULL when neither tells. */
+static const struct mlsv_kind *kind_of(const char *path, const json_t *root)
 {
 	const char *b = base_name(path);
 	const json_t *first;
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i].name) - strlen(".json");
+		size_t n = strlen(kinds[i]->name);
 
-		if (strcmp(b, kinds[i].name) == 0) {
-			static char kname[64];
-
-			snprintf(kname, sizeof(kname), "%.*s", (int)n, kinds[i].name);
-			*name = kname;
-			return kinds[i].kind;
+		if (strncmp(b, kinds[i]->name, n) == 0 && strcmp(b + n, ".json") == 0) {
+			return kinds[i];
 		}
 	}
 	first = json_array_get(root, 0);
-	if (json_is_object(first) && json_object_get(first, "vlbytes_header") != NULL) {
-		*name = "deserialization";
-		return KIND_DESERIALIZATION;
+	if (!json_is_object(first)) {
+		return NULL;
 	}
-	if (json_is_object(first) && json_object_get(first, "n_leaves") != NULL) {
-		*name = "tree-math";
-		return KIND_TREE_MATH;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (kinds[i]->detect != NULL && kinds[i]->detect(first)) {
+			return kinds[i];
+		}
 	}
-	*name = "unknown";
-	return KIND_UNKNOWN;
+	return NULL;
 }
 
 /*
@@ -292,10 +191,9 @@ static enum kind kind_of(const char *path, const json_t *root, const char **name
 static int run_file(const char *path, unsigned long *passed, unsigned long *failed)
 {
 	unsigned long p = 0, f = 0;
+	const struct mlsv_kind *k;
 	json_error_t err;
-	const char *kname;
 	json_t *root;
-	enum kind k;
 
 	root = json_load_file(path, 0, &err);
 	if (root == NULL) {
@@ -307,33 +205,32 @@ static int run_file(const char *path, unsigned long *passed, unsigned long *fail
 		json_decref(root);
 		return -1;
 	}
-	k = kind_of(path, root, &kname);
-	if (k == KIND_UNKNOWN) {
+	k = kind_of(path, root);
+	if (k == NULL) {
 		fprintf(stderr, "mls-vectors: %s: unknown kind of test vectors\n", path);
 		json_decref(root);
 		return -1;
 	}
-	if (k == KIND_LATER) {
-		fprintf(stderr, "mls-vectors: %s: kind '%s' is not implemented yet\n", path, kname);
+	if (k->run == NULL) {
+		fprintf(stderr, "mls-vectors: %s: kind '%s' is not implemented yet\n", path,
+			k->name);
 		json_decref(root);
 		return -1;
 	}
 	for (size_t i = 0; i < json_array_size(root); i++) {
 		const json_t *c = json_array_get(root, i);
-		struct res r = {0};
+		struct mlsv_res r = {0};
 
 		if (!json_is_object(c)) {
-			fail(&r, "not an object");
-		} else if (k == KIND_DESERIALIZATION) {
-			run_deserialization(c, &r);
+			mlsv_fail(&r, "not an object");
 		} else {
-			run_tree_math(c, &r);
+			k->run(c, &r);
 		}
 		if (r.failed) {
 			printf("FAIL %s case %zu: %s\n", base_name(path), i, r.why);
 			f++;
 		} else {
-			if (verbose) {
+			if (mlsv_verbose) {
 				printf("ok %s case %zu\n", base_name(path), i);
 			}
 			p++;
@@ -353,12 +250,17 @@ int main(int argc, char **argv)
 	int argi = 1;
 
 	if (argi < argc && strcmp(argv[argi], "--verbose") == 0) {
-		verbose = true;
+		mlsv_verbose = true;
 		argi++;
 	}
-	if (argi >= argc) {
-		fprintf(stderr, "usage: mls-vectors [--verbose] FILE...\n");
-		return 2;
+	if (argi >= argc || strcmp(argv[argi], "--help") == 0) {
+		fprintf(argi >= argc ? stderr : stdout,
+			"usage: mls-vectors [--verbose] FILE...\n"
+			"Runs MLS (RFC 9420) interop test-vector files; the kind comes from the\n"
+			"file name (crypto-basics.json, ...) or its content. Prints one line per\n"
+			"failed case and 'N passed, M failed'. Exit 0: all passed; 1: a case\n"
+			"failed; 2: usage or file error, or a kind not implemented yet.\n");
+		return argi >= argc ? 2 : 0;
 	}
 	for (; argi < argc; argi++) {
 		if (run_file(argv[argi], &passed, &failed) < 0) {

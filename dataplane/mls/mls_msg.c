@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mls_msg.c - placeholder: being written. */
+#include "mls_crypto.h"
