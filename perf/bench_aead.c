@@ -91,6 +91,7 @@
 #include <openssl/evp.h>
 
 #include "crypto_aead.h"
+#include "perf_util.h"
 
 #define DEFAULT_SIZES "64,256,512,1024,1420,4096,16384"
 #define MAX_SIZES 32
@@ -206,21 +207,6 @@ static void *xalloc(size_t align, size_t n)
 	return p;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static uint32_t gcd(uint32_t a, uint32_t b)
 {
 	while (b != 0) {
@@ -230,27 +216,6 @@ static uint32_t gcd(uint32_t a, uint32_t b)
 		b = t;
 	}
 	return a;
-}
-
-/* TSC ticks per second against CLOCK_MONOTONIC over ~50 ms (median of three 17 ms spans). */
-static double calibrate_tsc(void)
-{
-	double hz[3];
-
-	for (int i = 0; i < 3; i++) {
-		struct timespec req = {0, 17 * 1000 * 1000};
-		double t0 = now_s();
-		uint64_t c0 = __rdtsc();
-		double t1;
-		uint64_t c1;
-
-		nanosleep(&req, NULL);
-		t1 = now_s();
-		c1 = __rdtsc();
-		hz[i] = (double)(c1 - c0) / (t1 - t0);
-	}
-	qsort(hz, 3, sizeof(hz[0]), cmp_double);
-	return hz[1];
 }
 
 /* The CPU as /proc/cpuinfo names it, and the flags that decide AES-GCM's code path. */
@@ -870,7 +835,7 @@ static double run_slice(struct bench *b, enum impl im, uint64_t min_cyc)
 
 static double median(double *v, uint32_t n)
 {
-	qsort(v, n, sizeof(double), cmp_double);
+	qsort(v, n, sizeof(double), perf_cmp_double);
 	return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -924,7 +889,7 @@ static void measure(struct bench *b, struct result *res)
 			tmp[r] = rate[IM_ENGINE][r] / rate[im][r];
 		}
 		res->ratio[im] = median(tmp, rounds);
-		qsort(rate[im], rounds, sizeof(double), cmp_double);
+		qsort(rate[im], rounds, sizeof(double), perf_cmp_double);
 		res->cyc_op[im] = 1.0 / rate[im][(rounds - 1) * 9 / 10];
 	}
 	for (int im = 0; im < IM__MAX; im++) {
@@ -1278,7 +1243,7 @@ int main(int argc, char **argv)
 	if (b->eng_ossl != NULL) {
 		b->k_ossl = new_key(b, b->eng_ossl);
 	}
-	b->tsc_hz = calibrate_tsc();
+	b->tsc_hz = perf_tsc_hz();
 
 	printf("bench-aead:");
 	for (int i = 0; i < argc; i++) {

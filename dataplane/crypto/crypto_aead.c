@@ -383,6 +383,31 @@ enum crypto_aead_alg crypto_aead_key_alg(const struct crypto_aead_key *k)
 	return k->alg;
 }
 
+int crypto_aead_key_rekey(struct crypto_aead_engine *e, struct crypto_aead_key *k,
+			  const uint8_t *raw, size_t raw_len)
+{
+	int rc = 0;
+
+	if (e == NULL || k == NULL || raw == NULL || k->engine != e || k->has_seq ||
+	    raw_len != algs[k->alg].key_len) {
+		return -EINVAL;
+	}
+	if (k->ossl) {
+		rc = crypto_ossl_key_rekey(e, k, raw);
+	} else {
+		crypto_imb_key_init(e, k, raw);
+	}
+	k->u.seals = 0;
+	k->u.blocks = 0;
+	k->u.auth_failures = 0;
+	if (rc < 0) {
+		/* Unusable until a rekey succeeds: every op is refused as expired. */
+		k->u.seals = k->u.max_seals;
+		k->u.auth_failures = k->u.max_auth_failures;
+	}
+	return rc;
+}
+
 void crypto_aead_key_free(struct crypto_aead_key *k)
 {
 	if (k == NULL) {

@@ -267,6 +267,20 @@ void crypto_aead_key_usage(const struct crypto_aead_key *k, struct crypto_aead_u
 /* crypto_aead_key_alg returns |k|'s algorithm. */
 enum crypto_aead_alg crypto_aead_key_alg(const struct crypto_aead_key *k);
 
+/*
+ * crypto_aead_key_rekey puts the new key |raw| (crypto_aead_key_len bytes
+ * of |k|'s algorithm) into |k| in place, for engine |e| (the engine |k| was
+ * made for): the expanded key material is replaced and the usage counts
+ * start from zero, the limits stay. It allocates nothing, takes no lock and
+ * makes no system call: MLS gives every message two fresh keys (RFC 9420
+ * sections 6.3 and 9), so the data plane rekeys a per-lcore key object per
+ * message. A key with a nonce sequence is refused (-EINVAL): its counter
+ * must never start again under the same key bytes. Returns 0, -EINVAL or
+ * -EIO (OpenSSL failed; the key is then unusable until a successful rekey).
+ */
+int crypto_aead_key_rekey(struct crypto_aead_engine *e, struct crypto_aead_key *k,
+			  const uint8_t *raw, size_t raw_len) __attribute__((warn_unused_result));
+
 /* crypto_aead_key_free wipes and frees |k| (NULL is fine). */
 void crypto_aead_key_free(struct crypto_aead_key *k);
 

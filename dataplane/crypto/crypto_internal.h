@@ -29,6 +29,7 @@ struct crypto_aead_key {
 	struct gcm_key_data gcm;
 	/* OpenSSL: one context per direction with the key schedule set once. */
 	EVP_CIPHER_CTX *ctx[2];
+	EVP_CIPHER_CTX *ecb;			/* OpenSSL AES-GCM: AES-ECB to compute H on (re)key */
 	uint16_t ctx_ivlen[2];			/* the IV length each context is set to */
 	uint8_t ghash_h[16];			/* OpenSSL GCM: H, for nonces over 128 bytes */
 	uint8_t ghash_hinv2[16];		/* H^-2, made at the first such nonce */
@@ -50,6 +51,7 @@ struct crypto_aead_engine {
 	enum crypto_aead_arch arch;
 	uint64_t features;			/* ipsec-mb's detected CPU features */
 	EVP_CIPHER *cipher[CRYPTO_AEAD_ALG__MAX];	/* fetched once */
+	EVP_CIPHER *ecb[3];			/* AES-128/192/256-ECB, fetched once */
 	struct crypto_aead_stats st;
 	/* Per-burst scratch: ops that go to the ipsec-mb job API, computed tags. */
 	IMB_JOB *jobs[CRYPTO_AEAD_BURST_MAX];
@@ -166,6 +168,7 @@ int crypto_ossl_engine_init(struct crypto_aead_engine *e);
 void crypto_ossl_engine_cleanup(struct crypto_aead_engine *e);
 int crypto_ossl_key_init(struct crypto_aead_engine *e, struct crypto_aead_key *k, const uint8_t *raw);
 void crypto_ossl_key_cleanup(struct crypto_aead_key *k);
+int crypto_ossl_key_rekey(struct crypto_aead_engine *e, struct crypto_aead_key *k, const uint8_t *raw);
 /* Runs one prepared op; failures through crypto_op_failed. */
 void crypto_ossl_run(struct crypto_aead_engine *e, struct crypto_aead_op *op, enum crypto_dir dir);
 

@@ -18,7 +18,7 @@
 
 #define OSSL_GCM_IV_MAX 128		/* OpenSSL 3's GCM_IV_MAX_SIZE */
 
-static int ghash_key(struct crypto_aead_key *k, const uint8_t *raw);
+static int ghash_key(struct crypto_aead_engine *e, struct crypto_aead_key *k, const uint8_t *raw);
 
 static const char *const cipher_names[CRYPTO_AEAD_ALG__MAX] = {
 	[CRYPTO_AEAD_AES_128_GCM] = "AES-128-GCM",
@@ -29,9 +29,17 @@ static const char *const cipher_names[CRYPTO_AEAD_ALG__MAX] = {
 
 int crypto_ossl_engine_init(struct crypto_aead_engine *e)
 {
+	static const char *const ecb[] = { "AES-128-ECB", "AES-192-ECB", "AES-256-ECB" };
+
 	for (int i = 0; i < CRYPTO_AEAD_ALG__MAX; i++) {
 		e->cipher[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
 		if (e->cipher[i] == NULL) {
+			return -ENOTSUP;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		e->ecb[i] = EVP_CIPHER_fetch(NULL, ecb[i], NULL);
+		if (e->ecb[i] == NULL) {
 			return -ENOTSUP;
 		}
 	}
@@ -43,6 +51,10 @@ void crypto_ossl_engine_cleanup(struct crypto_aead_engine *e)
 	for (int i = 0; i < CRYPTO_AEAD_ALG__MAX; i++) {
 		EVP_CIPHER_free(e->cipher[i]);
 		e->cipher[i] = NULL;
+	}
+	for (int i = 0; i < 3; i++) {
+		EVP_CIPHER_free(e->ecb[i]);
+		e->ecb[i] = NULL;
 	}
 }
 
@@ -59,7 +71,22 @@ int crypto_ossl_key_init(struct crypto_aead_engine *e, struct crypto_aead_key *k
 		}
 		k->ctx_ivlen[d] = CRYPTO_AEAD_NONCE_LEN;
 	}
-	return k->alg == CRYPTO_AEAD_CHACHA20_POLY1305 ? 0 : ghash_key(k, raw);
+	return k->alg == CRYPTO_AEAD_CHACHA20_POLY1305 ? 0 : ghash_key(e, k, raw);
+}
+
+/*
+ * A new key into the contexts made by crypto_ossl_key_init: the cipher and
+ * direction stay, so OpenSSL only runs the key schedule (no allocation).
+ */
+int crypto_ossl_key_rekey(struct crypto_aead_engine *e, struct crypto_aead_key *k, const uint8_t *raw)
+{
+	for (int d = 0; d < 2; d++) {
+		if (EVP_CipherInit_ex2(k->ctx[d], NULL, raw, NULL, -1, NULL) != 1) {
+			return -EIO;
+		}
+	}
+	k->has_hinv2 = false;
+	return k->alg == CRYPTO_AEAD_CHACHA20_POLY1305 ? 0 : ghash_key(e, k, raw);
 }
 
 /*
@@ -159,22 +186,27 @@ static void long_iv(struct crypto_aead_key *k, const uint8_t *iv, uint32_t len, 
 }
 
 /* H = E_K(0^128), for long_iv. */
-static int ghash_key(struct crypto_aead_key *k, const uint8_t *raw)
+static int ghash_key(struct crypto_aead_engine *e, struct crypto_aead_key *k, const uint8_t *raw)
 {
-	static const char *const ecb[] = { "AES-128-ECB", "AES-192-ECB", "AES-256-ECB" };
 	static const uint8_t zero[16];
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, ecb[k->alg], NULL);
-	int outl, rc = -EIO;
+	int outl;
 
-	if (c != NULL && cipher != NULL && EVP_EncryptInit_ex2(c, cipher, raw, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
-	    EVP_EncryptUpdate(c, k->ghash_h, &outl, zero, 16) == 1 && outl == 16) {
-		rc = 0;
+	/* The ECB context is made once per key; a rekey only sets the new key. */
+	if (k->ecb == NULL) {
+		k->ecb = EVP_CIPHER_CTX_new();
+		if (k->ecb == NULL) {
+			return -ENOMEM;
+		}
+		if (EVP_EncryptInit_ex2(k->ecb, e->ecb[k->alg], NULL, NULL, NULL) != 1 ||
+		    EVP_CIPHER_CTX_set_padding(k->ecb, 0) != 1) {
+			return -EIO;
+		}
 	}
-	EVP_CIPHER_free(cipher);
-	EVP_CIPHER_CTX_free(c);
-	return rc;
+	if (EVP_EncryptInit_ex2(k->ecb, NULL, raw, NULL, NULL) != 1 ||
+	    EVP_EncryptUpdate(k->ecb, k->ghash_h, &outl, zero, 16) != 1 || outl != 16) {
+		return -EIO;
+	}
+	return 0;
 }
 
 /* EVP_CIPHER_CTX_free cleanses the key schedule. */
@@ -184,6 +216,8 @@ void crypto_ossl_key_cleanup(struct crypto_aead_key *k)
 		EVP_CIPHER_CTX_free(k->ctx[d]);
 		k->ctx[d] = NULL;
 	}
+	EVP_CIPHER_CTX_free(k->ecb);
+	k->ecb = NULL;
 }
 
 static int piece(void *arg, const uint8_t *in, uint8_t *out, uint32_t n)

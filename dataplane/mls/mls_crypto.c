@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 
 #include "mls_codec.h"
 #include "mls_crypto.h"
+#include "mls_crypto_internal.h"
 
 /* "MLS 1.0 ": the prefix of every label but RefHash's (RFC 9420 section 5). */
 #define LABEL_PREFIX "MLS 1.0 "
@@ -56,6 +58,12 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc = -EIO;
 static EVP_MAC *hmac_alg;
 static EVP_KDF *hkdf_alg;
+static pthread_key_t md_ctx_key;	/* each thread's reusable EVP_MD_CTX (hmac below) */
+
+static void md_ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
 
 static const char *md_name(uint16_t kdf_id)
 {
@@ -85,6 +93,10 @@ static void do_init(void)
 {
 	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	hkdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (pthread_key_create(&md_ctx_key, md_ctx_free) != 0) {
+		fprintf(stderr, "mls: pthread_key_create failed\n");
+		return;
+	}
 	if (hmac_alg == NULL || hkdf_alg == NULL) {
 		fprintf(stderr, "mls: libcrypto has no HMAC or HKDF\n");
 		return;
@@ -143,6 +155,88 @@ int mls_hash(const struct mls_suite *s, const void *data, size_t len, uint8_t *o
 	return 0;
 }
 
+/*
+ * HMAC (RFC 2104) and HKDF (RFC 5869) over the suite's EVP digest, for keys
+ * no longer than the hash's block (every MLS secret; longer keys take the
+ * EVP_MAC / EVP_KDF path below). Why not EVP_KDF: perf/bench-mls showed
+ * about 16,000 TSC cycles per EVP_KDF_derive call and EVP_MAC context, and
+ * an MLS application message needs 5 HKDF-Expand calls (ratchet key, nonce
+ * and next secret; sender-data key and nonce), a third of a P-256
+ * protect. Here one Expand of L <= Nh is one HMAC = two hashes on a digest
+ * context each thread keeps (EVP_DigestInit_ex on a context that already
+ * holds the same digest allocates nothing). docs/decisions.md records it;
+ * crypto-basics, secret-tree and key-schedule vectors and the RFC 5869
+ * cases in test_mls_crypto check it.
+ */
+struct part {
+	const void *p;
+	size_t n;
+};
+
+static EVP_MD_CTX *thread_md_ctx(void)
+{
+	EVP_MD_CTX *ctx = pthread_getspecific(md_ctx_key);
+
+	if (ctx == NULL) {
+		ctx = EVP_MD_CTX_new();
+		if (ctx == NULL || pthread_setspecific(md_ctx_key, ctx) != 0) {
+			EVP_MD_CTX_free(ctx);
+			return NULL;
+		}
+	}
+	return ctx;
+}
+
+/* hmac writes HMAC(key, parts...) (Nh bytes) to |out|; key_len <= the block size. */
+static int hmac(const struct mls_suite *s, const uint8_t *key, size_t key_len,
+		const struct part *parts, size_t n_parts, uint8_t *out)
+{
+	uint8_t pad[128], inner[MLS_MAX_HASH];
+	size_t block = (size_t)EVP_MD_get_block_size(s->md);
+	EVP_MD_CTX *ctx = thread_md_ctx();
+	unsigned int len = 0;
+	int rc = -EIO;
+
+	if (ctx == NULL) {
+		return -ENOMEM;
+	}
+	memset(pad, 0x36, block);
+	for (size_t i = 0; i < key_len; i++) {
+		pad[i] ^= key[i];
+	}
+	if (EVP_DigestInit_ex(ctx, s->md, NULL) != 1 || EVP_DigestUpdate(ctx, pad, block) != 1) {
+		goto out;
+	}
+	for (size_t i = 0; i < n_parts; i++) {
+		if (parts[i].n > 0 && EVP_DigestUpdate(ctx, parts[i].p, parts[i].n) != 1) {
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, inner, &len) != 1 || len != s->nh) {
+		goto out;
+	}
+	/* K ^ opad = (K ^ ipad) ^ (ipad ^ opad) */
+	for (size_t i = 0; i < block; i++) {
+		pad[i] ^= 0x36 ^ 0x5c;
+	}
+	if (EVP_DigestInit_ex(ctx, s->md, NULL) != 1 || EVP_DigestUpdate(ctx, pad, block) != 1 ||
+	    EVP_DigestUpdate(ctx, inner, s->nh) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1 ||
+	    len != s->nh) {
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	return rc;
+}
+
+/* short_key: a key hmac() takes directly (no longer than the hash block). */
+static bool short_key(const struct mls_suite *s, size_t key_len)
+{
+	return key_len <= (size_t)EVP_MD_get_block_size(s->md);
+}
+
 int mls_mac(const struct mls_suite *s, const uint8_t *key, size_t key_len,
 	    const void *data, size_t len, uint8_t *out)
 {
@@ -155,6 +249,11 @@ int mls_mac(const struct mls_suite *s, const uint8_t *key, size_t key_len,
 	if (s == NULL || (key == NULL && key_len > 0) || (data == NULL && len > 0) ||
 	    out == NULL) {
 		return -EINVAL;
+	}
+	if (short_key(s, key_len)) {
+		struct part p = {data, len};
+
+		return hmac(s, key, key_len, &p, 1, out);
 	}
 	ctx = EVP_MAC_CTX_new(hmac_alg);
 	if (ctx == NULL) {
@@ -230,6 +329,14 @@ int mls_kdf_extract(const struct mls_suite *s, const uint8_t *salt, size_t salt_
 		return mls_mac(s, salt_len > 0 ? salt : zero, salt_len > 0 ? salt_len : s->nh,
 			       NULL, 0, prk);
 	}
+	if (salt_len == 0 || short_key(s, salt_len)) {
+		static const uint8_t zero_salt[MLS_MAX_HASH];
+		struct part p = {ikm, ikm_len};
+
+		/* HKDF-Extract(salt, ikm) = HMAC(salt, ikm); no salt = Nh zero bytes. */
+		return hmac(s, salt_len > 0 ? salt : zero_salt, salt_len > 0 ? salt_len : s->nh,
+			    &p, 1, prk);
+	}
 	return hkdf(s, EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm, ikm_len, salt, salt_len, prk,
 		    s->nh);
 }
@@ -240,6 +347,28 @@ int mls_kdf_expand(const struct mls_suite *s, const uint8_t *prk, size_t prk_len
 	if (s == NULL || prk == NULL || prk_len == 0 || (info == NULL && info_len > 0) ||
 	    out == NULL || out_len == 0 || out_len > 255u * s->nh) {
 		return -EINVAL;
+	}
+	if (short_key(s, prk_len)) {
+		/* T(i) = HMAC(prk, T(i-1) || info || i), T(0) empty (RFC 5869 section 2.3). */
+		uint8_t t[MLS_MAX_HASH];
+		size_t done = 0;
+		int rc = 0;
+
+		for (unsigned i = 1; done < out_len; i++) {
+			uint8_t ctr = (uint8_t)i;
+			struct part p[3] = {{t, i > 1 ? s->nh : 0}, {info, info_len}, {&ctr, 1}};
+			size_t take = out_len - done < s->nh ? out_len - done : s->nh;
+
+			rc = hmac(s, prk, prk_len, p, 3, t);
+			if (rc < 0) {
+				OPENSSL_cleanse(out, out_len);
+				break;
+			}
+			memcpy(out + done, t, take);
+			done += take;
+		}
+		OPENSSL_cleanse(t, sizeof(t));
+		return rc;
 	}
 	return hkdf(s, EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, prk_len, info, info_len, out,
 		    out_len);
@@ -432,4 +561,39 @@ int mls_aead_open(const struct mls_suite *s, const uint8_t *key, const uint8_t *
 		OPENSSL_cleanse(pt, ct_len - MLS_AEAD_TAG);
 	}
 	return rc;
+}
+
+/* SignContent and EncryptContext share one shape (mls_crypto_internal.h). */
+int mls_label_encode(const char *label, size_t label_len, const uint8_t *data,
+			size_t data_len, uint8_t *small, size_t small_cap, uint8_t **buf,
+			size_t *len)
+{
+	struct mls_vector_mark m;
+	struct mls_writer w;
+	size_t need;
+
+	if ((label == NULL && label_len > 0) || (data == NULL && data_len > 0) ||
+	    label_len > MLS_VARINT_MAX - LABEL_PREFIX_LEN || data_len > MLS_VARINT_MAX) {
+		return -EINVAL;
+	}
+	need = 2 * MLS_VARINT_MAX_LEN + LABEL_PREFIX_LEN + label_len + data_len;
+	*buf = small;
+	if (need > small_cap) {
+		*buf = OPENSSL_malloc(need);
+		if (*buf == NULL) {
+			return -ENOMEM;
+		}
+	}
+	mls_writer_init(&w, *buf, need);
+	if (mls_write_vector_begin(&w, &m) < 0 ||
+	    mls_write_bytes(&w, LABEL_PREFIX, LABEL_PREFIX_LEN) < 0 ||
+	    mls_write_bytes(&w, label, label_len) < 0 || mls_write_vector_end(&w, &m) < 0 ||
+	    mls_write_opaque(&w, data, data_len) < 0) {
+		if (*buf != small) {
+			OPENSSL_free(*buf);
+		}
+		return -EIO;	/* |need| is an upper bound: cannot happen */
+	}
+	*len = mls_writer_len(&w);
+	return 0;
 }
