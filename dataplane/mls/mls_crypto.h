@@ -203,8 +203,10 @@ int mls_aead_open(const struct mls_suite *s, const uint8_t *key, const uint8_t *
 /*
  * mls_sig_key_from_priv makes an EVP_PKEY (private, with its public half)
  * from a raw signature private key of the suite's scheme. The caller frees
- * it with EVP_PKEY_free. Returns 0, -EINVAL (wrong length) or -EBADMSG (not
- * a valid key, e.g. an ECDSA scalar of 0 or >= the order).
+ * it with EVP_PKEY_free. An ECDSA scalar may omit leading zero bytes (any
+ * length 1 .. sig_npriv); an EdDSA seed is exactly sig_npriv bytes. Returns
+ * 0, -EINVAL (wrong length) or -EBADMSG (not a valid key, e.g. an ECDSA
+ * scalar of 0 or >= the order).
  */
 int mls_sig_key_from_priv(const struct mls_suite *s, const uint8_t *priv, size_t priv_len,
 			  EVP_PKEY **out) __attribute__((warn_unused_result));

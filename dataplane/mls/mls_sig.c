@@ -88,7 +88,12 @@ int mls_sig_key_from_priv(const struct mls_suite *s, const uint8_t *priv, size_t
 		return -EINVAL;
 	}
 	*out = NULL;
-	if (priv_len != s->sig_npriv) {
+	/*
+	 * An ECDSA scalar may come without its leading zero bytes (a P-521 key
+	 * of 65 bytes in message-protection.json): any length up to the
+	 * field's is taken as a big-endian integer. EdDSA seeds are exact.
+	 */
+	if (priv_len == 0 || priv_len > s->sig_npriv || (is_eddsa(s) && priv_len != s->sig_npriv)) {
 		return -EINVAL;
 	}
 	if (!is_eddsa(s)) {

@@ -23,7 +23,9 @@
 
 #include "mls/mls_codec.h"
 #include "mls/mls_crypto.h"
+#include "mls/mls_arena.h"
 #include "mls/mls_keysched.h"
+#include "mls/mls_msg.h"
 #include "mls/mls_secret_tree.h"
 #include "mls_vectors.h"
 
@@ -349,4 +351,75 @@ const struct mlsv_kind mlsv_secret_tree = {"secret-tree", run_secret_tree, detec
 const struct mlsv_kind mlsv_key_schedule = {"key-schedule", run_key_schedule,
 					    detect_key_schedule};
 const struct mlsv_kind mlsv_psk_secret = {"psk_secret", run_psk_secret, detect_psk_secret};
-const struct mlsv_kind mlsv_transcript_hashes = {"transcript-hashes", NULL, NULL};
+/*
+ * transcript-hashes: the AuthenticatedContent (a Commit) decodes; its
+ * confirmation_tag is MAC(confirmation_key, confirmed_after); confirmed_after
+ * = Hash(interim_before || ConfirmedTranscriptHashInput) and interim_after =
+ * Hash(confirmed_after || InterimTranscriptHashInput).
+ */
+static void run_transcript_hashes(const json_t *c, struct mlsv_res *r)
+{
+	const struct mls_suite *s = suite_of(c, r);
+	uint8_t *ck = NULL, *acb = NULL, *before = NULL;
+	size_t ck_len, acb_len, before_len;
+	uint8_t confirmed[MLS_MAX_HASH], interim[MLS_MAX_HASH], tag[MLS_MAX_HASH];
+	uint8_t cin[8192], iin[128];
+	struct mls_authenticated_content ac;
+	struct mls_writer wc, wi;
+	struct mls_reader rd;
+	struct mls_arena a;
+	int rc;
+
+	if (s == NULL) {
+		return;
+	}
+	mls_arena_init(&a, 1u << 20);
+	if (!mlsv_get_hex(c, "confirmation_key", &ck, &ck_len, r) ||
+	    !mlsv_get_hex(c, "authenticated_content", &acb, &acb_len, r) ||
+	    !mlsv_get_hex(c, "interim_transcript_hash_before", &before, &before_len, r)) {
+		goto out;
+	}
+	mls_reader_init(&rd, acb, acb_len);
+	rc = mls_authenticated_content_decode(&rd, &a, &ac);
+	if (rc < 0 || mls_read_end(&rd) < 0) {
+		mlsv_fail(r, "authenticated_content does not decode: %s", strerror(rc < 0 ? -rc : EBADMSG));
+		goto out;
+	}
+	mls_writer_init(&wc, cin, sizeof(cin));
+	mls_writer_init(&wi, iin, sizeof(iin));
+	if (mls_confirmed_transcript_hash_input_encode(&wc, &ac) < 0 ||
+	    mls_interim_transcript_hash_input_encode(&wi, ac.auth.confirmation_tag) < 0) {
+		mlsv_fail(r, "transcript hash inputs do not encode");
+		goto out;
+	}
+	rc = mls_keysched_transcript(s, before, before_len, cin, mls_writer_len(&wc), iin,
+				     mls_writer_len(&wi), confirmed, interim);
+	if (rc < 0) {
+		mlsv_fail(r, "transcript: %s", strerror(-rc));
+		goto out;
+	}
+	if (!check_hex(c, "confirmed_transcript_hash_after", confirmed, s->nh, r) ||
+	    !check_hex(c, "interim_transcript_hash_after", interim, s->nh, r)) {
+		goto out;
+	}
+	rc = mls_mac(s, ck, ck_len, confirmed, s->nh, tag);
+	if (rc < 0) {
+		mlsv_fail(r, "confirmation tag: %s", strerror(-rc));
+		goto out;
+	}
+	mlsv_eq(r, "confirmation_tag", tag, s->nh, ac.auth.confirmation_tag.p,
+		ac.auth.confirmation_tag.len);
+out:
+	mls_arena_cleanup(&a);
+	free(ck);
+	free(acb);
+	free(before);
+}
+
+static bool detect_transcript_hashes(const json_t *first)
+{
+	return json_object_get(first, "interim_transcript_hash_before") != NULL;
+}
+
+const struct mlsv_kind mlsv_transcript_hashes = {"transcript-hashes", run_transcript_hashes,
+						 detect_transcript_hashes};

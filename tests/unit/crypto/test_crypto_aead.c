@@ -502,6 +502,74 @@ static void test_derive(void **state)
 	}
 }
 
+/*
+ * crypto_aead_key_rekey: a key object rekeyed in place seals exactly as a
+ * fresh object with the new bytes, on every engine and algorithm (the
+ * 200-byte nonce takes the OpenSSL long-nonce path, which needs H of the
+ * new key), its usage starts again, and the refusals.
+ */
+static void test_rekey(void **state)
+{
+	(void)state;
+	for (int i = 0; i < nb_engines; i++) {
+		struct crypto_aead_engine *e = engines[i];
+
+		for (int a = 0; a < CRYPTO_AEAD_ALG__MAX; a++) {
+			uint8_t k1[32], k2[32], iv[200], pt[80], c1[80], c2[80], t1[16], t2[16];
+			struct crypto_aead_key *ko = NULL, *kf;
+			struct crypto_aead_usage u;
+			size_t kl = crypto_aead_key_len(a);
+			uint16_t ivl = a == CRYPTO_AEAD_CHACHA20_POLY1305 ? 12 : 200;
+
+			memset(k1, 0x11, sizeof(k1));
+			memset(k2, 0x22, sizeof(k2));
+			memset(iv, 0x33, sizeof(iv));
+			memset(pt, 0x44, sizeof(pt));
+			ko = crypto_aead_key_new(e, a, k1, kl);
+			kf = crypto_aead_key_new(e, a, k2, kl);
+			assert_non_null(ko);
+			assert_non_null(kf);
+			for (int round = 0; round < 2; round++) {
+				struct crypto_aead_op op1 = { .key = ko, .src.data = pt, .dst.data = c1,
+							      .flags = CRYPTO_AEAD_F_OUT_OF_PLACE,
+							      .len = sizeof(pt), .iv = iv, .iv_len = ivl,
+							      .tag = t1, .tag_len = 16 };
+				struct crypto_aead_op op2 = op1;
+
+				op2.key = kf;
+				op2.dst.data = c2;
+				op2.tag = t2;
+				assert_int_equal(crypto_aead_seal_burst(e, &op1, 1), 1);
+				assert_int_equal(crypto_aead_seal_burst(e, &op2, 1), 1);
+				if (round == 0) {
+					/* still k1 */
+					assert_memory_not_equal(c1, c2, sizeof(c1));
+					assert_int_equal(crypto_aead_key_rekey(e, ko, k2, kl), 0);
+					crypto_aead_key_usage(ko, &u);
+					assert_true(u.seals == 0 && u.blocks == 0);
+				} else {
+					assert_memory_equal(c1, c2, sizeof(c1));
+					assert_memory_equal(t1, t2, sizeof(t1));
+				}
+			}
+			assert_int_equal(crypto_aead_key_rekey(e, ko, k2, kl - 1), -EINVAL);
+			if (nb_engines > 1) {
+				struct crypto_aead_engine *other = engines[(i + 1) % nb_engines];
+
+				assert_int_equal(crypto_aead_key_rekey(other, ko, k2, kl), -EINVAL);
+			}
+			crypto_aead_key_free(kf);
+			crypto_aead_key_free(ko);
+			/* A key with a nonce sequence is never rekeyed. */
+			ko = crypto_aead_key_new(e, a, k1, kl);
+			assert_non_null(ko);
+			assert_int_equal(crypto_aead_key_set_nonce_seq(ko, 7), 0);
+			assert_int_equal(crypto_aead_key_rekey(e, ko, k1, kl), -EINVAL);
+			crypto_aead_key_free(ko);
+		}
+	}
+}
+
 /* Longer than the backend's burst, keys of several algorithms mixed. */
 static void test_long_burst(void **state)
 {
@@ -555,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_short_chain),
 		cmocka_unit_test(test_derive),
 		cmocka_unit_test(test_long_burst),
+		cmocka_unit_test(test_rekey),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
