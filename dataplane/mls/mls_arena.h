@@ -26,7 +26,7 @@ struct mls_arena_chunk;
 
 /* Caller-owned storage for an arena; its fields are private to mls_arena.c. */
 struct mls_arena {
-	struct mls_arena_chunk *head;	/* the chunk allocations come from; older ones linked */
+	struct mls_arena_chunk *head;	/* the chunk allocating now; older ones linked */
 	size_t next_chunk;		/* size of the next chunk to allocate */
 	size_t total;			/* bytes malloc'd for chunks so far */
 	size_t limit;			/* at most this many */

@@ -480,8 +480,7 @@ int mls_auth_data_decode(struct mls_reader *r, struct mls_arena *a, uint8_t cont
 	return mls_opaque_decode(r, &out->confirmation_tag);
 }
 
-int mls_auth_data_encode(struct mls_writer *w, uint8_t content_type,
-			 const struct mls_auth_data *in)
+int mls_auth_data_encode(struct mls_writer *w, uint8_t content_type, const struct mls_auth_data *in)
 {
 	int rc;
 
@@ -617,7 +616,10 @@ int mls_private_message_decode(struct mls_reader *r, struct mls_arena *a,
 	return mls_opaque_decode(r, &out->ciphertext);
 }
 
-/* private_header_encode appends group_id, epoch, content_type and (with |ad|) authenticated_data. */
+/*
+ * private_header_encode appends group_id, epoch and content_type, then
+ * authenticated_data when |ad| is true.
+ */
 static int private_header_encode(struct mls_writer *w, const struct mls_private_message *in,
 				 bool ad)
 {
@@ -699,8 +701,7 @@ int mls_private_message_content_encode(struct mls_writer *w,
 	size_t left = in->padding;
 	int rc;
 
-	rc = content_encode(w, in->content_type, &in->application_data, &in->proposal,
-			    &in->commit);
+	rc = content_encode(w, in->content_type, &in->application_data, &in->proposal, &in->commit);
 	if (rc < 0) {
 		return rc;
 	}
@@ -904,8 +905,8 @@ int mls_group_secrets_decode(struct mls_reader *r, struct mls_arena *a,
 			return rc;
 		}
 	}
-	rc = mls_msg_read_vector(r, a, sizeof(struct mls_psk_id), MLS_MSG_MAX_PSKS, dec_psk_id,
-				 &v, &out->n_psks);
+	rc = mls_msg_read_vector(r, a, sizeof(struct mls_psk_id), MLS_MSG_MAX_PSKS, dec_psk_id, &v,
+				 &out->n_psks);
 	if (rc < 0) {
 		return rc;
 	}
@@ -1140,7 +1141,8 @@ int mls_confirmed_transcript_hash_input_encode(struct mls_writer *w,
 	return mls_opaque_encode(w, ac->auth.signature);
 }
 
-int mls_interim_transcript_hash_input_encode(struct mls_writer *w, struct mls_bytes confirmation_tag)
+int mls_interim_transcript_hash_input_encode(struct mls_writer *w,
+					     struct mls_bytes confirmation_tag)
 {
 	return mls_opaque_encode(w, confirmation_tag);
 }

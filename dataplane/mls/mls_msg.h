@@ -42,9 +42,12 @@
  * Limits: every element costs at least one input byte, so element counts
  * are bounded by the input's length; in addition each vector of structures
  * has a maximum count (MLS_MSG_MAX_*, below) beyond which decoding fails
- * with -E2BIG, so that the arena holds at most a few dozen times the input
- * (the worst case is a vector of one-byte blank tree nodes: 24 bytes each)
- * and never more than the limits times the element sizes.
+ * with -E2BIG. Arena use (arrays double as they grow) is then at most
+ * about 48 bytes per input byte (the worst cases: one-byte blank tree
+ * nodes of 24 bytes, three-byte PreSharedKeyIDs of 72), except for the
+ * ProposalOrRef vector of a Commit (312-byte elements from two input
+ * bytes), which MLS_MSG_MAX_PROPOSALS caps at about 640 KiB per Commit.
+ * The arena's own limit bounds the total (-ENOMEM).
  *
  * Encoders: int mls_X_encode(struct mls_writer *w, const struct mls_X *in)
  * appends X. They reproduce a decoded structure byte for byte (encodings
@@ -304,7 +307,7 @@ struct mls_auth_data {
 
 /* AuthenticatedContent (section 6.1): no version field. */
 struct mls_authenticated_content {
-	uint16_t wire_format;		/* MLS_WIRE_PUBLIC_MESSAGE or MLS_WIRE_PRIVATE_MESSAGE */
+	uint16_t wire_format;		/* MLS_WIRE_PUBLIC_MESSAGE or _PRIVATE_MESSAGE */
 	struct mls_framed_content content;
 	struct mls_auth_data auth;
 };
@@ -328,7 +331,7 @@ struct mls_private_message {
 
 /* PrivateMessageContent (section 6.3.1), the plaintext of a PrivateMessage. */
 struct mls_private_message_content {
-	uint8_t content_type;			/* from the PrivateMessage; selects the union */
+	uint8_t content_type;			/* the PrivateMessage's; selects the union */
 	union {
 		struct mls_bytes application_data;
 		struct mls_proposal proposal;
@@ -406,7 +409,8 @@ struct mls_message {
  */
 int mls_opaque_decode(struct mls_reader *r, struct mls_bytes *out)
 	__attribute__((warn_unused_result));
-int mls_opaque_encode(struct mls_writer *w, struct mls_bytes in) __attribute__((warn_unused_result));
+int mls_opaque_encode(struct mls_writer *w, struct mls_bytes in)
+	__attribute__((warn_unused_result));
 
 /*
  * mls_msg_read_vector decodes a vector of structures: a varint length and
@@ -531,7 +535,8 @@ int mls_hpke_ciphertext_encode(struct mls_writer *w, const struct mls_hpke_ciphe
 
 /* UpdatePathNode. */
 int mls_update_path_node_decode(struct mls_reader *r, struct mls_arena *a,
-				struct mls_update_path_node *out) __attribute__((warn_unused_result));
+				struct mls_update_path_node *out)
+	__attribute__((warn_unused_result));
 int mls_update_path_node_encode(struct mls_writer *w, const struct mls_update_path_node *in)
 	__attribute__((warn_unused_result));
 
@@ -760,8 +765,12 @@ int mls_confirmed_transcript_hash_input_encode(struct mls_writer *w,
 					       const struct mls_authenticated_content *ac)
 	__attribute__((warn_unused_result));
 
-/* mls_interim_transcript_hash_input_encode appends InterimTranscriptHashInput: MAC confirmation_tag. */
-int mls_interim_transcript_hash_input_encode(struct mls_writer *w, struct mls_bytes confirmation_tag)
+/*
+ * mls_interim_transcript_hash_input_encode appends InterimTranscriptHashInput
+ * (section 8.2): MAC confirmation_tag.
+ */
+int mls_interim_transcript_hash_input_encode(struct mls_writer *w,
+					     struct mls_bytes confirmation_tag)
 	__attribute__((warn_unused_result));
 
 /*

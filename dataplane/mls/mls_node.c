@@ -66,8 +66,7 @@ int mls_msg_read_vector(struct mls_reader *r, struct mls_arena *a, size_t elem_s
 	return 0;
 }
 
-const struct mls_extension *mls_extension_find(const struct mls_extension_list *list,
-					       uint16_t type)
+const struct mls_extension *mls_extension_find(const struct mls_extension_list *list, uint16_t type)
 {
 	for (size_t i = 0; i < list->n; i++) {
 		if (list->v[i].type == type) {
@@ -155,8 +154,8 @@ int mls_credential_decode(struct mls_reader *r, struct mls_arena *a, struct mls_
 	case MLS_CREDENTIAL_BASIC:
 		return mls_opaque_decode(r, &out->identity);
 	case MLS_CREDENTIAL_X509:
-		rc = mls_msg_read_vector(r, a, sizeof(struct mls_bytes), MLS_MSG_MAX_CERTS, dec_cert,
-					 &certs, &out->n_certs);
+		rc = mls_msg_read_vector(r, a, sizeof(struct mls_bytes), MLS_MSG_MAX_CERTS,
+					 dec_cert, &certs, &out->n_certs);
 		if (rc < 0) {
 			return rc;
 		}
@@ -296,11 +295,10 @@ int mls_u16_list_encode(struct mls_writer *w, const struct mls_u16_list *in)
 	return 0;
 }
 
-int mls_capabilities_decode(struct mls_reader *r, struct mls_arena *a,
-			    struct mls_capabilities *out)
+int mls_capabilities_decode(struct mls_reader *r, struct mls_arena *a, struct mls_capabilities *out)
 {
 	struct mls_u16_list *lists[] = {&out->versions, &out->cipher_suites, &out->extensions,
-		&out->proposals, &out->credentials};
+					&out->proposals, &out->credentials};
 	int rc;
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
@@ -315,7 +313,7 @@ int mls_capabilities_decode(struct mls_reader *r, struct mls_arena *a,
 int mls_capabilities_encode(struct mls_writer *w, const struct mls_capabilities *in)
 {
 	const struct mls_u16_list *lists[] = {&in->versions, &in->cipher_suites, &in->extensions,
-		&in->proposals, &in->credentials};
+					      &in->proposals, &in->credentials};
 	int rc;
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
@@ -657,8 +655,7 @@ static int dec_node(struct mls_reader *r, struct mls_arena *a, void *out)
 	return mls_node_decode(r, a, out);
 }
 
-int mls_ratchet_tree_decode(struct mls_reader *r, struct mls_arena *a,
-			    struct mls_ratchet_tree *out)
+int mls_ratchet_tree_decode(struct mls_reader *r, struct mls_arena *a, struct mls_ratchet_tree *out)
 {
 	const struct mls_node *nodes;
 	void *v;
@@ -902,8 +899,7 @@ int mls_external_sender_list_decode(struct mls_reader *r, struct mls_arena *a,
 	return 0;
 }
 
-int mls_external_sender_list_encode(struct mls_writer *w,
-				    const struct mls_external_sender_list *in)
+int mls_external_sender_list_encode(struct mls_writer *w, const struct mls_external_sender_list *in)
 {
 	struct mls_vector_mark m;
 	int rc;

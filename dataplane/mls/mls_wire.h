@@ -87,7 +87,7 @@ enum mls_extension_type {
 	MLS_EXT_RATCHET_TREE = 2,		/* GroupInfo: optional<Node> ratchet_tree<V> */
 	MLS_EXT_REQUIRED_CAPABILITIES = 3,	/* GroupContext: RequiredCapabilities */
 	MLS_EXT_EXTERNAL_PUB = 4,		/* GroupInfo: HPKEPublicKey external_pub */
-	MLS_EXT_EXTERNAL_SENDERS = 5,		/* GroupContext: ExternalSender external_senders<V> */
+	MLS_EXT_EXTERNAL_SENDERS = 5,		/* GroupContext: ExternalSender list<V> */
 };
 
 /* PSKType, uint8 (section 8.4). */

@@ -306,7 +306,7 @@ static void check_structure(const uint8_t *enc, size_t len,
 	free(out);
 }
 
-/* decode_rc decodes |n| bytes at |p| (copied to an exact buffer) with |rt| and returns its result. */
+/* decode_rc decodes |n| bytes at |p| (copied to an exact buffer) with |rt|; returns its result. */
 static int decode_rc(const uint8_t *p, size_t n,
 		     int (*rt)(struct mls_reader *, struct mls_arena *, struct mls_writer *),
 		     size_t *left)
@@ -378,8 +378,10 @@ static void test_leaf_node_sources(void **state)
 		assert_int_equal(got.extensions.n, 2);
 		assert_non_null(mls_extension_find(&got.extensions, 0x1a1a));
 		assert_null(mls_extension_find(&got.extensions, MLS_EXT_RATCHET_TREE));
-		assert_bytes_equal(mls_extension_find(&got.extensions, MLS_EXT_APPLICATION_ID)->data,
-				   leaf_exts[0].data);
+		assert_non_null(mls_extension_find(&got.extensions, MLS_EXT_APPLICATION_ID));
+		assert_bytes_equal(
+			mls_extension_find(&got.extensions, MLS_EXT_APPLICATION_ID)->data,
+			leaf_exts[0].data);
 		mls_arena_cleanup(&a);
 		free(enc);
 	}
@@ -784,7 +786,7 @@ static const uint8_t public_app[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,	/* epoch */
 	0x01, 0x00, 0x00, 0x00, 0x02,			/* sender: member 2 (offset 14) */
 	0x00,						/* authenticated_data */
-	0x01,						/* content_type application (offset 20) */
+	0x01,						/* application (offset 20) */
 	0x02, 'h', 'i',					/* application_data */
 	0x01, 0x55,					/* signature */
 	0x01, 0x66,					/* membership_tag */
