@@ -73,11 +73,19 @@ def test_resolve_asks_the_kernel_and_learns_the_answer(dataplane):
     assert "192.0.2.77" not in neigh_entries(dataplane)
     for ip in ("192.0.2.77", "2001:db8::77"):
         assert dataplane.telemetry.query(f"/slimbridge/resolve,0,{ip}")["queued"] == ip
-    deadline = time.monotonic() + 3
+    # A solicitation the kernel missed (a loaded CI host, the fresh IPv6 address) is asked
+    # again, as traffic would: the worker sends at most one per address per second.
+    deadline = time.monotonic() + 6
+    asked = time.monotonic()
     while time.monotonic() < deadline:
         n = neigh_entries(dataplane)
         if "192.0.2.77" in n and "2001:db8::77" in n:
             break
+        if time.monotonic() - asked > 1.1:
+            for ip in ("192.0.2.77", "2001:db8::77"):
+                if ip not in n:
+                    dataplane.telemetry.query(f"/slimbridge/resolve,0,{ip}")
+            asked = time.monotonic()
         time.sleep(0.05)
     assert n.get("192.0.2.77") == dataplane.PEER_MAC, n
     assert n.get("2001:db8::77") == dataplane.PEER_MAC, n
