@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "mls/mls_crypto.h"
 #include "mls_vectors.h"
 
 bool mlsv_verbose;
@@ -150,6 +151,22 @@ bool mlsv_eq(struct mlsv_res *r, const char *what, const uint8_t *got, size_t go
 	mlsv_fail(r, "%s: got %zu bytes %s..., want %zu bytes %s...", what, got_len, g,
 		  want_len, w);
 	return false;
+}
+
+const struct mls_suite *mlsv_suite_of(const json_t *c, struct mlsv_res *r)
+{
+	const struct mls_suite *s;
+	uint64_t id;
+
+	if (!mlsv_get_uint(c, "cipher_suite", &id)) {
+		mlsv_fail(r, "cipher_suite is missing");
+		return NULL;
+	}
+	s = id <= UINT16_MAX ? mls_suite_get((uint16_t)id) : NULL;
+	if (s == NULL) {
+		mlsv_fail(r, "cipher suite %llu is not supported", (unsigned long long)id);
+	}
+	return s;
 }
 
 static const char *base_name(const char *path)

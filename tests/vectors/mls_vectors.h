@@ -64,4 +64,12 @@ bool mlsv_get_hex(const json_t *o, const char *key, uint8_t **out, size_t *out_l
 bool mlsv_eq(struct mlsv_res *r, const char *what, const uint8_t *got, size_t got_len,
 	     const uint8_t *want, size_t want_len);
 
+struct mls_suite;
+
+/*
+ * mlsv_suite_of reads the case's cipher_suite; records a failure and
+ * returns NULL when it is missing or not a suite this build supports (1-7).
+ */
+const struct mls_suite *mlsv_suite_of(const json_t *c, struct mlsv_res *r);
+
 #endif

@@ -29,23 +29,6 @@
 #include "mls/mls_secret_tree.h"
 #include "mls_vectors.h"
 
-/* suite_of reads cipher_suite; records a failure when it is not one of 1-7. */
-static const struct mls_suite *suite_of(const json_t *c, struct mlsv_res *r)
-{
-	const struct mls_suite *s;
-	uint64_t id;
-
-	if (!mlsv_get_uint(c, "cipher_suite", &id)) {
-		mlsv_fail(r, "cipher_suite is missing");
-		return NULL;
-	}
-	s = id <= UINT16_MAX ? mls_suite_get((uint16_t)id) : NULL;
-	if (s == NULL) {
-		mlsv_fail(r, "cipher suite %llu is not supported", (unsigned long long)id);
-	}
-	return s;
-}
-
 /* check_hex compares |got| with the hex member |key| of |o|. */
 static bool check_hex(const json_t *o, const char *key, const uint8_t *got, size_t got_len,
 		      struct mlsv_res *r)
@@ -113,7 +96,7 @@ static void check_leaf(const struct mls_suite *s, struct mls_secret_tree *t, uin
 
 static void run_secret_tree(const json_t *c, struct mlsv_res *r)
 {
-	const struct mls_suite *s = suite_of(c, r);
+	const struct mls_suite *s = mlsv_suite_of(c, r);
 	const json_t *sd = json_object_get(c, "sender_data");
 	const json_t *leaves = json_object_get(c, "leaves");
 	uint8_t *enc = NULL, *sds = NULL, *ct = NULL;
@@ -252,7 +235,7 @@ out:
 
 static void run_key_schedule(const json_t *c, struct mlsv_res *r)
 {
-	const struct mls_suite *s = suite_of(c, r);
+	const struct mls_suite *s = mlsv_suite_of(c, r);
 	const json_t *epochs = json_object_get(c, "epochs");
 	uint8_t init[MLS_MAX_HASH], *init0 = NULL;
 	size_t init_len;
@@ -284,7 +267,7 @@ static bool detect_key_schedule(const json_t *first)
 
 static void run_psk_secret(const json_t *c, struct mlsv_res *r)
 {
-	const struct mls_suite *s = suite_of(c, r);
+	const struct mls_suite *s = mlsv_suite_of(c, r);
 	const json_t *psks = json_object_get(c, "psks");
 	struct mls_psk_input in[16];
 	uint8_t ids[16][256], *bufs[48] = {0};
@@ -359,7 +342,7 @@ const struct mlsv_kind mlsv_psk_secret = {"psk_secret", run_psk_secret, detect_p
  */
 static void run_transcript_hashes(const json_t *c, struct mlsv_res *r)
 {
-	const struct mls_suite *s = suite_of(c, r);
+	const struct mls_suite *s = mlsv_suite_of(c, r);
 	uint8_t *ck = NULL, *acb = NULL, *before = NULL;
 	size_t ck_len, acb_len, before_len;
 	uint8_t confirmed[MLS_MAX_HASH], interim[MLS_MAX_HASH], tag[MLS_MAX_HASH];
