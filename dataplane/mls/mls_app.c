@@ -78,7 +78,7 @@ struct mls_app_lcore *mls_app_lcore_new(struct crypto_aead_engine *e)
 	for (int a = 0; a < 3; a++) {
 		for (int d = 0; d < 2; d++) {
 			for (int i = 0; i < MLS_APP_BURST_MAX; i++) {
-				/* Placeholder key bytes: every use rekeys first. */
+				/* Made with zero key bytes: each message rekeys the slot (crypto_aead_key_rekey) before use. */
 				lc->keys[a][d][i] = crypto_aead_key_new(e, algs[a], zero,
 									crypto_aead_key_len(algs[a]));
 				if (lc->keys[a][d][i] == NULL) {
