@@ -15,6 +15,7 @@
 
 #include "ctl/ctl_api.h"
 #include "ctl/ctl_state.h"
+#include "mls/ctl_mls.h"
 #include "grpc_server.h"
 #include "h2_sock.h"
 #include "shm/shm_abi.h"
@@ -42,6 +43,9 @@ struct opts {
 	unsigned long port;
 	int keep;
 	int quiet;
+	const char *mls_identity;
+	const char *mls_endpoint;
+	unsigned long mls_timeout_ms;
 };
 
 static void usage(FILE *f)
@@ -63,12 +67,20 @@ static void usage(FILE *f)
 		"                        (default: %s)\n"
 		"  -s, --slot-size MIB   bytes reserved per snapshot slot, in MiB (default: %u)\n"
 		"      --keep            leave the policy object in place on exit\n"
+		"      --mls-identity ID the identity of this control process in MLS groups\n"
+		"                        (default: slimbridge-control/NAME@HOSTNAME)\n"
+		"      --mls-endpoint HOST:PORT  where other control processes reach this API\n"
+		"                        for MLS deliveries (default: the listen address and\n"
+		"                        port; 127.0.0.1 or [::1] when listening on all)\n"
+		"      --mls-timeout MS  deadline of each call to another control process\n"
+		"                        (default: %u)\n"
 		"  -q, --quiet           print errors only\n"
 		"  -h, --help            show this help and exit\n"
 		"  -V, --version         show the version and exit\n"
 		"\n"
 		"Exit status: 0 on a clean stop, 2 on bad usage, 1 on a runtime error.\n",
-		DEFAULT_DB, DEFAULT_ADDR, DEFAULT_PORT, DEFAULT_SHM_NAME, DEFAULT_SLOT_SIZE >> 20);
+		DEFAULT_DB, DEFAULT_ADDR, DEFAULT_PORT, DEFAULT_SHM_NAME, DEFAULT_SLOT_SIZE >> 20,
+		CTL_MLS_TIMEOUT_MS);
 }
 
 static int parse_ulong(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -94,6 +106,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"shm-name", required_argument, NULL, 'n'},
 		{"slot-size", required_argument, NULL, 's'},
 		{"keep", no_argument, NULL, 'k'},
+		{"mls-identity", required_argument, NULL, 'I'},
+		{"mls-endpoint", required_argument, NULL, 'E'},
+		{"mls-timeout", required_argument, NULL, 'T'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -124,6 +139,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'k':
 			o->keep = 1;
+			break;
+		case 'I':
+			o->mls_identity = optarg;
+			break;
+		case 'E':
+			o->mls_endpoint = optarg;
+			break;
+		case 'T':
+			if (parse_ulong("--mls-timeout", optarg, 1, 600000, &o->mls_timeout_ms) !=
+			    0) {
+				return 2;
+			}
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -182,6 +209,31 @@ static const struct h2_sock_app app = {
 	.close = sock_close,
 };
 
+/* The MLS defaults: identity from the shm name and host, endpoint from the listen address. */
+static void mls_defaults(const struct opts *o, int bound, char *id, size_t idlen, char *ep,
+			 size_t eplen)
+{
+	char host[128] = "localhost";
+
+	if (o->mls_identity == NULL) {
+		gethostname(host, sizeof(host) - 1);
+		snprintf(id, idlen, "slimbridge-control/%s@%s", o->name, host);
+	} else {
+		snprintf(id, idlen, "%s", o->mls_identity);
+	}
+	if (o->mls_endpoint != NULL) {
+		snprintf(ep, eplen, "%s", o->mls_endpoint);
+	} else if (strcmp(o->addr, "0.0.0.0") == 0) {
+		snprintf(ep, eplen, "127.0.0.1:%d", bound);
+	} else if (strcmp(o->addr, "::") == 0) {
+		snprintf(ep, eplen, "[::1]:%d", bound);
+	} else if (strchr(o->addr, ':') != NULL) {
+		snprintf(ep, eplen, "[%s]:%d", o->addr, bound);
+	} else {
+		snprintf(ep, eplen, "%s:%d", o->addr, bound);
+	}
+}
+
 static void loop_hook(void *arg, uint64_t now_ms)
 {
 	ctl_api_tick(arg, now_ms);
@@ -200,7 +252,9 @@ int main(int argc, char **argv)
 	struct ctl_state *st;
 	struct grpc_server *srv = NULL;
 	struct ctl_api *api = NULL;
+	struct ctl_mls *mls = NULL;
 	struct h2_sock_loop *loop = NULL;
+	char mls_id[1100], mls_ep[160];
 	struct sigaction sa;
 	struct ctl_pub pub;
 	char err[600];
@@ -237,6 +291,14 @@ int main(int argc, char **argv)
 			strerror(-bound));
 		goto out;
 	}
+	mls_defaults(&o, bound, mls_id, sizeof(mls_id), mls_ep, sizeof(mls_ep));
+	mls = ctl_mls_new(&(struct ctl_mls_conf){.identity = mls_id, .endpoint = mls_ep,
+						 .timeout_ms = (uint32_t)o.mls_timeout_ms},
+			  st, srv, loop, err, sizeof(err));
+	if (mls == NULL) {
+		fprintf(stderr, "slimbridge-control: %s\n", err);
+		goto out;
+	}
 	h2_sock_loop_set_hook(loop, loop_hook, api);
 	ctl_state_pub(st, &pub);
 	if (!o.quiet) {
@@ -244,6 +306,7 @@ int main(int argc, char **argv)
 		       "/dev/shm/%s%s; API on %s port %d\n",
 		       (unsigned long long)ctl_state_version(st), o.db, (unsigned long long)pub.epoch,
 		       o.name, SB_SHM_POLICY_SUFFIX, o.addr, bound);
+		printf("slimbridge-control: MLS member '%s', deliveries at %s\n", mls_id, mls_ep);
 		fflush(stdout);
 	}
 	rc = h2_sock_loop_run(loop, &quit);
@@ -258,7 +321,9 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	ctl_mls_stop(mls);
 	h2_sock_loop_free(loop);
+	ctl_mls_free(mls);
 	ctl_api_free(api);
 	grpc_server_free(srv);
 	ctl_state_close(st, !o.keep);

@@ -13,8 +13,18 @@
  * "signatures set the limit"). The ratio columns say how close protect and
  * unprotect come to that floor (1.00x = all the time is the signature).
  *
+ * Group management (mls_group.h, the control process's slow path), for
+ * groups of 2, 10, 100 and 1000 members: the time to join from a Welcome,
+ * to create a Commit with an UpdatePath (member 0, nothing proposed: an
+ * Update-style Commit) and to process it (another member), and the
+ * Commit's size. The group is built by Commits of Adds only (up to
+ * ADD_BATCH each: MLS_GROUP_MAX_PENDING caps a Commit's proposals), so its
+ * parent nodes are blank and every path is encrypted to each other member:
+ * the most a Commit can cost at that size.
+ *
  *   bench-mls [--suites 1,2,7] [--sizes 64,512,4096] [--time SECONDS]
- *             [--backend auto|ipsec-mb|openssl]
+ *             [--backend auto|ipsec-mb|openssl] [--only app|commit]
+ *             [--groups 2,10,100,1000] [--commits N]
  *
  * Prints; asserts nothing. Pin it for steadier figures (taskset -c N).
  */
@@ -32,12 +42,17 @@
 #include "crypto_aead.h"
 #include "mls_app.h"
 #include "mls_crypto.h"
+#include "mls_group.h"
 #include "mls_secret_tree.h"
 #include "perf_util.h"
 
 #define BURST 32
 #define MAX_SIZE 4096
 #define MAX_LIST 8
+#define MAX_GROUP 100000	/* members in --groups */
+#define MAX_COMMITS 100		/* --commits */
+#define ADD_BATCH 200		/* Adds per Commit while building a group */
+#define N_JOINS 3		/* joins timed per size (the same KeyPackage and Welcome) */
 
 struct setup {
 	const struct mls_suite *suite;
@@ -305,6 +320,141 @@ static void measure(struct setup *st, struct bufs *b, size_t size, uint16_t per)
 	free(tbs);
 }
 
+/* ---- group management: join, Commit create and process ------------------------ */
+
+static int n_commits = 5;
+
+static void check(const char *what, int rc)
+{
+	if (rc < 0) {
+		die(what, -rc);
+	}
+}
+
+static double ms_of(uint64_t cycles)
+{
+	return (double)cycles / tsc_hz * 1e3;
+}
+
+/*
+ * build_group makes a group of |n| members as member 0 sees it, by
+ * Commits of up to ADD_BATCH Adds; the last Commit adds member n-1,
+ * whose KeyPackage (|*kp|) and Welcome (|*welcome|, the tree in it) come
+ * back for joining. The other members never join: nothing here needs
+ * their state.
+ */
+static struct mls_group *build_group(const struct mls_suite *s, unsigned n, struct mls_kp **kp,
+				     uint8_t **welcome, size_t *welcome_len)
+{
+	struct mls_commit_opts o = {.tree_in_welcome = true};
+	struct mls_signer *sg;
+	struct mls_group *g;
+	uint8_t gid[16];
+	char id[32];
+
+	check("mls_random", mls_random(gid, sizeof(gid)));
+	check("mls_signer_new", mls_signer_new(s, (const uint8_t *)"member-0", 8, NULL, 0, &sg));
+	check("mls_group_create", mls_group_create(sg, gid, sizeof(gid), &g));
+	mls_signer_free(sg);
+	*kp = NULL;
+	*welcome = NULL;
+	for (unsigned i = 1; i < n;) {
+		unsigned end = i + ADD_BATCH < n ? i + ADD_BATCH : n;
+		struct mls_commit_result r;
+
+		for (; i < end; i++) {
+			struct mls_kp *k;
+			const uint8_t *m;
+			size_t len;
+
+			snprintf(id, sizeof(id), "member-%u", i);
+			check("mls_signer_new",
+			      mls_signer_new(s, (const uint8_t *)id, strlen(id), NULL, 0, &sg));
+			check("mls_kp_create", mls_kp_create(sg, 0, UINT64_MAX, &k));
+			mls_signer_free(sg);
+			m = mls_kp_message(k, &len);
+			check("mls_group_propose_add", mls_group_propose_add(g, m, len));
+			if (i == n - 1) {
+				*kp = k;
+			} else {
+				mls_kp_free(k);
+			}
+		}
+		check("mls_group_commit (adds)", mls_group_commit(g, &o, &r));
+		if (i == n) {
+			*welcome = r.welcome;
+			*welcome_len = r.welcome_len;
+			r.welcome = NULL;
+		}
+		mls_commit_result_free(&r);
+	}
+	return g;
+}
+
+/*
+ * group_row builds a group of |n|, times N_JOINS joins of its last member
+ * from the Welcome, then --commits Commits with an UpdatePath by member 0,
+ * each processed by the joined member in turn, and prints one row
+ * (medians).
+ */
+static void group_row(const struct mls_suite *s, unsigned n)
+{
+	double join[N_JOINS], create[MAX_COMMITS], process[MAX_COMMITS], bytes[MAX_COMMITS];
+	struct mls_commit_opts o = {.force_path = true};
+	struct mls_group *g, *rx = NULL;
+	double t0 = perf_now_s(), build_s;
+	uint8_t *welcome, a0[MLS_MAX_HASH], a1[MLS_MAX_HASH];
+	size_t welcome_len = 0;
+	struct mls_kp *kp;
+
+	g = build_group(s, n, &kp, &welcome, &welcome_len);
+	build_s = perf_now_s() - t0;
+	for (int j = 0; j < N_JOINS; j++) {
+		struct mls_group *x;
+		uint64_t c0 = __rdtsc();
+
+		check("mls_group_join", mls_group_join(kp, welcome, welcome_len, NULL, &x));
+		join[j] = (double)(__rdtsc() - c0);
+		if (rx == NULL) {
+			rx = x;
+		} else {
+			mls_group_free(x);
+		}
+	}
+	for (int k = 0; k < n_commits; k++) {
+		struct mls_commit_result r;
+		uint64_t c0 = __rdtsc(), c1, c2;
+
+		check("mls_group_commit", mls_group_commit(g, &o, &r));
+		c1 = __rdtsc();
+		check("mls_group_handle", mls_group_handle(rx, r.commit, r.commit_len, NULL));
+		c2 = __rdtsc();
+		create[k] = (double)(c1 - c0);
+		process[k] = (double)(c2 - c1);
+		bytes[k] = (double)r.commit_len;
+		mls_commit_result_free(&r);
+	}
+	/* the receiver followed: both are in the same epoch */
+	check("mls_group_epoch_authenticator", mls_group_epoch_authenticator(g, a0));
+	check("mls_group_epoch_authenticator", mls_group_epoch_authenticator(rx, a1));
+	if (memcmp(a0, a1, s->nh) != 0) {
+		die("receiver and committer disagree", EPROTO);
+	}
+	{
+		double jc = median(join, N_JOINS), cc = median(create, n_commits);
+		double pc = median(process, n_commits);
+
+		printf("| %u | %.1f | %.2f | %.0f | %.2f | %.0f | %.0f | %.2f | %.0f |\n", n,
+		       build_s, ms_of((uint64_t)jc), jc, ms_of((uint64_t)cc), cc,
+		       median(bytes, n_commits), ms_of((uint64_t)pc), pc);
+	}
+	fflush(stdout);
+	free(welcome);
+	mls_kp_free(kp);
+	mls_group_free(rx);
+	mls_group_free(g);
+}
+
 static int parse_list(const char *arg, unsigned long *out, int max)
 {
 	char *copy = strdup(arg), *save = NULL;
@@ -335,14 +485,50 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench-mls [--suites 1,2,7] [--sizes 64,512,4096] [--time SECONDS]\n"
-		"                 [--backend auto|ipsec-mb|openssl]\n"
+		"                 [--backend auto|ipsec-mb|openssl] [--only app|commit]\n"
+		"                 [--groups 2,10,100,1000] [--commits N]\n"
 		"MLS application messages (RFC 9420 PrivateMessage) through mls_protect_burst /\n"
 		"mls_unprotect_burst and mls_protect_batch: messages/s and TSC cycles per message\n"
 		"(per payload when batched), beside a bare signature and verification of the same\n"
-		"size on the same key (the floor every PrivateMessage pays). Prints, asserts nothing.\n"
+		"size on the same key (the floor every PrivateMessage pays). Then group\n"
+		"management (mls_group.h): join, Commit create and process times by group size.\n"
+		"Prints, asserts nothing.\n"
 		"  --suites   cipher suites (1-7)          --sizes  payload bytes (1..%d)\n"
-		"  --time     seconds per row and per anchor (default 0.3)\n",
-		MAX_SIZE);
+		"  --time     seconds per row and per anchor (default 0.3)\n"
+		"  --only     one section: app (application messages) or commit (groups)\n"
+		"  --groups   group sizes (2..%d)\n"
+		"  --commits  Commits timed per group size (1..%d, default 5)\n",
+		MAX_SIZE, MAX_GROUP, MAX_COMMITS);
+}
+
+/* print_method_app says how the application-message rows are measured. */
+static void print_method_app(void)
+{
+	printf("method:         one lcore; unbatched = bursts of %d PrivateMessages; batch N = N\n"
+	       "                payloads in one PrivateMessage (figures per payload). Each row\n"
+	       "                alternates %d slices of the row and %d of its anchor (%.2f s in\n"
+	       "                all); figures are the median slice. Anchor: EVP_DigestSign and\n"
+	       "                EVP_DigestVerify (mls_sign_raw/mls_verify_raw) of a SignContent as\n"
+	       "                long as the message's, on the same key: the signature every\n"
+	       "                PrivateMessage pays. floor = anchor cycles / row cycles per\n"
+	       "                payload (median of the paired slices; 1.00 = nothing but the\n"
+	       "                signature).\n", BURST, SLICES, SLICES, 2 * min_time);
+}
+
+/* print_method_groups says how the group rows are measured. */
+static void print_method_groups(void)
+{
+	printf("\ngroups:         one thread. Member 0 builds a group of n with Commits of up to\n"
+	       "                %d Adds (no UpdatePath: parent nodes stay blank, so every path\n"
+	       "                below is encrypted to all n-1 others, the dearest case); the\n"
+	       "                last one adds the receiver, the tree in its Welcome.\n"
+	       "                join = the receiver's mls_group_join (median of %d). Then %d\n"
+	       "                Commits with an UpdatePath and no proposals (force_path,\n"
+	       "                PublicMessage) by member 0: commit = mls_group_commit, process =\n"
+	       "                the receiver's mls_group_handle of each in turn (medians).\n"
+	       "                build s = wall time to make the group (KeyPackages, Adds,\n"
+	       "                Commits), not a result.\n",
+	       ADD_BATCH, N_JOINS, n_commits);
 }
 
 int main(int argc, char **argv)
@@ -352,11 +538,16 @@ int main(int argc, char **argv)
 		{"sizes", required_argument, NULL, 'z'},
 		{"time", required_argument, NULL, 't'},
 		{"backend", required_argument, NULL, 'b'},
+		{"only", required_argument, NULL, 'o'},
+		{"groups", required_argument, NULL, 'g'},
+		{"commits", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned long suites[MAX_LIST] = {1, 2, 7}, sizes[MAX_LIST] = {64, 512, 4096};
-	int n_suites = 3, n_sizes = 3, c, backend = CRYPTO_AEAD_BACKEND_AUTO;
+	unsigned long groups[MAX_LIST] = {2, 10, 100, 1000};
+	int n_suites = 3, n_sizes = 3, n_groups = 4, c, backend = CRYPTO_AEAD_BACKEND_AUTO;
+	bool do_app = true, do_commit = true;
 	struct bufs *b;
 	char desc[256];
 
@@ -401,6 +592,34 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'o':
+			do_app = strcmp(optarg, "app") == 0;
+			do_commit = strcmp(optarg, "commit") == 0;
+			if (!do_app && !do_commit) {
+				fprintf(stderr, "bench-mls: --only: app or commit\n");
+				return 2;
+			}
+			break;
+		case 'g':
+			n_groups = parse_list(optarg, groups, MAX_LIST);
+			for (int i = 0; i < n_groups; i++) {
+				if (groups[i] < 2 || groups[i] > MAX_GROUP) {
+					n_groups = -1;
+				}
+			}
+			if (n_groups <= 0) {
+				fprintf(stderr, "bench-mls: --groups takes 2..%d members\n",
+					MAX_GROUP);
+				return 2;
+			}
+			break;
+		case 'c':
+			n_commits = atoi(optarg);
+			if (n_commits < 1 || n_commits > MAX_COMMITS) {
+				fprintf(stderr, "bench-mls: --commits takes 1..%d\n", MAX_COMMITS);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -429,16 +648,10 @@ int main(int argc, char **argv)
 	}
 	printf("\nOpenSSL:        %s\n", OpenSSL_version(OPENSSL_VERSION));
 	printf("TSC:            %.4f GHz\n", tsc_hz / 1e9);
-	printf("method:         one lcore; unbatched = bursts of %d PrivateMessages; batch N = N\n"
-	       "                payloads in one PrivateMessage (figures per payload). Each row\n"
-	       "                alternates %d slices of the row and %d of its anchor (%.2f s in\n"
-	       "                all); figures are the median slice. Anchor: EVP_DigestSign and\n"
-	       "                EVP_DigestVerify (mls_sign_raw/mls_verify_raw) of a SignContent as\n"
-	       "                long as the message's, on the same key: the signature every\n"
-	       "                PrivateMessage pays. floor = anchor cycles / row cycles per\n"
-	       "                payload (median of the paired slices; 1.00 = nothing but the\n"
-	       "                signature).\n", BURST, SLICES, SLICES, 2 * min_time);
-	for (int si = 0; si < n_suites; si++) {
+	if (do_app) {
+		print_method_app();
+	}
+	for (int si = 0; do_app && si < n_suites; si++) {
 		struct setup st;
 
 		setup_init(&st, (uint16_t)suites[si], (enum crypto_aead_backend)backend);
@@ -454,9 +667,26 @@ int main(int argc, char **argv)
 		}
 		setup_cleanup(&st);
 	}
-	printf("\nmsg/s: messages (payloads) per second on one core = TSC Hz / c/msg.\n"
-	       "Commit create/process times for groups of 2..1000: not measured yet (the group\n"
-	       "management API is not in this build).\n");
+	if (do_app) {
+		printf("\nmsg/s: messages (payloads) per second on one core = TSC Hz / c/msg.\n");
+	}
+	if (do_commit) {
+		print_method_groups();
+	}
+	for (int si = 0; do_commit && si < n_suites; si++) {
+		const struct mls_suite *s = mls_suite_get((uint16_t)suites[si]);
+
+		if (s == NULL) {
+			die("cipher suite", ENOTSUP);
+		}
+		printf("\n## groups, suite %lu %s\n\n", suites[si], s->name);
+		printf("| members | build s | join ms | join c | commit ms | commit c | "
+		       "commit bytes | process ms | process c |\n");
+		printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (int gi = 0; gi < n_groups; gi++) {
+			group_row(s, (unsigned)groups[gi]);
+		}
+	}
 	free(b);
 	return 0;
 }

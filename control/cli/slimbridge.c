@@ -53,6 +53,15 @@ static void usage(FILE *f)
 		"  status                                policy version, epoch, data plane, counts\n"
 		"  changes [--since V] [--limit N]       the change log\n"
 		"  watch [--count N]                     print policy versions as they are published\n"
+		"  mls create GROUP [--peer HOST:PORT]... [--suite N]\n"
+		"                                        make an MLS group here and add the\n"
+		"                                        control processes at the peers' API\n"
+		"                                        addresses\n"
+		"  mls add GROUP --peer HOST:PORT...     add members (their KeyPackages, a Commit)\n"
+		"  mls remove GROUP --member ID...       remove members by identity\n"
+		"  mls update GROUP                      a Commit with a fresh UpdatePath\n"
+		"  mls get GROUP | mls list              epoch, members, epoch authenticator\n"
+		"  mls leave GROUP                       forget the group here (no Commit)\n"
 		"\n"
 		"KIND: tenant app project team agent trust ruleset (plurals accepted).\n"
 		"\n"
@@ -709,6 +718,150 @@ static int cmd_simple(const struct target *t, bool json, const char *cmd, int ar
 	return code;
 }
 
+/* ---------------------------------------------------------------- mls */
+
+static void print_mls_state(const Slimbridge__Control__V1__MlsGroupState *g)
+{
+	printf("group %s epoch %llu suite %u own leaf %u\nepoch authenticator %s\n", g->group,
+	       (unsigned long long)g->epoch, g->ciphersuite, g->ownleaf,
+	       g->epochauthenticator != NULL ? g->epochauthenticator : "");
+	for (size_t i = 0; i < g->n_members; i++) {
+		printf("member %u %s %s\n", g->members[i]->leaf, g->members[i]->identity,
+		       g->members[i]->endpoint != NULL && g->members[i]->endpoint[0] != '\0'
+			       ? g->members[i]->endpoint
+			       : "-");
+	}
+	for (size_t i = 0; i < g->n_undelivered; i++) {
+		printf("undelivered %s\n", g->undelivered[i]);
+	}
+}
+
+static int cmd_mls(const struct target *t, bool json, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"peer", required_argument, NULL, 'p'},
+		{"member", required_argument, NULL, 'm'},
+		{"suite", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	Slimbridge__Control__V1__MlsGroupCreateRequest cr =
+		SLIMBRIDGE__CONTROL__V1__MLS_GROUP_CREATE_REQUEST__INIT;
+	Slimbridge__Control__V1__MlsGroupAddRequest ar =
+		SLIMBRIDGE__CONTROL__V1__MLS_GROUP_ADD_REQUEST__INIT;
+	Slimbridge__Control__V1__MlsGroupRemoveRequest rr =
+		SLIMBRIDGE__CONTROL__V1__MLS_GROUP_REMOVE_REQUEST__INIT;
+	Slimbridge__Control__V1__MlsGroupRef ref = SLIMBRIDGE__CONTROL__V1__MLS_GROUP_REF__INIT;
+	Slimbridge__Control__V1__MlsGroupListRequest lr =
+		SLIMBRIDGE__CONTROL__V1__MLS_GROUP_LIST_REQUEST__INIT;
+	struct rpc r = {.resp_desc = &slimbridge__control__v1__mls_group_state__descriptor,
+			.count = -1, .json = json};
+	char *peers[64], *members[64];
+	size_t n_peers = 0, n_members = 0;
+	const ProtobufCMessage *req = &ref.base;
+	const char *sub, *method, *group = NULL;
+	int c, code;
+
+	if (argc < 2) {
+		goto usage;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	optind = 0;	/* a full restart: options may follow GROUP */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'p':
+		case 'm':
+			if ((c == 'p' ? n_peers : n_members) == 64) {
+				fprintf(stderr, "slimbridge: mls: at most 64 --peer or --member\n");
+				return EXIT_USAGE;
+			}
+			if (c == 'p') {
+				peers[n_peers++] = optarg;
+			} else {
+				members[n_members++] = optarg;
+			}
+			break;
+		case 's':
+			cr.has_ciphersuite = 1;
+			cr.ciphersuite = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end != '\0' || cr.ciphersuite < 1 || cr.ciphersuite > 7) {
+				fprintf(stderr, "slimbridge: --suite: 1..7 expected, got '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(sub, "list") != 0) {
+		if (optind >= argc) {
+			goto usage;
+		}
+		group = argv[optind++];
+	}
+	if (optind < argc) {
+		fprintf(stderr, "slimbridge: mls %s: unexpected argument '%s'\n", sub, argv[optind]);
+		return EXIT_USAGE;
+	}
+	ref.group = (char *)group;
+	if (strcmp(sub, "create") == 0) {
+		cr.group = (char *)group;
+		cr.peers = peers;
+		cr.n_peers = n_peers;
+		req = &cr.base;
+		method = "MlsGroupCreate";
+	} else if (strcmp(sub, "add") == 0 && n_peers > 0) {
+		ar.group = (char *)group;
+		ar.peers = peers;
+		ar.n_peers = n_peers;
+		req = &ar.base;
+		method = "MlsGroupAdd";
+	} else if (strcmp(sub, "remove") == 0 && n_members > 0) {
+		rr.group = (char *)group;
+		rr.identities = members;
+		rr.n_identities = n_members;
+		req = &rr.base;
+		method = "MlsGroupRemove";
+	} else if (strcmp(sub, "update") == 0) {
+		method = "MlsGroupUpdate";
+	} else if (strcmp(sub, "get") == 0) {
+		method = "MlsGroupGet";
+	} else if (strcmp(sub, "leave") == 0) {
+		method = "MlsGroupLeave";
+	} else if (strcmp(sub, "list") == 0) {
+		req = &lr.base;
+		method = "MlsGroupList";
+		r.resp_desc = &slimbridge__control__v1__mls_group_list_response__descriptor;
+	} else {
+		goto usage;
+	}
+	code = call(t, method, req, &r);
+	if (code == EXIT_OK && json) {
+		print_json(r.resp);
+	} else if (code == EXIT_OK && strcmp(sub, "list") == 0) {
+		const Slimbridge__Control__V1__MlsGroupListResponse *l = (const void *)r.resp;
+
+		for (size_t i = 0; i < l->n_groups; i++) {
+			print_mls_state(l->groups[i]);
+		}
+	} else if (code == EXIT_OK) {
+		print_mls_state((const void *)r.resp);
+	}
+	if (r.resp != NULL) {
+		protobuf_c_message_free_unpacked(r.resp, NULL);
+	}
+	return code;
+usage:
+	fprintf(stderr, "slimbridge: usage: slimbridge mls create GROUP [--peer HOST:PORT]... "
+			"[--suite N] | add GROUP --peer HOST:PORT... | remove GROUP --member ID... "
+			"| update GROUP | get GROUP | leave GROUP | list\n");
+	return EXIT_USAGE;
+}
+
 static int parse_server(const char *s, struct target *t)
 {
 	const char *colon = strrchr(s, ':');
@@ -816,6 +969,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "check") == 0) {
 		return cmd_check(&t, json, false, argc, argv);
+	}
+	if (strcmp(cmd, "mls") == 0) {
+		return cmd_mls(&t, json, argc, argv);
 	}
 	if (strcmp(cmd, "slim-required") == 0) {
 		return cmd_check(&t, json, true, argc, argv);

@@ -32,6 +32,11 @@ struct ctl_state {
 	struct ctl_compile_stats cstats;
 	uint64_t last_heartbeat_ms;
 	bool published_since_tick;
+	/* The extra table published after the policy's (ctl_state_set_table). */
+	uint32_t x_kind;
+	uint8_t *x_data;
+	size_t x_len;
+	uint64_t x_count;
 };
 
 /* ---------------------------------------------------------------- bytes */
@@ -263,12 +268,43 @@ static void published(struct ctl_state *s)
 	s->published_since_tick = true;
 }
 
+/*
+ * Publishes the image with the extra table appended (64-byte aligned after
+ * the policy's data). The two go into one buffer for shm_writer_publish; the
+ * extra table's bytes in it are wiped afterwards.
+ */
+static int64_t publish_with_extra(struct ctl_state *s, const struct pol_image *img)
+{
+	struct sb_shm_table t[SB_SHM_MAX_TABLES];
+	size_t off = (img->len + 63) & ~(size_t)63;
+	uint8_t *d;
+	int64_t epoch;
+
+	if (img->nb_tables >= SB_SHM_MAX_TABLES) {
+		return -E2BIG;
+	}
+	d = malloc(off + s->x_len);
+	if (d == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(d, img->data, img->len);
+	memset(d + img->len, 0, off - img->len);
+	memcpy(d + off, s->x_data, s->x_len);
+	memcpy(t, img->tables, img->nb_tables * sizeof(t[0]));
+	t[img->nb_tables] = (struct sb_shm_table){.kind = s->x_kind, .offset = off,
+						  .size = s->x_len, .count = s->x_count};
+	epoch = shm_writer_publish(s->shm, t, img->nb_tables + 1, d, off + s->x_len);
+	explicit_bzero(d + off, s->x_len);
+	free(d);
+	return epoch;
+}
+
 static void try_publish(struct ctl_state *s)
 {
 	const struct pol_image *img;
 	int64_t epoch;
 
-	if (!s->has_pending) {
+	if (!s->has_pending || s->db == NULL) {
 		return;
 	}
 	img = pol_db_image(s->db);
@@ -276,7 +312,9 @@ static void try_publish(struct ctl_state *s)
 		/* No shared memory (tests): the compiled snapshot counts as published. */
 		epoch = (int64_t)s->pub.epoch + 1;
 	} else {
-		epoch = shm_writer_publish(s->shm, img->tables, img->nb_tables, img->data, img->len);
+		epoch = s->x_len > 0 ? publish_with_extra(s, img)
+				     : shm_writer_publish(s->shm, img->tables, img->nb_tables,
+							  img->data, img->len);
 		if (epoch == -EAGAIN) {
 			return;		/* the data plane still reads the other slot: next tick */
 		}
@@ -290,7 +328,7 @@ static void try_publish(struct ctl_state *s)
 	s->pub.version = s->pending_version;
 	s->pub.epoch = (uint64_t)epoch;
 	s->pub.checksum = img->checksum;
-	s->pub.bytes = img->len;
+	s->pub.bytes = s->x_len > 0 ? ((img->len + 63) & ~(size_t)63) + s->x_len : img->len;
 	s->pub.changes = s->pending_changes;
 	s->pub.published_ns = realtime_ns();
 	s->has_pending = false;
@@ -758,6 +796,10 @@ void ctl_state_close(struct ctl_state *s, bool unlink_shm)
 	}
 	pol_db_free(s->db);
 	shm_writer_destroy(s->shm, unlink_shm);
+	if (s->x_data != NULL) {
+		explicit_bzero(s->x_data, s->x_len);
+		free(s->x_data);
+	}
 	pol_model_free(s->model);
 	store_close(s->store);
 	free(s);
@@ -814,6 +856,39 @@ bool ctl_state_tick(struct ctl_state *s, uint64_t now_ms)
 void ctl_state_compile_stats(const struct ctl_state *s, struct ctl_compile_stats *st)
 {
 	*st = s->cstats;
+}
+
+int ctl_state_set_table(struct ctl_state *s, uint32_t kind, const void *data, size_t len,
+			uint64_t count)
+{
+	uint8_t *copy = NULL;
+
+	if (kind <= SB_POL_TABLE_RULES || (s->x_kind != 0 && kind != s->x_kind) ||
+	    (len > 0 && data == NULL)) {
+		return -EINVAL;
+	}
+	if (len > 0) {
+		copy = malloc(len);
+		if (copy == NULL) {
+			return -ENOMEM;
+		}
+		memcpy(copy, data, len);
+	}
+	if (s->x_data != NULL) {
+		explicit_bzero(s->x_data, s->x_len);
+		free(s->x_data);
+	}
+	s->x_kind = len > 0 ? kind : 0;
+	s->x_data = copy;
+	s->x_len = len;
+	s->x_count = count;
+	if (!s->has_pending) {
+		s->pending_changes = 0;	/* no policy object changed */
+	}
+	s->has_pending = true;
+	s->pending_version = store_version(s->store);
+	try_publish(s);
+	return 0;
 }
 
 struct store *ctl_state_store(const struct ctl_state *s)

@@ -129,6 +129,19 @@ struct ctl_compile_stats {
 
 void ctl_state_compile_stats(const struct ctl_state *s, struct ctl_compile_stats *st);
 
+/*
+ * ctl_state_set_table sets the table of kind |kind| (SB_POL_TABLE_MLS: the
+ * MLS module's epoch records) that every snapshot published from now on
+ * carries after the compiled policy tables: |len| bytes at |data| (copied;
+ * len 0 drops the table) holding |count| entries. One such table at a
+ * time. The copy is wiped when replaced and on close (it holds secrets). A
+ * publication follows at once, or from ctl_state_tick; the store version is
+ * unchanged. Returns 0, -EINVAL (a policy table's kind, another extra kind
+ * already set) or -ENOMEM.
+ */
+int ctl_state_set_table(struct ctl_state *s, uint32_t kind, const void *data, size_t len,
+			uint64_t count) __attribute__((warn_unused_result));
+
 /* ctl_state_store returns the store (read access for ChangeLog and Status). */
 struct store *ctl_state_store(const struct ctl_state *s);
 

@@ -286,6 +286,22 @@ int mls_hpke_open(const struct mls_suite *s, const uint8_t *priv, size_t priv_le
 		  const uint8_t *ct, size_t ct_len, uint8_t *pt) __attribute__((warn_unused_result));
 
 /*
+ * mls_hpke_export_send: SetupBaseS(pkR, info) then Export(exp_ctx, L)
+ * (RFC 9180 sections 5.1, 5.3): |enc| gets kem_nenc bytes, |out| L bytes.
+ * mls_hpke_export_receive: SetupBaseR(enc, skR, info) then the same
+ * export. An external commit's init_secret is made this way (RFC 9420
+ * section 8.3). -EBADMSG for an invalid |enc|.
+ */
+int mls_hpke_export_send(const struct mls_suite *s, const uint8_t *pub, size_t pub_len,
+			 const uint8_t *info, size_t info_len, const uint8_t *exp_ctx,
+			 size_t exp_ctx_len, size_t L, uint8_t *enc, uint8_t *out)
+	__attribute__((warn_unused_result));
+int mls_hpke_export_receive(const struct mls_suite *s, const uint8_t *priv, size_t priv_len,
+			    const uint8_t *enc, size_t enc_len, const uint8_t *info,
+			    size_t info_len, const uint8_t *exp_ctx, size_t exp_ctx_len, size_t L,
+			    uint8_t *out) __attribute__((warn_unused_result));
+
+/*
  * mls_encrypt_with_label (section 5.1.3): SealBase(pub,
  * EncryptContext{"MLS 1.0 " + label, context}, "", pt): |kem_output| gets
  * kem_nenc bytes, |ct| pt_len + 16. mls_decrypt_with_label: the reverse.

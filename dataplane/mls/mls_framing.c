@@ -251,20 +251,39 @@ out:
 	return rc;
 }
 
-int mls_framing_protect(const struct mls_framing_epoch *ep, uint16_t wire_format,
-			const struct mls_framed_content *content,
-			const uint8_t *confirmation_tag, EVP_PKEY *sig_priv, size_t padding,
-			struct mls_writer *w)
+/* content_len encodes |content| once into arena scratch to learn its length. */
+static int content_len(const struct mls_framed_content *content, struct mls_arena *a,
+		       size_t *clen)
 {
-	struct mls_authenticated_content ac = {.wire_format = wire_format};
-	struct mls_arena a;
-	size_t clen;
+	struct mls_writer pw;
+	size_t cap = 1u << 16;
+	uint8_t *probe;
 	int rc;
 
+	for (;;) {
+		probe = scratch(a, cap);
+		if (probe == NULL) {
+			return -ENOMEM;
+		}
+		mls_writer_init(&pw, probe, cap);
+		rc = mls_framed_content_encode(&pw, content);
+		if (rc != -ENOSPC || cap >= (1u << 30)) {
+			break;
+		}
+		cap <<= 2;
+	}
+	if (rc == 0) {
+		*clen = mls_writer_len(&pw);
+	}
+	return rc;
+}
+
+static int check_protect(const struct mls_framing_epoch *ep, uint16_t wire_format,
+			 const struct mls_framed_content *content, size_t padding)
+{
 	if (ep == NULL || ep->suite == NULL || ep->context == NULL || content == NULL ||
-	    sig_priv == NULL || w == NULL || padding > 65536 ||
-	    (wire_format != MLS_WIRE_PUBLIC_MESSAGE && wire_format != MLS_WIRE_PRIVATE_MESSAGE) ||
-	    (content->content_type == MLS_CONTENT_COMMIT && confirmation_tag == NULL)) {
+	    padding > 65536 ||
+	    (wire_format != MLS_WIRE_PUBLIC_MESSAGE && wire_format != MLS_WIRE_PRIVATE_MESSAGE)) {
 		return -EINVAL;
 	}
 	/* Section 6.2: application data is never sent as a PublicMessage. */
@@ -275,48 +294,101 @@ int mls_framing_protect(const struct mls_framing_epoch *ep, uint16_t wire_format
 	if (!same_epoch(ep, content->group_id, content->epoch)) {
 		return -ESTALE;
 	}
+	return 0;
+}
+
+static int protect(const struct mls_framing_epoch *ep, struct mls_authenticated_content *ac,
+		   EVP_PKEY *sig_priv, size_t padding, struct mls_writer *w)
+{
+	struct mls_arena a;
+	size_t clen;
+	int rc;
+
+	mls_arena_init(&a, SIZE_MAX);
+	rc = content_len(&ac->content, &a, &clen);
+	if (rc == 0 && sig_priv != NULL) {
+		rc = sign_content(ep, ac, sig_priv, clen, &a);
+	}
+	if (rc == 0 && ac->wire_format == MLS_WIRE_PUBLIC_MESSAGE) {
+		rc = protect_public(ep, ac, clen, &a, w);
+	} else if (rc == 0) {
+		rc = protect_private(ep, ac, clen, padding, &a, w);
+	}
+	mls_arena_cleanup(&a);
+	return rc;
+}
+
+int mls_framing_protect(const struct mls_framing_epoch *ep, uint16_t wire_format,
+			const struct mls_framed_content *content,
+			const uint8_t *confirmation_tag, EVP_PKEY *sig_priv, size_t padding,
+			struct mls_writer *w)
+{
+	struct mls_authenticated_content ac = {.wire_format = wire_format};
+	int rc;
+
+	if (sig_priv == NULL || w == NULL ||
+	    (content != NULL && content->content_type == MLS_CONTENT_COMMIT &&
+	     confirmation_tag == NULL)) {
+		return -EINVAL;
+	}
+	rc = check_protect(ep, wire_format, content, padding);
+	if (rc < 0) {
+		return rc;
+	}
 	ac.content = *content;
 	if (content->content_type == MLS_CONTENT_COMMIT) {
 		ac.auth.confirmation_tag.p = confirmation_tag;
 		ac.auth.confirmation_tag.len = ep->suite->nh;
 	}
-	mls_arena_init(&a, SIZE_MAX);
-	/* An upper bound on the content's encoding: the caller's bytes plus framing. */
-	{
-		uint8_t *probe;
-		struct mls_writer pw;
-		size_t cap = 1u << 16;
+	return protect(ep, &ac, sig_priv, padding, w);
+}
 
-		for (;;) {
-			probe = scratch(&a, cap);
-			if (probe == NULL) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			mls_writer_init(&pw, probe, cap);
-			rc = mls_framed_content_encode(&pw, content);
-			if (rc != -ENOSPC || cap >= (1u << 30)) {
-				break;
-			}
-			cap <<= 2;
-		}
-		if (rc < 0) {
-			goto out;
-		}
-		clen = mls_writer_len(&pw);
+int mls_framing_sign(const struct mls_framing_epoch *ep, uint16_t wire_format,
+		     const struct mls_framed_content *content, EVP_PKEY *sig_priv,
+		     uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	struct mls_authenticated_content ac = {.wire_format = wire_format};
+	struct mls_arena a;
+	size_t clen;
+	int rc;
+
+	if (sig_priv == NULL || sig == NULL || sig_len == NULL || cap < MLS_MAX_SIG) {
+		return -EINVAL;
 	}
-	rc = sign_content(ep, &ac, sig_priv, clen, &a);
+	rc = check_protect(ep, wire_format, content, 0);
 	if (rc < 0) {
-		goto out;
+		return rc;
 	}
-	if (wire_format == MLS_WIRE_PUBLIC_MESSAGE) {
-		rc = protect_public(ep, &ac, clen, &a, w);
-	} else {
-		rc = protect_private(ep, &ac, clen, padding, &a, w);
+	ac.content = *content;
+	mls_arena_init(&a, SIZE_MAX);
+	rc = content_len(content, &a, &clen);
+	rc = rc < 0 ? rc : sign_content(ep, &ac, sig_priv, clen, &a);
+	if (rc == 0) {
+		memcpy(sig, ac.auth.signature.p, ac.auth.signature.len);
+		*sig_len = ac.auth.signature.len;
 	}
-out:
 	mls_arena_cleanup(&a);
 	return rc;
+}
+
+int mls_framing_protect_signed(const struct mls_framing_epoch *ep,
+			       const struct mls_authenticated_content *ac, size_t padding,
+			       struct mls_writer *w)
+{
+	struct mls_authenticated_content c;
+	int rc;
+
+	if (ac == NULL || w == NULL || ac->auth.signature.len == 0 ||
+	    (ac->content.content_type == MLS_CONTENT_COMMIT &&
+	     ac->auth.confirmation_tag.len != (ep != NULL && ep->suite != NULL ? ep->suite->nh : 0))) {
+		return -EINVAL;
+	}
+	rc = check_protect(ep, ac->wire_format, &ac->content, padding);
+	if (rc < 0) {
+		return rc;
+	}
+	c = *ac;
+	return protect(ep, &c, NULL, padding, w);
 }
 
 static int unprotect_public(const struct mls_framing_epoch *ep, const struct mls_public_message *pm,
@@ -356,7 +428,7 @@ static int unprotect_private(const struct mls_framing_epoch *ep,
 	size_t aad_cap = pm->group_id.len + pm->authenticated_data.len + 32;
 	struct mls_private_message_content pmc;
 	struct mls_sender_data sdata;
-	struct mls_ratchet *rt;
+	struct mls_ratchet *rt, trial;
 	struct mls_reader rd;
 	struct mls_writer aw;
 	int rc;
@@ -395,8 +467,15 @@ static int unprotect_private(const struct mls_framing_epoch *ep,
 	if (rc == -EINVAL) {
 		rc = -ENOENT;	/* a leaf outside the tree */
 	}
+	/*
+	 * The generation's key is taken from a copy of the ratchet, and the
+	 * copy replaces the ratchet only once the content has opened: a forged
+	 * or damaged copy of a message must not use up the key the genuine
+	 * one needs.
+	 */
 	if (rc == 0) {
-		rc = mls_ratchet_get(rt, sdata.generation, key, nonce);
+		trial = *rt;
+		rc = mls_ratchet_get(&trial, sdata.generation, key, nonce);
 	}
 	if (rc < 0) {
 		goto out;
@@ -412,6 +491,12 @@ static int unprotect_private(const struct mls_framing_epoch *ep,
 	}
 	if (rc < 0) {
 		goto out;
+	}
+	if (ep->staged != NULL && ep->staged_at != NULL) {
+		*ep->staged = trial;
+		*ep->staged_at = rt;
+	} else {
+		*rt = trial;
 	}
 	mls_reader_init(&rd, pt, pm->ciphertext.len - MLS_AEAD_TAG);
 	rc = mls_private_message_content_decode(&rd, a, pm->content_type, &pmc);
@@ -440,6 +525,7 @@ static int unprotect_private(const struct mls_framing_epoch *ep,
 	out->auth = pmc.auth;
 	rc = verify_content(ep, out, len, a);
 out:
+	OPENSSL_cleanse(&trial, sizeof(trial));
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(nonce, sizeof(nonce));
 	if (rc < 0) {

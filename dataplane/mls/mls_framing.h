@@ -43,6 +43,17 @@ struct mls_framing_epoch {
 	/* The signature key of a sender (the leaf's, or an external sender's); NULL: unknown. */
 	EVP_PKEY *(*sender_key)(void *arg, const struct mls_sender *sender);
 	void *sender_key_arg;
+	/*
+	 * Optional: when |staged| is not NULL, unprotecting a PrivateMessage
+	 * leaves the secret tree's ratchet as it was and writes the advanced
+	 * copy to |*staged| and the ratchet's address to |*staged_at|; the
+	 * caller stores it (**staged_at = *staged) once it has accepted the
+	 * message, so a message refused later (a Commit that fails to verify)
+	 * can be retried. NULL: the ratchet advances as soon as the content
+	 * opens.
+	 */
+	struct mls_ratchet *staged;
+	struct mls_ratchet **staged_at;
 };
 
 /*
@@ -58,6 +69,23 @@ int mls_framing_protect(const struct mls_framing_epoch *ep, uint16_t wire_format
 			const struct mls_framed_content *content,
 			const uint8_t *confirmation_tag, EVP_PKEY *sig_priv, size_t padding,
 			struct mls_writer *w) __attribute__((warn_unused_result));
+
+/*
+ * A Commit's signature must exist before its confirmation tag can be
+ * computed (the tag covers the confirmed transcript hash, which covers the
+ * signature; section 8.2), so a committer signs first with
+ * mls_framing_sign (the FramedContentTBS of |content| in |wire_format|,
+ * into |sig|, |cap| >= MLS_MAX_SIG) and frames the finished
+ * AuthenticatedContent with mls_framing_protect_signed (its signature and,
+ * for a commit, its Nh-byte confirmation tag set). Same errors as
+ * mls_framing_protect.
+ */
+int mls_framing_sign(const struct mls_framing_epoch *ep, uint16_t wire_format,
+		     const struct mls_framed_content *content, EVP_PKEY *sig_priv,
+		     uint8_t *sig, size_t cap, size_t *sig_len) __attribute__((warn_unused_result));
+int mls_framing_protect_signed(const struct mls_framing_epoch *ep,
+			       const struct mls_authenticated_content *ac, size_t padding,
+			       struct mls_writer *w) __attribute__((warn_unused_result));
 
 /*
  * mls_framing_unprotect opens the MLSMessage |msg| (a PublicMessage or

@@ -539,9 +539,30 @@ out:
 }
 
 /*
- * key_schedule_base (RFC 9180 section 5.1) for mode_base with the default
- * (empty) PSK and PSK id: |key| gets Nk bytes, |nonce| base_nonce (Nn).
+ * schedule_secret (RFC 9180 section 5.1) for mode_base with the default
+ * (empty) PSK and PSK id: key_schedule_context = mode || psk_id_hash ||
+ * info_hash into |ctx| (1 + 2 Nh bytes) and secret = LabeledExtract(
+ * shared_secret, "secret", psk = "") into |secret| (Nh).
  */
+static int schedule_secret(const struct mls_suite *s, const uint8_t *sid, const uint8_t *ss,
+			   const uint8_t *info, size_t info_len, uint8_t *ctx, uint8_t *secret)
+{
+	int rc;
+
+	ctx[0] = MODE_BASE;
+	rc = labeled_extract(s, sid, HPKE_SID_LEN, NULL, 0, "psk_id_hash", NULL, 0, ctx + 1);
+	if (rc == 0) {
+		rc = labeled_extract(s, sid, HPKE_SID_LEN, NULL, 0, "info_hash", info, info_len,
+				     ctx + 1 + s->nh);
+	}
+	if (rc == 0) {
+		rc = labeled_extract(s, sid, HPKE_SID_LEN, ss, s->kem_nsecret, "secret", NULL, 0,
+				     secret);
+	}
+	return rc;
+}
+
+/* key_schedule_base: |key| gets Nk bytes, |nonce| base_nonce (Nn). */
 static int key_schedule_base(const struct mls_suite *s, const uint8_t *ss,
 			     const uint8_t *info, size_t info_len, uint8_t *key, uint8_t *nonce)
 {
@@ -550,18 +571,7 @@ static int key_schedule_base(const struct mls_suite *s, const uint8_t *ss,
 	int rc;
 
 	hpke_suite_id(s, sid);
-	/* key_schedule_context = mode || psk_id_hash || info_hash */
-	ctx[0] = MODE_BASE;
-	rc = labeled_extract(s, sid, sizeof(sid), NULL, 0, "psk_id_hash", NULL, 0, ctx + 1);
-	if (rc == 0) {
-		rc = labeled_extract(s, sid, sizeof(sid), NULL, 0, "info_hash", info, info_len,
-				     ctx + 1 + s->nh);
-	}
-	/* secret = LabeledExtract(shared_secret, "secret", psk = "") */
-	if (rc == 0) {
-		rc = labeled_extract(s, sid, sizeof(sid), ss, s->kem_nsecret, "secret", NULL, 0,
-				     secret);
-	}
+	rc = schedule_secret(s, sid, ss, info, info_len, ctx, secret);
 	if (rc == 0) {
 		rc = labeled_expand(s, sid, sizeof(sid), secret, s->nh, "key", ctx, ctx_len, key,
 				    s->nk);
@@ -571,6 +581,36 @@ static int key_schedule_base(const struct mls_suite *s, const uint8_t *ss,
 				    nonce, s->nn);
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
+	return rc;
+}
+
+/*
+ * exporter_base (RFC 9180 section 5.3) for mode_base: exporter_secret =
+ * LabeledExpand(secret, "exp", key_schedule_context, Nh), then
+ * Export(exporter_context, L) = LabeledExpand(exporter_secret, "sec",
+ * exporter_context, L) into |out|.
+ */
+static int exporter_base(const struct mls_suite *s, const uint8_t *ss, const uint8_t *info,
+			 size_t info_len, const uint8_t *exp_ctx, size_t exp_ctx_len,
+			 size_t L, uint8_t *out)
+{
+	uint8_t sid[HPKE_SID_LEN], ctx[1 + 2 * MLS_MAX_HASH], secret[MLS_MAX_HASH];
+	uint8_t exporter[MLS_MAX_HASH];
+	size_t ctx_len = 1 + 2 * (size_t)s->nh;
+	int rc;
+
+	hpke_suite_id(s, sid);
+	rc = schedule_secret(s, sid, ss, info, info_len, ctx, secret);
+	if (rc == 0) {
+		rc = labeled_expand(s, sid, sizeof(sid), secret, s->nh, "exp", ctx, ctx_len,
+				    exporter, s->nh);
+	}
+	if (rc == 0) {
+		rc = labeled_expand(s, sid, sizeof(sid), exporter, s->nh, "sec", exp_ctx,
+				    exp_ctx_len, out, L);
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(exporter, sizeof(exporter));
 	return rc;
 }
 
@@ -779,5 +819,50 @@ int mls_decrypt_with_label(const struct mls_suite *s, const uint8_t *priv, size_
 	if (info != small) {
 		OPENSSL_free(info);
 	}
+	return rc;
+}
+
+int mls_hpke_export_send(const struct mls_suite *s, const uint8_t *pub, size_t pub_len,
+			 const uint8_t *info, size_t info_len, const uint8_t *exp_ctx,
+			 size_t exp_ctx_len, size_t L, uint8_t *enc, uint8_t *out)
+{
+	uint8_t eph[MLS_MAX_KEM_PRIV], eph_pub[MLS_MAX_KEM_PUB], ss[MLS_MAX_KEM_SECRET];
+	int rc;
+
+	if (s == NULL || pub == NULL || (info == NULL && info_len > 0) ||
+	    (exp_ctx == NULL && exp_ctx_len > 0) || enc == NULL || out == NULL || L == 0 ||
+	    L > 255 * (size_t)s->nh) {
+		return -EINVAL;
+	}
+	rc = mls_hpke_keygen(s, eph, eph_pub);
+	rc = rc < 0 ? rc : mls_hpke_encap_with_eph(s, pub, pub_len, eph, s->kem_nsk, enc, ss);
+	rc = rc < 0 ? rc : exporter_base(s, ss, info, info_len, exp_ctx, exp_ctx_len, L, out);
+	OPENSSL_cleanse(eph, sizeof(eph));
+	OPENSSL_cleanse(ss, sizeof(ss));
+	return rc;
+}
+
+int mls_hpke_export_receive(const struct mls_suite *s, const uint8_t *priv, size_t priv_len,
+			    const uint8_t *enc, size_t enc_len, const uint8_t *info,
+			    size_t info_len, const uint8_t *exp_ctx, size_t exp_ctx_len, size_t L,
+			    uint8_t *out)
+{
+	uint8_t ss[MLS_MAX_KEM_SECRET], pk_raw[MLS_MAX_KEM_PUB];
+	EVP_PKEY *sk = NULL;
+	int rc;
+
+	if (s == NULL || priv == NULL || enc == NULL || (info == NULL && info_len > 0) ||
+	    (exp_ctx == NULL && exp_ctx_len > 0) || out == NULL || L == 0 ||
+	    L > 255 * (size_t)s->nh || priv_len != s->kem_nsk) {
+		return -EINVAL;
+	}
+	if (enc_len != s->kem_nenc) {
+		return -EBADMSG;
+	}
+	rc = kem_priv(s, priv, &sk, pk_raw);
+	rc = rc < 0 ? rc : decap(s, sk, pk_raw, enc, ss);
+	rc = rc < 0 ? rc : exporter_base(s, ss, info, info_len, exp_ctx, exp_ctx_len, L, out);
+	OPENSSL_cleanse(ss, sizeof(ss));
+	EVP_PKEY_free(sk);
 	return rc;
 }

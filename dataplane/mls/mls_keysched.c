@@ -102,6 +102,23 @@ int mls_keysched_epoch(const struct mls_suite *s, const uint8_t *init_secret,
 					group_context_len, out);
 }
 
+int mls_keysched_welcome_secret(const struct mls_suite *s, const uint8_t *joiner_secret,
+				const uint8_t *psk_secret, uint8_t *out)
+{
+	uint8_t member[MLS_MAX_HASH];
+	int rc;
+
+	if (s == NULL || joiner_secret == NULL || psk_secret == NULL || out == NULL) {
+		return -EINVAL;
+	}
+	rc = mls_kdf_extract(s, joiner_secret, s->nh, psk_secret, s->nh, member);
+	if (rc == 0) {
+		rc = mls_derive_secret(s, member, s->nh, MLS_LABEL("welcome"), out);
+	}
+	OPENSSL_cleanse(member, sizeof(member));
+	return rc;
+}
+
 void mls_epoch_secrets_wipe(struct mls_epoch_secrets *e)
 {
 	if (e != NULL) {

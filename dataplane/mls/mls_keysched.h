@@ -68,6 +68,15 @@ int mls_keysched_from_joiner(const struct mls_suite *s, const uint8_t *joiner_se
 			     const uint8_t *group_context, size_t group_context_len,
 			     struct mls_epoch_secrets *out) __attribute__((warn_unused_result));
 
+/*
+ * mls_keysched_welcome_secret derives welcome_secret from |joiner_secret|
+ * and |psk_secret| (each Nh bytes) alone, as a new member must before it
+ * can decrypt the GroupInfo that gives it the GroupContext (section 8).
+ */
+int mls_keysched_welcome_secret(const struct mls_suite *s, const uint8_t *joiner_secret,
+				const uint8_t *psk_secret, uint8_t *out)
+	__attribute__((warn_unused_result));
+
 /* mls_epoch_secrets_wipe wipes every secret of |e|. */
 void mls_epoch_secrets_wipe(struct mls_epoch_secrets *e);
 

@@ -687,10 +687,11 @@ static int create(struct mls_treekem_priv *p, struct mls_rtree *t, EVP_PKEY *sig
 	return rc;
 }
 
-int mls_treekem_create(struct mls_treekem_priv *p, struct mls_rtree *t, EVP_PKEY *sig_key,
-		       struct mls_bytes group_id, const struct mls_group_context *gc,
-		       const uint32_t *new_leaves, size_t n_new, struct mls_arena *a,
-		       struct mls_update_path *out, uint8_t *commit_secret)
+int mls_treekem_create_ex(struct mls_treekem_priv *p, struct mls_rtree *t, EVP_PKEY *sig_key,
+			  struct mls_bytes group_id, const struct mls_group_context *gc,
+			  const uint32_t *new_leaves, size_t n_new, struct mls_arena *a,
+			  struct mls_update_path *out, uint8_t *commit_secret,
+			  struct mls_treekem_path_secrets *secrets)
 {
 	struct tk_path *tp;
 	uint32_t *res;
@@ -716,9 +717,31 @@ int mls_treekem_create(struct mls_treekem_priv *p, struct mls_rtree *t, EVP_PKEY
 		    res);
 	if (rc < 0) {
 		OPENSSL_cleanse(commit_secret, p->suite->nh);
+	} else if (secrets != NULL) {
+		secrets->n = tp->n;
+		for (int i = 0; i < tp->n; i++) {
+			secrets->node[i] = tp->fdp[i];
+			memcpy(secrets->secret[i], tp->secret[i], p->suite->nh);
+		}
 	}
 	OPENSSL_cleanse(tp, sizeof(*tp));
 	free(tp);
 	free(res);
 	return rc;
+}
+
+int mls_treekem_create(struct mls_treekem_priv *p, struct mls_rtree *t, EVP_PKEY *sig_key,
+		       struct mls_bytes group_id, const struct mls_group_context *gc,
+		       const uint32_t *new_leaves, size_t n_new, struct mls_arena *a,
+		       struct mls_update_path *out, uint8_t *commit_secret)
+{
+	return mls_treekem_create_ex(p, t, sig_key, group_id, gc, new_leaves, n_new, a, out,
+				     commit_secret, NULL);
+}
+
+void mls_treekem_path_secrets_wipe(struct mls_treekem_path_secrets *s)
+{
+	if (s != NULL) {
+		OPENSSL_cleanse(s, sizeof(*s));
+	}
 }

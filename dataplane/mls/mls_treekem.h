@@ -45,6 +45,7 @@
 #include "mls_crypto.h"
 #include "mls_msg.h"
 #include "mls_rtree.h"
+#include "mls_tree.h"
 
 struct mls_treekem_priv;
 
@@ -136,5 +137,28 @@ int mls_treekem_create(struct mls_treekem_priv *p, struct mls_rtree *t, EVP_PKEY
 		       const uint32_t *new_leaves, size_t n_new, struct mls_arena *a,
 		       struct mls_update_path *out, uint8_t *commit_secret)
 	__attribute__((warn_unused_result));
+
+/* The path secrets a creator made, per node of its filtered direct path (secret). */
+struct mls_treekem_path_secrets {
+	int n;
+	uint32_t node[MLS_TREE_MAX_DEPTH];			/* filtered direct path, bottom up */
+	uint8_t secret[MLS_TREE_MAX_DEPTH][MLS_MAX_HASH];	/* path_secret of node[i], Nh bytes */
+};
+
+/*
+ * mls_treekem_create_ex is mls_treekem_create that also writes the path
+ * secrets to |*secrets| (when not NULL): a Welcome gives a new member the
+ * path secret of the lowest node it shares with the creator (section
+ * 12.4.3.1). Wipe them with mls_treekem_path_secrets_wipe.
+ */
+int mls_treekem_create_ex(struct mls_treekem_priv *p, struct mls_rtree *t, EVP_PKEY *sig_key,
+			  struct mls_bytes group_id, const struct mls_group_context *gc,
+			  const uint32_t *new_leaves, size_t n_new, struct mls_arena *a,
+			  struct mls_update_path *out, uint8_t *commit_secret,
+			  struct mls_treekem_path_secrets *secrets)
+	__attribute__((warn_unused_result));
+
+/* mls_treekem_path_secrets_wipe wipes |s| (NULL ok). */
+void mls_treekem_path_secrets_wipe(struct mls_treekem_path_secrets *s);
 
 #endif

@@ -33,6 +33,14 @@
  *            the control process, with their rules' ids and actions
  *            (layout below, at struct sb_pol_rules_hdr). A trust record and
  *            an agent record (its project's) name a rule set by index.
+ *   MLS      the MLS groups this bridge is a member of (optional; layout
+ *            below, at struct sb_pol_mls_hdr): per group, the epoch record
+ *            the data plane protects and unprotects application messages
+ *            with (dataplane/mls/mls_export.h). Written by the control
+ *            process's MLS module (control/mls/ctl_mls.h) into the next
+ *            publication after every epoch change; it changes without a new
+ *            policy version, so META's checksum does not cover it: the table
+ *            has its own. A reader that does not know the kind ignores it.
  *
  * Hash tables: capacity a power of two, load factor <= 1/2, linear probing
  * from slot sb_pol_slot(key), key 0 marks an empty slot (no valid key is 0).
@@ -66,6 +74,7 @@ enum sb_pol_table_kind {
 	SB_POL_TABLE_ORGMAP = 9,
 	SB_POL_TABLE_STRINGS = 10,
 	SB_POL_TABLE_RULES = 11,
+	SB_POL_TABLE_MLS = 12,
 };
 
 /*
@@ -302,6 +311,47 @@ struct sb_pol_rule {
 	uint16_t reserved;		/* zero */
 };
 
+/*
+ * The MLS table. Offsets are in bytes from the start of the table, each a
+ * multiple of 8; everything lies inside the table:
+ *
+ *   struct sb_pol_mls_hdr                    32 bytes
+ *   struct sb_pol_mls_group[nb_groups]       32 bytes each, sorted by group
+ *                                            id (memcmp over the shorter
+ *                                            length, then the shorter first),
+ *                                            ids unique
+ *   data                                     per group its id and its epoch
+ *                                            record (mls_export.h, version 1),
+ *                                            each 8-byte aligned, zero padding
+ *
+ * The table's count (struct sb_shm_table) is nb_groups. checksum is XXH64
+ * (seed 0) over every byte of the table after the header. A group's
+ * record repeats its id and epoch: a reader checks that they agree with
+ * the index entry. The records hold secrets (epoch secrets, the bridge's
+ * signature private key): the policy object is mode 0640, readable by the
+ * data plane's group only, and the control process wipes its copies.
+ */
+#define SB_POL_MLS_MAGIC 0x0031534c4d424253ULL	/* "SBBMLS1" */
+#define SB_POL_MLS_MAX_GROUPS 4096
+#define SB_POL_MLS_MAX_ID 255			/* bytes of a group id */
+
+struct sb_pol_mls_hdr {
+	uint64_t magic;			/* SB_POL_MLS_MAGIC */
+	uint32_t nb_groups;		/* <= SB_POL_MLS_MAX_GROUPS */
+	uint32_t flags;			/* none defined; 0 */
+	uint64_t checksum;		/* XXH64 (seed 0) over the table after this header */
+	uint64_t reserved;		/* zero */
+};
+
+struct sb_pol_mls_group {
+	uint64_t id_off;		/* the group id: id_len bytes */
+	uint64_t rec_off;		/* its epoch record: rec_len bytes */
+	uint64_t epoch;			/* the record's epoch */
+	uint32_t rec_len;
+	uint16_t id_len;		/* 1 .. SB_POL_MLS_MAX_ID */
+	uint16_t reserved;		/* zero */
+};
+
 static_assert(sizeof(struct sb_pol_meta) == 128, "sb_pol_meta is 128 bytes");
 static_assert(sizeof(struct sb_pol_tenant) == 8, "sb_pol_tenant");
 static_assert(sizeof(struct sb_pol_org) == 8, "sb_pol_org");
@@ -317,5 +367,9 @@ static_assert(offsetof(struct sb_pol_ruleset, rules_off) == 8, "sb_pol_ruleset.r
 static_assert(offsetof(struct sb_pol_ruleset, blob_off) == 16, "sb_pol_ruleset.blob_off");
 static_assert(offsetof(struct sb_pol_ruleset, blob_len) == 24, "sb_pol_ruleset.blob_len");
 static_assert(sizeof(struct sb_pol_rule) == 8, "sb_pol_rule");
+static_assert(sizeof(struct sb_pol_mls_hdr) == 32, "sb_pol_mls_hdr");
+static_assert(offsetof(struct sb_pol_mls_hdr, checksum) == 16, "sb_pol_mls_hdr.checksum");
+static_assert(sizeof(struct sb_pol_mls_group) == 32, "sb_pol_mls_group");
+static_assert(offsetof(struct sb_pol_mls_group, rec_len) == 24, "sb_pol_mls_group.rec_len");
 
 #endif
