@@ -15,6 +15,7 @@
 
 #include "ctl/ctl_api.h"
 #include "ctl/ctl_state.h"
+#include "fed/ctl_fed.h"
 #include "mls/ctl_mls.h"
 #include "grpc_server.h"
 #include "h2_sock.h"
@@ -46,6 +47,11 @@ struct opts {
 	const char *mls_identity;
 	const char *mls_endpoint;
 	unsigned long mls_timeout_ms;
+	const char *trust_domain;
+	const char *bundle_file;
+	const char *bundle_listen;
+	unsigned long bundle_retry_min_ms;
+	unsigned long bundle_max_stale_s;
 };
 
 static void usage(FILE *f)
@@ -74,13 +80,33 @@ static void usage(FILE *f)
 		"                        port; 127.0.0.1 or [::1] when listening on all)\n"
 		"      --mls-timeout MS  deadline of each call to another control process\n"
 		"                        (default: %u)\n"
+		"      --trust-domain TD our SPIFFE trust domain (needed by --bundle-file)\n"
+		"      --bundle-file FILE  our trust domain's SPIFFE bundle (JWKS JSON) as our\n"
+		"                        SPIRE writes it; read again when it changes (checked\n"
+		"                        every second); a file that is not a valid bundle keeps\n"
+		"                        the previous one (logged)\n"
+		"      --bundle-listen ADDR:PORT  serve that bundle over plain HTTP (GET / or\n"
+		"                        /bundle; IP literal, [v6]; port 0 picks one and\n"
+		"                        prints it); put a TLS terminator in front for\n"
+		"                        https_web (docs/federation.md). Default: not served\n"
+		"      --bundle-retry-min MS  first retry after a failed refresh of a peer's\n"
+		"                        bundle, doubling up to its refresh interval\n"
+		"                        (default: %u)\n"
+		"      --bundle-max-stale SECONDS  a peer's bundle not refreshed for this long\n"
+		"                        leaves the snapshot until a refresh succeeds\n"
+		"                        (default: %u)\n"
 		"  -q, --quiet           print errors only\n"
 		"  -h, --help            show this help and exit\n"
 		"  -V, --version         show the version and exit\n"
 		"\n"
+		"Peers' SPIFFE bundles are fetched from the bundleEndpoint (http or https) of\n"
+		"every trust relationship that is not revoked, every spiffe_refresh_hint\n"
+		"seconds (300 without one), kept in the database and published with ours to\n"
+		"the data plane (`slimbridge bundle list`; docs/federation.md).\n"
+		"\n"
 		"Exit status: 0 on a clean stop, 2 on bad usage, 1 on a runtime error.\n",
 		DEFAULT_DB, DEFAULT_ADDR, DEFAULT_PORT, DEFAULT_SHM_NAME, DEFAULT_SLOT_SIZE >> 20,
-		CTL_MLS_TIMEOUT_MS);
+		CTL_MLS_TIMEOUT_MS, CTL_FED_RETRY_MIN_MS, CTL_FED_MAX_STALE_S);
 }
 
 static int parse_ulong(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -109,6 +135,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"mls-identity", required_argument, NULL, 'I'},
 		{"mls-endpoint", required_argument, NULL, 'E'},
 		{"mls-timeout", required_argument, NULL, 'T'},
+		{"trust-domain", required_argument, NULL, 'D'},
+		{"bundle-file", required_argument, NULL, 'B'},
+		{"bundle-listen", required_argument, NULL, 'L'},
+		{"bundle-retry-min", required_argument, NULL, 'R'},
+		{"bundle-max-stale", required_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -152,6 +183,33 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return 2;
 			}
 			break;
+		case 'D':
+			o->trust_domain = optarg;
+			break;
+		case 'B':
+			o->bundle_file = optarg;
+			break;
+		case 'L':
+			if (ctl_fed_addr_check(optarg) < 0) {
+				fprintf(stderr,
+					"slimbridge-control: --bundle-listen: expected ADDR:PORT (an IP literal, [v6]), got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o->bundle_listen = optarg;
+			break;
+		case 'R':
+			if (parse_ulong("--bundle-retry-min", optarg, 100, 86400000,
+					&o->bundle_retry_min_ms) != 0) {
+				return 2;
+			}
+			break;
+		case 'S':
+			if (parse_ulong("--bundle-max-stale", optarg, 1, 315360000,
+					&o->bundle_max_stale_s) != 0) {
+				return 2;
+			}
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -169,6 +227,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "slimbridge-control: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (o->bundle_file != NULL && o->trust_domain == NULL) {
+		fprintf(stderr, "slimbridge-control: --bundle-file needs --trust-domain\n");
+		return 2;
+	}
+	if (o->bundle_listen != NULL && o->bundle_file == NULL) {
+		fprintf(stderr, "slimbridge-control: --bundle-listen needs --bundle-file\n");
 		return 2;
 	}
 	if (!sb_shm_name_valid(o->name)) {
@@ -234,9 +300,18 @@ static void mls_defaults(const struct opts *o, int bound, char *id, size_t idlen
 	}
 }
 
+struct hook {
+	struct ctl_api *api;
+	struct ctl_fed *fed;
+};
+
 static void loop_hook(void *arg, uint64_t now_ms)
 {
-	ctl_api_tick(arg, now_ms);
+	struct hook *h = arg;
+
+	/* Federation first: a bundle it publishes goes out to watchers in the same turn. */
+	ctl_fed_tick(h->fed, now_ms);
+	ctl_api_tick(h->api, now_ms);
 }
 
 int main(int argc, char **argv)
@@ -253,6 +328,8 @@ int main(int argc, char **argv)
 	struct grpc_server *srv = NULL;
 	struct ctl_api *api = NULL;
 	struct ctl_mls *mls = NULL;
+	struct ctl_fed *fed = NULL;
+	struct hook hook;
 	struct h2_sock_loop *loop = NULL;
 	char mls_id[1100], mls_ep[160];
 	struct sigaction sa;
@@ -299,7 +376,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "slimbridge-control: %s\n", err);
 		goto out;
 	}
-	h2_sock_loop_set_hook(loop, loop_hook, api);
+	fed = ctl_fed_new(&(struct ctl_fed_conf){.trust_domain = o.trust_domain,
+						 .bundle_file = o.bundle_file,
+						 .listen = o.bundle_listen,
+						 .retry_min_ms = (uint32_t)o.bundle_retry_min_ms,
+						 .max_stale_s = o.bundle_max_stale_s},
+			  st, srv, err, sizeof(err));
+	if (fed == NULL) {
+		fprintf(stderr, "slimbridge-control: %s\n", err);
+		goto out;
+	}
+	hook = (struct hook){.api = api, .fed = fed};
+	h2_sock_loop_set_hook(loop, loop_hook, &hook);
 	ctl_state_pub(st, &pub);
 	if (!o.quiet) {
 		printf("slimbridge-control: policy version %llu from %s, published as epoch %llu on "
@@ -307,6 +395,10 @@ int main(int argc, char **argv)
 		       (unsigned long long)ctl_state_version(st), o.db, (unsigned long long)pub.epoch,
 		       o.name, SB_SHM_POLICY_SUFFIX, o.addr, bound);
 		printf("slimbridge-control: MLS member '%s', deliveries at %s\n", mls_id, mls_ep);
+		if (o.bundle_listen != NULL) {
+			printf("slimbridge-control: bundle of %s served at %s (port %d)\n",
+			       o.trust_domain, o.bundle_listen, ctl_fed_port(fed));
+		}
 		fflush(stdout);
 	}
 	rc = h2_sock_loop_run(loop, &quit);
@@ -321,8 +413,10 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	ctl_fed_stop(fed);
 	ctl_mls_stop(mls);
 	h2_sock_loop_free(loop);
+	ctl_fed_free(fed);
 	ctl_mls_free(mls);
 	ctl_api_free(api);
 	grpc_server_free(srv);

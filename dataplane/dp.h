@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 
 #include "conf/conf.h"
+#include "identity/id_bundle.h"
 #include "policy/policy.h"
 #include "policy/policy_rules.h"
 #include "net/net.h"
@@ -52,6 +53,12 @@ struct dp_policy {
 	struct policy_view view;		/* checked tables of |snap| (policy.h) */
 	/* Content rule sets of |snap|, one object per worker (policy_rules.h). */
 	struct policy_rules_worker *rules[RTE_MAX_LCORE];
+	/*
+	 * The trust bundles of |snap|'s BUNDLES table, parsed (id_bundle.h);
+	 * empty when it has none: then no token verifies. Workers hand it to
+	 * their identity caches when they see a new slot.
+	 */
+	struct id_bundle_set bundles;
 };
 
 /* Policy attachment as shown by telemetry; main lcore writes under |lock|. */

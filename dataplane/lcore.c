@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -12,11 +13,10 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
-
-#include <sys/random.h>
 
 #include "app/grpc_tcp.h"
 #include "app/grpc_testsvc.h"
@@ -90,6 +90,27 @@ struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcor
 		impair_init(&q->im_tx, &port->conf.impair, stream | 1);
 	}
 	lc->nb_queues = dp->nb_ports;
+	/* The identity cache: a random hash seed per worker, so no token is
+	 * known to collide on every worker (id_cache.h). */
+	{
+		uint64_t seed = 0;
+
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+			seed = rte_rand() ^ rte_rdtsc();
+		}
+		lc->idc = id_cache_new(&(struct id_cache_conf){
+			.entries = dp->conf.identity.cache_entries,
+			.neg_entries = dp->conf.identity.negative_entries,
+			.max_cold = dp->conf.identity.max_cold,
+			.leeway_s = dp->conf.identity.leeway_s,
+			.audience = dp->conf.identity.audience }, seed);
+		if (lc->idc == NULL) {
+			SB_LOG(ERR, "worker %u: identity cache: %s", index, strerror(errno));
+			lcore_ctx_free(lc);
+			rte_errno = ENOMEM;
+			return NULL;
+		}
+	}
 	/* The AEAD engine of this worker; crypto.backend/arch name crypto_aead.h's enums. */
 	lc->aead = crypto_aead_engine_new(dp->conf.crypto.backend, dp->conf.crypto.arch);
 	if (lc->aead == NULL) {
@@ -478,6 +499,7 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 	rte_ring_free(lc->learn_ring);
 	rte_ring_free(lc->cmd_ring);
 	rte_mempool_free(lc->tcp_pool);
+	id_cache_free(lc->idc);
 	rte_free(lc);
 }
 
@@ -969,6 +991,12 @@ int lcore_main(void *arg)
 		}
 		pol = __atomic_load_n(&dp->policy, __ATOMIC_ACQUIRE);
 		lc->stats.policy_epoch = pol != NULL ? pol->epoch : 0;
+		if (unlikely(pol != NULL && &pol->bundles != lc->idc_bundles)) {
+			/* a new snapshot: its bundles, and a new generation for
+			 * every trust domain whose keys changed */
+			lc->idc_bundles = &pol->bundles;
+			id_cache_set_bundles(lc->idc, lc->idc_bundles);
+		}
 		rte_rcu_qsbr_quiescent(dp->qsbr, lc->index);
 	}
 	rte_rcu_qsbr_thread_offline(dp->qsbr, lc->index);

@@ -26,6 +26,7 @@
 #include "net/net.h"
 #include "port/impair.h"
 #include "stats/drop.h"
+#include "identity/id_cache.h"
 #include "policy/policy_rules.h"
 
 /* Array size for a burst (conf.burst <= 256) plus impairment duplicates. */
@@ -153,6 +154,12 @@ struct lcore_ctx {
 	uint64_t tsc_per_us;
 	struct crypto_aead_engine *aead;	/* this worker's seals and opens (crypto.backend) */
 	struct policy_rules_counters rules_ctr;	/* content scans, across snapshots */
+	/*
+	 * This worker's verified-identity cache (identity:, id_cache.h) and the
+	 * bundle set it was last handed (the current policy slot's).
+	 */
+	struct id_cache *idc;
+	const struct id_bundle_set *idc_bundles;
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;

@@ -27,6 +27,7 @@
 #include "dp.h"
 #include "lcore.h"
 #include "net/neigh.h"
+#include "policy/policy_bundles.h"
 #include "port/port.h"
 #include "shm/shm_reader.h"
 #include "stats/telemetry.h"
@@ -296,6 +297,8 @@ static void teardown(struct dp *dp)
 	/* The workers have stopped: no snapshot is in use any more. */
 	rules_free(dp, &dp->policy_slots[0]);
 	rules_free(dp, &dp->policy_slots[1]);
+	id_bundle_set_clear(&dp->policy_slots[0].bundles);
+	id_bundle_set_clear(&dp->policy_slots[1].bundles);
 	for (uint16_t w = 0; w < dp->nb_workers; w++) {
 		lcore_ctx_free(dp->lcores[w]);
 		dp->lcores[w] = NULL;
@@ -392,6 +395,57 @@ static int rules_for_workers(struct dp *dp, struct dp_policy *slot, const char *
 	return 0;
 }
 
+/*
+ * The trust bundles of |snap| into |slot| (its previous set is past its
+ * grace period, as its rules are). A table that fails its checks, or a
+ * document id_bundle_parse refuses, refuses the snapshot: the control
+ * process validated every bundle with the same parser, so either is
+ * corruption or version skew, and the workers keep the last good set.
+ */
+static int bundles_for_slot(struct dp_policy *slot, const struct sb_shm_snapshot *snap,
+			    const char **why)
+{
+	static char err[160];
+	uint64_t size = 0;
+	const void *tab = policy_bundles_table(snap, &size);
+	int n;
+
+	id_bundle_set_clear(&slot->bundles);
+	if (tab == NULL) {
+		return 0;
+	}
+	n = policy_bundles_check(tab, size, why);
+	if (n < 0) {
+		return n;
+	}
+	for (uint32_t i = 0; i < (uint32_t)n; i++) {
+		struct policy_bundle pb = { .td = "?", .td_len = 1 };
+		struct id_bundle *b = NULL;
+		char perr[120] = "no such entry";
+		int rc = policy_bundles_get(tab, i, &pb);
+
+		if (rc == 0) {
+			rc = id_bundle_parse(pb.td, pb.td_len, pb.json, pb.json_len, &b, perr,
+					     sizeof(perr));
+		}
+		if (rc == 0) {
+			rc = id_bundle_set_put(&slot->bundles, b);
+			if (rc < 0) {
+				id_bundle_free(b);
+				snprintf(perr, sizeof(perr), "too many trust domains");
+			}
+		}
+		if (rc < 0) {
+			snprintf(err, sizeof(err), "BUNDLES table: trust domain %.*s: %s",
+				 (int)(pb.td_len < 64 ? pb.td_len : 64), pb.td, perr);
+			*why = err;
+			id_bundle_set_clear(&slot->bundles);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static void poll_policy(struct dp *dp, struct policy_sync *ps)
 {
 	struct dp_policy_status *st = &dp->policy_status;
@@ -425,7 +479,8 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 		 * workers still read.
 		 */
 		if (policy_view_init(&slot->view, snap, &why) != 0 ||
-		    rules_for_workers(dp, slot, &why) != 0) {
+		    rules_for_workers(dp, slot, &why) != 0 ||
+		    bundles_for_slot(slot, snap, &why) != 0) {
 			shm_reader_refuse(dp->shm, epoch);
 			pthread_mutex_lock(&st->lock);
 			st->refused++;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -62,6 +63,15 @@ static void usage(FILE *f)
 		"  mls update GROUP                      a Commit with a fresh UpdatePath\n"
 		"  mls get GROUP | mls list              epoch, members, epoch authenticator\n"
 		"  mls leave GROUP                       forget the group here (no Commit)\n"
+		"  bundle list                           SPIFFE trust bundles: ours and each\n"
+		"                                        peer trust domain's, with sequence,\n"
+		"                                        source, refresh state and last error\n"
+		"  bundle get TD                         one trust domain's, with the document\n"
+		"  bundle set TD FILE                    override a peer's bundle with FILE (a\n"
+		"                                        SPIFFE bundle, JWKS JSON; '-': stdin)\n"
+		"                                        until its next successful refresh\n"
+		"  bundle refresh TD                     fetch a peer's bundle now (ours: read\n"
+		"                                        --bundle-file again) and show the outcome\n"
 		"\n"
 		"KIND: tenant app project team agent trust ruleset (plurals accepted).\n"
 		"\n"
@@ -204,6 +214,7 @@ struct target {
 	uint16_t port;
 	char authority[160];
 	uint64_t timeout_ms;
+	bool timeout_set;	/* -t given */
 };
 
 static void stop_hook(void *arg, uint64_t now_ms)
@@ -862,6 +873,191 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* ---------------------------------------------------------------- bundle */
+
+static uint64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* "N.N s ago" / "in N.N s" for a wall-clock time in ms. */
+static const char *when(uint64_t ms, char *buf, size_t cap)
+{
+	uint64_t now = realtime_ms();
+
+	if (ms == 0) {
+		return "never";
+	}
+	if (ms <= now) {
+		snprintf(buf, cap, "%.1f s ago", (double)(now - ms) / 1000.0);
+	} else {
+		snprintf(buf, cap, "in %.1f s", (double)(ms - now) / 1000.0);
+	}
+	return buf;
+}
+
+static void print_bundle_line(const Slimbridge__Control__V1__TrustBundle *b)
+{
+	char seq[24] = "none", w[48];
+
+	if (b->has_sequence) {
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)b->sequence);
+	}
+	printf("%s %s source %s sequence %s keys %u %s failures %u next %s\n", b->trustdomain,
+	       b->own ? "own" : "peer", b->source != NULL ? b->source : "-",
+	       b->source != NULL ? seq : "-", b->keys, b->published ? "published" : "unpublished",
+	       b->failures, b->has_nextrefreshms ? when(b->nextrefreshms, w, sizeof(w)) : "-");
+	if (b->lasterror != NULL && b->lasterror[0] != '\0') {
+		printf("  last error: %s\n", b->lasterror);
+	}
+}
+
+static void print_bundle(const Slimbridge__Control__V1__TrustBundle *b)
+{
+	char w[48];
+
+	printf("trust domain: %s\n", b->trustdomain);
+	if (b->own) {
+		printf("ours (--trust-domain, --bundle-file)\n");
+	} else {
+		printf("peer (trust relationship '%s')\n", b->trust != NULL ? b->trust : "");
+	}
+	if (b->url != NULL) {
+		printf("url: %s\n", b->url);
+	}
+	if (b->source != NULL) {
+		printf("source: %s\n", b->source);
+		if (b->has_sequence) {
+			printf("sequence: %llu\n", (unsigned long long)b->sequence);
+		} else {
+			printf("sequence: none\n");
+		}
+		if (b->has_refreshhint) {
+			printf("refresh hint: %llu s\n", (unsigned long long)b->refreshhint);
+		}
+		printf("keys: %u (jwt-svid)%s\n", b->keys, b->ignoredkeys > 0 ? ", others ignored" : "");
+		printf("updated: %s\n", when(b->updatedatms, w, sizeof(w)));
+		printf("last good refresh: %s\n", when(b->fetchedatms, w, sizeof(w)));
+	} else {
+		printf("source: none (no bundle yet)\n");
+	}
+	printf("published: %s\n", b->published ? "yes" : "no");
+	if (b->has_lastattemptms) {
+		printf("last attempt: %s\n", when(b->lastattemptms, w, sizeof(w)));
+	}
+	if (b->has_nextrefreshms) {
+		printf("next refresh: %s (after %.1f s)\n", when(b->nextrefreshms, w, sizeof(w)),
+		       (double)b->intervalms / 1000.0);
+	}
+	printf("failures: %u\n", b->failures);
+	if (b->lasterror != NULL && b->lasterror[0] != '\0') {
+		printf("last error: %s\n", b->lasterror);
+	}
+	if (b->document != NULL) {
+		printf("document:\n%s%s", b->document,
+		       b->document[0] != '\0' && b->document[strlen(b->document) - 1] == '\n' ? ""
+											  : "\n");
+	}
+}
+
+static int cmd_bundle(struct target *t, bool json, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	Slimbridge__Control__V1__BundleRef ref = SLIMBRIDGE__CONTROL__V1__BUNDLE_REF__INIT;
+	Slimbridge__Control__V1__BundleListRequest lr =
+		SLIMBRIDGE__CONTROL__V1__BUNDLE_LIST_REQUEST__INIT;
+	Slimbridge__Control__V1__BundleSetRequest sr =
+		SLIMBRIDGE__CONTROL__V1__BUNDLE_SET_REQUEST__INIT;
+	struct rpc r = {.resp_desc = &slimbridge__control__v1__trust_bundle__descriptor,
+			.count = -1};
+	const ProtobufCMessage *req = &ref.base;
+	const char *sub, *method, *td = NULL, *file = NULL;
+	char *doc = NULL;
+	size_t doc_len = 0;
+	int c, code, want;
+
+	if (argc < 2) {
+		goto usage;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	optind = 0;	/* a full restart: --json may follow the arguments */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j') {
+			goto usage;
+		}
+		json = true;
+	}
+	r.json = json;
+	want = strcmp(sub, "list") == 0 ? 0 : strcmp(sub, "set") == 0 ? 2 : 1;
+	if (argc - optind != want) {
+		goto usage;
+	}
+	if (want > 0) {
+		td = argv[optind];
+	}
+	if (want > 1) {
+		file = argv[optind + 1];
+	}
+	ref.trustdomain = (char *)td;
+	if (strcmp(sub, "list") == 0) {
+		req = &lr.base;
+		method = "BundleList";
+		r.resp_desc = &slimbridge__control__v1__bundle_list_response__descriptor;
+	} else if (strcmp(sub, "get") == 0) {
+		method = "BundleGet";
+	} else if (strcmp(sub, "refresh") == 0) {
+		method = "BundleRefresh";
+		/* The answer waits for the fetch, which may take up to 10 s of its own. */
+		if (!t->timeout_set) {
+			t->timeout_ms = 30000;
+		}
+	} else if (strcmp(sub, "set") == 0) {
+		doc = read_file(file, &doc_len);
+		if (doc == NULL) {
+			return EXIT_USAGE;
+		}
+		sr.trustdomain = (char *)td;
+		sr.has_document = 1;
+		sr.document.data = (uint8_t *)doc;
+		sr.document.len = doc_len;
+		req = &sr.base;
+		method = "BundleSet";
+	} else {
+		goto usage;
+	}
+	code = call(t, method, req, &r);
+	free(doc);
+	if (code == EXIT_OK && json) {
+		print_json(r.resp);
+	} else if (code == EXIT_OK && strcmp(sub, "list") == 0) {
+		const Slimbridge__Control__V1__BundleListResponse *l = (const void *)r.resp;
+
+		for (size_t i = 0; i < l->n_bundles; i++) {
+			print_bundle_line(l->bundles[i]);
+		}
+	} else if (code == EXIT_OK && strcmp(sub, "get") == 0) {
+		print_bundle((const void *)r.resp);
+	} else if (code == EXIT_OK) {
+		print_bundle_line((const void *)r.resp);
+	}
+	if (r.resp != NULL) {
+		protobuf_c_message_free_unpacked(r.resp, NULL);
+	}
+	return code;
+usage:
+	fprintf(stderr, "slimbridge: usage: slimbridge bundle list | get TD | set TD FILE | "
+			"refresh TD [--json]\n");
+	return EXIT_USAGE;
+}
+
 static int parse_server(const char *s, struct target *t)
 {
 	const char *colon = strrchr(s, ':');
@@ -926,6 +1122,7 @@ int main(int argc, char **argv)
 			char *end;
 
 			t.timeout_ms = strtoull(optarg, &end, 10);
+			t.timeout_set = true;
 			if (*end != '\0' || t.timeout_ms == 0) {
 				fprintf(stderr, "slimbridge: --timeout: milliseconds > 0, not '%s'\n", optarg);
 				return EXIT_USAGE;
@@ -972,6 +1169,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "mls") == 0) {
 		return cmd_mls(&t, json, argc, argv);
+	}
+	if (strcmp(cmd, "bundle") == 0) {
+		return cmd_bundle(&t, json, argc, argv);
 	}
 	if (strcmp(cmd, "slim-required") == 0) {
 		return cmd_check(&t, json, true, argc, argv);

@@ -19,6 +19,14 @@
 #include "shm/shm_writer.h"
 #include "store.h"
 
+/* One extra table (ctl_state_set_table): a copy, wiped when dropped. */
+struct extra {
+	uint32_t kind;
+	uint8_t *data;
+	size_t len;
+	uint64_t count;
+};
+
 struct ctl_state {
 	struct store *store;
 	struct pol_model *model;
@@ -32,11 +40,9 @@ struct ctl_state {
 	struct ctl_compile_stats cstats;
 	uint64_t last_heartbeat_ms;
 	bool published_since_tick;
-	/* The extra table published after the policy's (ctl_state_set_table). */
-	uint32_t x_kind;
-	uint8_t *x_data;
-	size_t x_len;
-	uint64_t x_count;
+	/* The extra tables published after the policy's (ctl_state_set_table), by kind. */
+	struct extra x[CTL_STATE_MAX_EXTRA];
+	uint32_t nb_x;
 };
 
 /* ---------------------------------------------------------------- bytes */
@@ -268,33 +274,48 @@ static void published(struct ctl_state *s)
 	s->published_since_tick = true;
 }
 
+/* The bytes the extra tables take after the policy's |len| bytes (each 64-byte aligned). */
+static size_t extra_end(const struct ctl_state *s, size_t len)
+{
+	size_t off = len;
+
+	for (uint32_t i = 0; i < s->nb_x; i++) {
+		off = ((off + 63) & ~(size_t)63) + s->x[i].len;
+	}
+	return off;
+}
+
 /*
- * Publishes the image with the extra table appended (64-byte aligned after
- * the policy's data). The two go into one buffer for shm_writer_publish; the
- * extra table's bytes in it are wiped afterwards.
+ * Publishes the image with the extra tables appended (each 64-byte aligned
+ * after the data before it, in kind order). They go into one buffer for
+ * shm_writer_publish; the extra tables' bytes in it are wiped afterwards.
  */
 static int64_t publish_with_extra(struct ctl_state *s, const struct pol_image *img)
 {
 	struct sb_shm_table t[SB_SHM_MAX_TABLES];
-	size_t off = (img->len + 63) & ~(size_t)63;
+	size_t total = extra_end(s, img->len), off = img->len;
 	uint8_t *d;
 	int64_t epoch;
 
-	if (img->nb_tables >= SB_SHM_MAX_TABLES) {
+	if (img->nb_tables + s->nb_x > SB_SHM_MAX_TABLES) {
 		return -E2BIG;
 	}
-	d = malloc(off + s->x_len);
+	d = calloc(1, total);
 	if (d == NULL) {
 		return -ENOMEM;
 	}
 	memcpy(d, img->data, img->len);
-	memset(d + img->len, 0, off - img->len);
-	memcpy(d + off, s->x_data, s->x_len);
 	memcpy(t, img->tables, img->nb_tables * sizeof(t[0]));
-	t[img->nb_tables] = (struct sb_shm_table){.kind = s->x_kind, .offset = off,
-						  .size = s->x_len, .count = s->x_count};
-	epoch = shm_writer_publish(s->shm, t, img->nb_tables + 1, d, off + s->x_len);
-	explicit_bzero(d + off, s->x_len);
+	for (uint32_t i = 0; i < s->nb_x; i++) {
+		off = (off + 63) & ~(size_t)63;
+		memcpy(d + off, s->x[i].data, s->x[i].len);
+		t[img->nb_tables + i] = (struct sb_shm_table){.kind = s->x[i].kind, .offset = off,
+							      .size = s->x[i].len,
+							      .count = s->x[i].count};
+		off += s->x[i].len;
+	}
+	epoch = shm_writer_publish(s->shm, t, img->nb_tables + s->nb_x, d, total);
+	explicit_bzero(d + img->len, total - img->len);
 	free(d);
 	return epoch;
 }
@@ -312,7 +333,7 @@ static void try_publish(struct ctl_state *s)
 		/* No shared memory (tests): the compiled snapshot counts as published. */
 		epoch = (int64_t)s->pub.epoch + 1;
 	} else {
-		epoch = s->x_len > 0 ? publish_with_extra(s, img)
+		epoch = s->nb_x > 0 ? publish_with_extra(s, img)
 				     : shm_writer_publish(s->shm, img->tables, img->nb_tables,
 							  img->data, img->len);
 		if (epoch == -EAGAIN) {
@@ -328,7 +349,7 @@ static void try_publish(struct ctl_state *s)
 	s->pub.version = s->pending_version;
 	s->pub.epoch = (uint64_t)epoch;
 	s->pub.checksum = img->checksum;
-	s->pub.bytes = s->x_len > 0 ? ((img->len + 63) & ~(size_t)63) + s->x_len : img->len;
+	s->pub.bytes = extra_end(s, img->len);
 	s->pub.changes = s->pending_changes;
 	s->pub.published_ns = realtime_ns();
 	s->has_pending = false;
@@ -714,9 +735,13 @@ int ctl_state_delete(struct ctl_state *s, enum pol_kind k, const char *id, char 
 
 static int load_one(const char *kind, const char *id, const void *spec, size_t len, void *arg)
 {
-	int k = pol_kind_parse(kind);
+	int k;
 
 	(void)id;
+	if (strcmp(kind, CTL_STATE_KIND_BUNDLE) == 0) {
+		return 0;	/* the federation module's (ctl_fed.h), not policy */
+	}
+	k = pol_kind_parse(kind);
 	if (k < 0) {
 		return -EINVAL;
 	}
@@ -796,9 +821,9 @@ void ctl_state_close(struct ctl_state *s, bool unlink_shm)
 	}
 	pol_db_free(s->db);
 	shm_writer_destroy(s->shm, unlink_shm);
-	if (s->x_data != NULL) {
-		explicit_bzero(s->x_data, s->x_len);
-		free(s->x_data);
+	for (uint32_t i = 0; i < s->nb_x; i++) {
+		explicit_bzero(s->x[i].data, s->x[i].len);
+		free(s->x[i].data);
 	}
 	pol_model_free(s->model);
 	store_close(s->store);
@@ -862,10 +887,15 @@ int ctl_state_set_table(struct ctl_state *s, uint32_t kind, const void *data, si
 			uint64_t count)
 {
 	uint8_t *copy = NULL;
+	uint32_t i;
 
-	if (kind <= SB_POL_TABLE_RULES || (s->x_kind != 0 && kind != s->x_kind) ||
-	    (len > 0 && data == NULL)) {
+	if (kind <= SB_POL_TABLE_RULES || (len > 0 && data == NULL)) {
 		return -EINVAL;
+	}
+	for (i = 0; i < s->nb_x && s->x[i].kind < kind; i++) {
+	}
+	if ((i == s->nb_x || s->x[i].kind != kind) && len > 0 && s->nb_x == CTL_STATE_MAX_EXTRA) {
+		return -EINVAL;		/* a new kind, and no room for it */
 	}
 	if (len > 0) {
 		copy = malloc(len);
@@ -874,14 +904,20 @@ int ctl_state_set_table(struct ctl_state *s, uint32_t kind, const void *data, si
 		}
 		memcpy(copy, data, len);
 	}
-	if (s->x_data != NULL) {
-		explicit_bzero(s->x_data, s->x_len);
-		free(s->x_data);
+	if (i < s->nb_x && s->x[i].kind == kind) {
+		explicit_bzero(s->x[i].data, s->x[i].len);
+		free(s->x[i].data);
+		if (len == 0) {
+			memmove(&s->x[i], &s->x[i + 1], (s->nb_x - i - 1) * sizeof(s->x[0]));
+			s->nb_x--;
+		}
+	} else if (len > 0) {
+		memmove(&s->x[i + 1], &s->x[i], (s->nb_x - i) * sizeof(s->x[0]));
+		s->nb_x++;
 	}
-	s->x_kind = len > 0 ? kind : 0;
-	s->x_data = copy;
-	s->x_len = len;
-	s->x_count = count;
+	if (len > 0) {
+		s->x[i] = (struct extra){.kind = kind, .data = copy, .len = len, .count = count};
+	}
 	if (!s->has_pending) {
 		s->pending_changes = 0;	/* no policy object changed */
 	}

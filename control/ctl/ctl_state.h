@@ -30,6 +30,12 @@
 
 struct ctl_state;
 
+/*
+ * Store kinds that are not policy objects: the policy loader skips them, and
+ * the modules that own them read and write them through ctl_state_store.
+ */
+#define CTL_STATE_KIND_BUNDLE "bundle"	/* control/fed: a trust domain's SPIFFE bundle */
+
 struct ctl_conf {
 	const char *db_path;		/* SQLite file, or ":memory:" */
 	const char *shm_name;		/* NULL: do not publish (tests) */
@@ -129,20 +135,30 @@ struct ctl_compile_stats {
 
 void ctl_state_compile_stats(const struct ctl_state *s, struct ctl_compile_stats *st);
 
+/* Extra tables (kinds after the policy's) a snapshot may carry at once: MLS, BUNDLES, ... */
+#define CTL_STATE_MAX_EXTRA 4
+
 /*
  * ctl_state_set_table sets the table of kind |kind| (SB_POL_TABLE_MLS: the
- * MLS module's epoch records) that every snapshot published from now on
+ * MLS module's epoch records; SB_POL_TABLE_BUNDLES: the federation
+ * module's trust bundles) that every snapshot published from now on
  * carries after the compiled policy tables: |len| bytes at |data| (copied;
- * len 0 drops the table) holding |count| entries. One such table at a
- * time. The copy is wiped when replaced and on close (it holds secrets). A
- * publication follows at once, or from ctl_state_tick; the store version is
- * unchanged. Returns 0, -EINVAL (a policy table's kind, another extra kind
- * already set) or -ENOMEM.
+ * len 0 drops the table) holding |count| entries. Up to CTL_STATE_MAX_EXTRA
+ * kinds at a time, each replaced only by a call for its own kind; they are
+ * laid out in kind order. The copy is wiped when replaced and on close (an
+ * MLS table holds secrets). A publication follows at once, or from
+ * ctl_state_tick; the store version is unchanged. Returns 0, -EINVAL (a
+ * policy table's kind, or a new kind when CTL_STATE_MAX_EXTRA are set) or
+ * -ENOMEM (nothing changed then).
  */
 int ctl_state_set_table(struct ctl_state *s, uint32_t kind, const void *data, size_t len,
 			uint64_t count) __attribute__((warn_unused_result));
 
-/* ctl_state_store returns the store (read access for ChangeLog and Status). */
+/*
+ * ctl_state_store returns the store: read access for ChangeLog and Status,
+ * and the objects of kinds the policy model does not own (CTL_STATE_KIND_BUNDLE,
+ * written by the federation module in transactions of its own).
+ */
 struct store *ctl_state_store(const struct ctl_state *s);
 
 #endif

@@ -1228,11 +1228,47 @@ static int crypto_value(struct walker *w, unsigned int key, void *arg)
 	return get_choice(w, "crypto arch", crypto_archs, &cr->arch);
 }
 
+/* identity: {audience, cache_entries, negative_entries, max_cold, leeway_s}. */
+static const char *const identity_keys[] = { "audience", "cache_entries", "negative_entries",
+					     "max_cold", "leeway_s", NULL };
+
+static int identity_value(struct walker *w, unsigned int key, void *arg)
+{
+	struct conf_identity *id = arg;
+	char buf[SHOW_BUF];
+	const char *s;
+	size_t n;
+	int rc;
+
+	switch (key) {
+	case 0:
+		rc = get_str(w, &s, &n);
+		if (rc != 0) {
+			return rc;
+		}
+		if (n == 0 || n > CONF_AUDIENCE_MAX || memchr(s, '\0', n) != NULL) {
+			return fail(w, "identity audience \"%s\" must be 1..%d bytes", show(buf, s, n),
+				    CONF_AUDIENCE_MAX);
+		}
+		memcpy(id->audience, s, n);
+		id->audience[n] = '\0';
+		return 0;
+	case 1:
+		return get_u32(w, 64, 4u << 20, &id->cache_entries);
+	case 2:
+		return get_u32(w, 64, 1u << 20, &id->negative_entries);
+	case 3:
+		return get_u32(w, 1, 64, &id->max_cold);
+	default:
+		return get_u32(w, 0, 300, &id->leeway_s);
+	}
+}
+
 enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS, T_GRPC_TEST,
-       T_SLIM, T_CRYPTO };
+       T_SLIM, T_CRYPTO, T_IDENTITY };
 static const char *const top_keys[] = {
 	"workers", "burst", "mempool", "neighbour", "shm", "ports", "tcp", "tcp_test_apps",
-	"grpc_test_port", "slim", "crypto", NULL
+	"grpc_test_port", "slim", "crypto", "identity", NULL
 };
 
 static int top_value(struct walker *w, unsigned int key, void *arg)
@@ -1263,6 +1299,8 @@ static int top_value(struct walker *w, unsigned int key, void *arg)
 		break;
 	case T_CRYPTO:
 		return walk_map(w, crypto_keys, crypto_value, &c->crypto, NULL);
+	case T_IDENTITY:
+		return walk_map(w, identity_keys, identity_value, &c->identity, NULL);
 	default:
 		rc = walk_map(w, tcp_app_keys, tcp_app_value, &c->tcp_apps, NULL);
 		break;
@@ -1407,6 +1445,11 @@ void conf_defaults(struct conf *c)
 	snprintf(c->slim.node_id, sizeof(c->slim.node_id), "slimbridge");
 	c->crypto.backend = CONF_CRYPTO_AUTO;
 	c->crypto.arch = CONF_CRYPTO_AUTO;
+	snprintf(c->identity.audience, sizeof(c->identity.audience), "slimbridge");
+	c->identity.cache_entries = 16384;
+	c->identity.negative_entries = 4096;
+	c->identity.max_cold = 4;
+	c->identity.leeway_s = 60;
 	for (i = 0; i < CONF_MAX_PORTS; i++) {
 		conf_port_defaults(&c->ports[i]);
 	}

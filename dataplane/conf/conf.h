@@ -105,6 +105,20 @@ struct conf_crypto {
 	uint8_t arch;			/* default 0 (auto) */
 };
 
+/*
+ * identity: JWT-SVID checks on the workers (dataplane/identity/id_cache.h).
+ * audience is this bridge's (what tokens sent to it carry in "aud"); the
+ * trust bundles come with the policy snapshot (its BUNDLES table).
+ */
+#define CONF_AUDIENCE_MAX 255
+struct conf_identity {
+	char audience[CONF_AUDIENCE_MAX + 1];	/* default "slimbridge" */
+	uint32_t cache_entries;		/* per worker, default 16384, 64..4194304 */
+	uint32_t negative_entries;	/* per worker, default 4096, 64..1048576 */
+	uint32_t max_cold;		/* verifications per burst, default 4, 1..64 */
+	uint32_t leeway_s;		/* clock skew, default 60, 0..300 */
+};
+
 /* tcp_test_apps: TCP ports of the built-in test servers; 0 = off. Used ports are distinct. */
 struct conf_tcp_apps {
 	uint16_t echo;			/* returns every byte it receives */
@@ -128,6 +142,7 @@ struct conf {
 	uint16_t grpc_test_port;	/* gRPC interop TestService over our TCP; 0 = off (default) */
 	struct conf_slim slim;
 	struct conf_crypto crypto;
+	struct conf_identity identity;
 };
 
 /*

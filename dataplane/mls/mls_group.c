@@ -206,8 +206,35 @@ static void pending_clear(struct mls_group *g)
 	for (size_t i = 0; i < g->n_pending; i++) {
 		grp_buf_free(&g->pending[i].enc);
 	}
-	memset(g->pending, 0, g->n_pending * sizeof(g->pending[0]));
+	/* our own Updates' leaf keys are secret */
+	OPENSSL_cleanse(g->pending, g->n_pending * sizeof(g->pending[0]));
 	g->n_pending = 0;
+}
+
+int grp_foreign_set(struct mls_group *g, const struct grp_buf *group_id, uint64_t epoch,
+		    const uint8_t *psk, size_t len)
+{
+	int rc;
+
+	if (len > sizeof(g->foreign.psk)) {
+		return -EINVAL;
+	}
+	grp_foreign_clear(g);
+	rc = grp_buf_set(&g->foreign.group_id, group_id->p, group_id->len);
+	if (rc < 0) {
+		return rc;
+	}
+	g->foreign.epoch = epoch;
+	memcpy(g->foreign.psk, psk, len);
+	g->foreign.len = len;
+	g->foreign.set = true;
+	return 0;
+}
+
+void grp_foreign_clear(struct mls_group *g)
+{
+	grp_buf_free(&g->foreign.group_id);
+	OPENSSL_cleanse(&g->foreign, sizeof(g->foreign));
 }
 
 void mls_group_clear_proposals(struct mls_group *g)
@@ -234,6 +261,9 @@ void mls_group_free(struct mls_group *g)
 		grp_buf_wipe(&g->psks[i].psk);
 	}
 	pending_clear(g);
+	grp_buf_free(&g->reinit.group_id);
+	grp_buf_free(&g->reinit.extensions);
+	grp_foreign_clear(g);
 	OPENSSL_cleanse(g, sizeof(*g));
 	free(g);
 }
@@ -331,6 +361,12 @@ int grp_install(struct mls_group *g, const struct mls_epoch_secrets *sec,
 int mls_group_create(const struct mls_signer *sg, const uint8_t *group_id, size_t group_id_len,
 		     struct mls_group **out)
 {
+	return grp_create(sg, group_id, group_id_len, NULL, 0, out);
+}
+
+int grp_create(const struct mls_signer *sg, const uint8_t *group_id, size_t group_id_len,
+	       const uint8_t *ext, size_t ext_len, struct mls_group **out)
+{
 	const struct mls_suite *s;
 	struct mls_group *g = NULL;
 	struct mls_kp *kp = NULL;
@@ -343,7 +379,7 @@ int mls_group_create(const struct mls_signer *sg, const uint8_t *group_id, size_
 	int rc;
 
 	if (sg == NULL || group_id == NULL || group_id_len == 0 ||
-	    group_id_len > MLS_GROUP_MAX_ID || out == NULL) {
+	    group_id_len > MLS_GROUP_MAX_ID || out == NULL || (ext == NULL && ext_len > 0)) {
 		return -EINVAL;
 	}
 	s = sg->suite;
@@ -362,6 +398,9 @@ int mls_group_create(const struct mls_signer *sg, const uint8_t *group_id, size_
 	}
 	rc = rc < 0 ? rc : mls_treekem_priv_new(s, 0, kp->enc_priv, kp->enc_priv_len, &g->priv);
 	rc = rc < 0 ? rc : grp_buf_set(&g->group_id, group_id, group_id_len);
+	if (rc == 0 && ext_len > 0) {
+		rc = grp_buf_set(&g->extensions, ext, ext_len);
+	}
 	rc = rc < 0 ? rc : mls_rtree_tree_hash(g->tree, mls_rtree_root(g->tree), g->tree_hash);
 	if (rc == 0) {
 		struct mls_group_context gc;
@@ -441,6 +480,18 @@ int mls_group_copy(const struct mls_group *g, struct mls_group **out)
 		c->pending[i].enc = (struct grp_buf){ 0 };
 		rc = grp_buf_set(&c->pending[i].enc, g->pending[i].enc.p, g->pending[i].enc.len);
 		c->n_pending = i + 1;
+	}
+	if (rc == 0 && g->reinit.pending) {
+		c->reinit.pending = true;
+		c->reinit.version = g->reinit.version;
+		c->reinit.suite = g->reinit.suite;
+		rc = grp_buf_set(&c->reinit.group_id, g->reinit.group_id.p, g->reinit.group_id.len);
+		rc = rc < 0 ? rc : grp_buf_set(&c->reinit.extensions, g->reinit.extensions.p,
+					       g->reinit.extensions.len);
+	}
+	if (rc == 0 && g->foreign.set) {
+		rc = grp_foreign_set(c, &g->foreign.group_id, g->foreign.epoch, g->foreign.psk,
+				     g->foreign.len);
 	}
 	if (rc < 0) {
 		mls_group_free(c);

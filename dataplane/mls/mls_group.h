@@ -24,11 +24,21 @@
  * epoch; if the Delivery Service rejects it, drop the group (or keep a
  * copy made with mls_group_copy before committing).
  *
+ * Proposing to the others: mls_group_propose_update_msg and
+ * mls_group_proposal_message make a proposal MLSMessage from this member
+ * for any member to commit by reference; the member keeps its own copy as
+ * if received (section 12.1).
+ *
  * Receiving: mls_group_handle takes any handshake MLSMessage of the group
  * (PublicMessage or PrivateMessage): a proposal is validated and kept for
  * the next Commit, a commit is validated in full (section 12.4.2: proposal
  * list rules, UpdatePath, parent hashes, confirmation tag) and moves the
  * group to the new epoch. On any failure |g| is unchanged.
+ *
+ * Re-initialisation (section 11.2): a Commit of a ReInit moves the group
+ * to a last epoch and closes it (mls_group_reinit_pending); its members
+ * then make and join a successor group (mls_group_reinit_create,
+ * mls_join_opts.reinit_from) tied to it by a resumption PSK.
  *
  * Secrets: every secret this module holds (epoch secrets, path keys,
  * private keys of KeyPackages and signers, PSKs) is wiped when replaced and
@@ -46,8 +56,9 @@
  *   -ENOENT   no secret for this member in a Welcome, an unknown proposal
  *             reference, an unknown PSK
  *   -EPROTONOSUPPORT  a version, cipher suite, credential or proposal type
- *             this implementation does not support (ReInit is validated
- *             but leaves the group as it is)
+ *             this implementation does not support
+ *   -ESHUTDOWN  the group is closed by a ReInit (mls_group_reinit_pending):
+ *             no more proposals, Commits or handshake messages
  *   -ENOMEM, and the errors of mls_crypto.h
  */
 #ifndef SB_MLS_GROUP_H
@@ -168,6 +179,12 @@ struct mls_join_opts {
 	size_t ratchet_tree_len;
 	const struct mls_group_psk *psks;	/* external PSKs the Welcome may name */
 	size_t n_psks;
+	/*
+	 * The group a ReInit closed, when the Welcome is for its successor
+	 * (section 11.2): its resumption PSK (usage reinit) is the one the
+	 * Welcome names. NULL otherwise.
+	 */
+	const struct mls_group *reinit_from;
 };
 
 /*
@@ -178,6 +195,13 @@ struct mls_join_opts {
  * finds its leaf, takes the path secret, runs the key schedule and checks
  * the confirmation tag. |kp| is not consumed (the caller should free it:
  * a KeyPackage is used once). Returns 0 or a negative errno.
+ *
+ * A Welcome whose GroupSecrets name a resumption PSK of usage reinit
+ * (section 12.4.3.1) needs o->reinit_from (else -ENOENT, an unknown PSK):
+ * it must be closed by a ReInit (mls_group_reinit_pending), the PSK must
+ * be of its group_id and current epoch, and the new group must be at
+ * epoch 1 with the ReInit's group_id, version, cipher suite and
+ * extensions; -EBADMSG otherwise.
  */
 int mls_group_join(const struct mls_kp *kp, const uint8_t *welcome, size_t len,
 		   const struct mls_join_opts *o, struct mls_group **out)
@@ -240,7 +264,8 @@ int mls_group_psk_add(struct mls_group *g, const struct mls_group_psk *psk)
  * Queue a proposal for this member's next Commit (by value). Each is
  * checked against the group at once: an Add's KeyPackage (and that its
  * member is not already in the group), a Remove's leaf, a known PSK.
- * Return 0 or a negative errno; -ENOSPC beyond MLS_GROUP_MAX_PENDING.
+ * Return 0 or a negative errno; -ENOSPC beyond MLS_GROUP_MAX_PENDING,
+ * -ESHUTDOWN in a group closed by a ReInit.
  */
 int mls_group_propose_add(struct mls_group *g, const uint8_t *kp_msg, size_t len)
 	__attribute__((warn_unused_result));
@@ -248,6 +273,60 @@ int mls_group_propose_remove(struct mls_group *g, uint32_t leaf)
 	__attribute__((warn_unused_result));
 int mls_group_propose_psk(struct mls_group *g, const uint8_t *psk_id, size_t len)
 	__attribute__((warn_unused_result));
+
+/*
+ * mls_group_propose_gce queues a GroupContextExtensions proposal (section
+ * 12.1.7): |ext| is an encoded Extension extensions<V>, the whole new list
+ * (NULL and 0: the empty list). -EINVAL when it does not decode, names a
+ * type twice, or has an extension type (other than the default types 1-5)
+ * or a required_capabilities entry that some member's leaf capabilities
+ * do not list.
+ */
+int mls_group_propose_gce(struct mls_group *g, const uint8_t *ext, size_t ext_len)
+	__attribute__((warn_unused_result));
+
+/*
+ * mls_group_propose_reinit queues a ReInit proposal (section 12.1.5) to
+ * version mls10, cipher suite |suite| (-EPROTONOSUPPORT unless
+ * mls_suite_get knows it), new group_id |group_id| (1 .. MLS_GROUP_MAX_ID
+ * bytes) and GroupContext extensions |ext| (an encoded extension list as
+ * for mls_group_propose_gce; NULL and 0 for none). A Commit of a ReInit
+ * may hold no other proposal (section 12.2): mls_group_commit fails with
+ * -EBADMSG while others are queued or received.
+ */
+int mls_group_propose_reinit(struct mls_group *g, const uint8_t *group_id, size_t gid_len,
+			     uint16_t suite, const uint8_t *ext, size_t ext_len)
+	__attribute__((warn_unused_result));
+
+/*
+ * mls_group_propose_update_msg makes an Update proposal (section 12.1.2)
+ * for this member's leaf: a new LeafNode of source update with a fresh
+ * HPKE encryption key, the same signature key, credential and
+ * capabilities, signed over the group_id and the leaf index. It is framed
+ * as a signed PublicMessage (a PrivateMessage when |private_message|) in
+ * |*msg| (malloc'd, free with free()), for another member to commit, and
+ * kept in |g| as a received proposal with the new private key: when
+ * another member's Commit applies it, that key becomes this member's leaf
+ * key and the path keys the Update blanks are dropped. This member's own
+ * Commits leave its Update proposals out (their UpdatePath supersedes
+ * them, section 12.4). Returns 0, -EINVAL, -ENOSPC (the proposal store is
+ * full), -ESHUTDOWN, -ENOMEM or a crypto error.
+ */
+int mls_group_propose_update_msg(struct mls_group *g, bool private_message, uint8_t **msg,
+				 size_t *len) __attribute__((warn_unused_result));
+
+/*
+ * mls_group_proposal_message takes the proposal last queued by value
+ * (mls_group_propose_add, _remove, _psk, _gce, _reinit) off the queue and
+ * frames it as a proposal message from this member instead, like
+ * mls_group_propose_update_msg: |*msg| is malloc'd, and |g| keeps the
+ * proposal as received (by reference) for whichever member commits it,
+ * itself included. Returns 0, -ENOENT (nothing queued by value),
+ * -EINVAL, -ESHUTDOWN, -ENOMEM or a crypto error; on failure the queue is
+ * unchanged.
+ */
+int mls_group_proposal_message(struct mls_group *g, bool private_message, uint8_t **msg,
+			       size_t *len) __attribute__((warn_unused_result));
 
 /* mls_group_clear_proposals drops every queued and received proposal. */
 void mls_group_clear_proposals(struct mls_group *g);
@@ -272,7 +351,11 @@ struct mls_commit_result {
  * NULL for the defaults) and moves |g| to the new epoch. The Commit has an
  * UpdatePath when the proposals require one (section 12.4: an empty list,
  * Update, Remove, ExternalInit or GroupContextExtensions) or |o| asks.
- * Returns 0 or a negative errno; on failure |g| is unchanged.
+ * This member's own Update proposals are left out (section 12.2). A
+ * Commit of a ReInit closes the group (mls_group_reinit_pending).
+ * Returns 0 or a negative errno (-EBADMSG for a list section 12.2
+ * forbids, such as a ReInit with other proposals); on failure |g| is
+ * unchanged.
  */
 int mls_group_commit(struct mls_group *g, const struct mls_commit_opts *o,
 		     struct mls_commit_result *out) __attribute__((warn_unused_result));
@@ -290,17 +373,61 @@ struct mls_group_event {
 	uint32_t sender;		/* the sender's leaf (external senders: their index) */
 	uint8_t sender_type;		/* enum mls_sender_type */
 	bool removed;			/* the Commit removed this member (the group is inactive) */
+	bool reinit;			/* the Commit was a ReInit: the group is now closed */
 	uint64_t epoch;			/* the group's epoch after the message */
 };
 
 /*
  * mls_group_handle processes one handshake MLSMessage received in the
  * group (see the top of this file). Application messages are the data
- * plane's (mls_app.h): they are refused here with -EINVAL. Returns 0 and
- * fills |ev| (may be NULL), or a negative errno with |g| unchanged.
+ * plane's (mls_app.h): they are refused here with -EINVAL, and so are
+ * this member's own proposals and Commits coming back (kept or applied
+ * when made). Returns 0 and fills |ev| (may be NULL), or a negative errno
+ * with |g| unchanged; -ESHUTDOWN once a ReInit has closed the group.
  */
 int mls_group_handle(struct mls_group *g, const uint8_t *msg, size_t len,
 		     struct mls_group_event *ev) __attribute__((warn_unused_result));
+
+/* ---- re-initialisation (section 11.2) -------------------------------------- */
+
+/* What a ReInit asks of the successor group; views into the closed group. */
+struct mls_reinit_params {
+	const uint8_t *group_id;
+	size_t group_id_len;
+	uint16_t version;		/* ProtocolVersion */
+	uint16_t suite;			/* CipherSuite */
+	const uint8_t *extensions;	/* encoded Extension extensions<V> */
+	size_t extensions_len;
+};
+
+/*
+ * mls_group_reinit_pending tells whether a Commit of a ReInit (made or
+ * received) has closed |g|, and then fills |out| (may be NULL) with the
+ * ReInit's parameters, valid as long as |g|. A closed group stays at the
+ * epoch that Commit made (its exporter and resumption PSK are usable) but
+ * refuses proposals, Commits and handshake messages with -ESHUTDOWN.
+ */
+bool mls_group_reinit_pending(const struct mls_group *g, struct mls_reinit_params *out);
+
+/*
+ * mls_group_reinit_create makes the successor of |old|, a group closed by
+ * a ReInit (section 11.2): a new group under the ReInit's group_id, cipher
+ * suite and extensions with |sg| (of that suite) as its creator, and its
+ * first Commit: an Add of each of the |n_kps| KeyPackages |kps| (the other
+ * members' new ones, MLSMessages of the new suite) and a PreSharedKey of
+ * type resumption, usage reinit, naming |old|'s group_id and current epoch
+ * (its value is that epoch's resumption_psk, section 8.6). |o| as for
+ * mls_group_commit (NULL: defaults). On success |*out| is the new group at
+ * epoch 1 and |res| holds the Commit (for no one: the new group has no
+ * other member yet) and the Welcome. Returns 0, -EINVAL (|old| not closed
+ * by a ReInit, |sg| of another suite, a KeyPackage that does not fit),
+ * -EPROTONOSUPPORT (a ReInit version other than mls10), -ENOMEM or a
+ * crypto error.
+ */
+int mls_group_reinit_create(const struct mls_group *old, const struct mls_signer *sg,
+			    const uint8_t *const *kps, const size_t *kp_lens, size_t n_kps,
+			    const struct mls_commit_opts *o, struct mls_group **out,
+			    struct mls_commit_result *res) __attribute__((warn_unused_result));
 
 /* ---- external commits (section 12.4.3.2) ---------------------------------- */
 

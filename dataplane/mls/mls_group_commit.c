@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mls_group_commit.c - proposals, Commit create and process, and handling
- * handshake messages (RFC 9420 sections 12.1-12.4.2), for mls_group.h.
+ * mls_group_commit.c - the proposal store, Commit create and process, and
+ * handling handshake messages (RFC 9420 sections 12.2-12.4.2), for
+ * mls_group.h. Proposals this member makes, and the checks of received
+ * ones, are in mls_group_reinit.c.
  *
  * Both directions run on a copy of the group (mls_group_copy) and swap it
  * in only once everything has verified, so a failure leaves the group as
@@ -30,6 +32,7 @@ struct cm_prop {
 	struct mls_proposal p;
 	struct mls_sender sender;
 	const uint8_t *ref;		/* by reference: the ProposalRef (Nh bytes) */
+	const struct grp_proposal *gp;	/* by reference: the stored proposal */
 };
 
 /* What a proposal list does to a provisional group (section 12.3). */
@@ -105,8 +108,9 @@ static int encode_ext_list(struct mls_writer *w, const void *arg)
 	return mls_extension_list_encode(w, arg);
 }
 
-static int add_pending(struct mls_group *g, const struct mls_proposal *p,
-		       const struct mls_sender *sender, const uint8_t *ref)
+int grp_pending_add(struct mls_group *g, const struct mls_proposal *p,
+		    const struct mls_sender *sender, const uint8_t *ref,
+		    struct grp_proposal **out)
 {
 	struct grp_proposal *gp;
 	int rc;
@@ -126,11 +130,14 @@ static int add_pending(struct mls_group *g, const struct mls_proposal *p,
 		memcpy(gp->ref, ref, g->suite->nh);
 	}
 	g->n_pending++;
+	if (out != NULL) {
+		*out = gp;
+	}
 	return 0;
 }
 
-static int decode_pending(const struct grp_proposal *gp, struct mls_arena *a,
-			  struct mls_proposal *out)
+int grp_pending_decode(const struct grp_proposal *gp, struct mls_arena *a,
+		       struct mls_proposal *out)
 {
 	struct mls_reader r;
 	int rc;
@@ -140,9 +147,9 @@ static int decode_pending(const struct grp_proposal *gp, struct mls_arena *a,
 	return rc < 0 ? rc : mls_read_end(&r);
 }
 
-/* ---- proposals queued locally ----------------------------------------------- */
+/* ---- proposals ------------------------------------------------------------- */
 
-static bool sig_key_in_tree(const struct mls_rtree *t, struct mls_bytes key, uint32_t skip)
+bool grp_sig_key_in_tree(const struct mls_rtree *t, struct mls_bytes key, uint32_t skip)
 {
 	uint32_t n = mls_rtree_n_leaves(t);
 
@@ -156,85 +163,18 @@ static bool sig_key_in_tree(const struct mls_rtree *t, struct mls_bytes key, uin
 	return false;
 }
 
-int mls_group_propose_add(struct mls_group *g, const uint8_t *kp_msg, size_t len)
+int grp_proposal_ref(const struct mls_suite *s, const struct mls_authenticated_content *ac,
+		     uint8_t *ref)
 {
-	struct mls_sender me = { .type = MLS_SENDER_MEMBER };
-	struct mls_proposal p = { .type = MLS_PROPOSAL_ADD };
-	struct mls_message m;
-	struct mls_reader r;
-	struct mls_arena a;
+	struct grp_buf enc = { 0 };
 	int rc;
 
-	if (g == NULL || kp_msg == NULL || !g->active) {
-		return -EINVAL;
-	}
-	rc = mls_key_package_check(g->suite, kp_msg, len, 0);
-	if (rc < 0) {
-		return rc;
-	}
-	mls_arena_init(&a, ARENA_LIMIT);
-	mls_reader_init(&r, kp_msg, len);
-	rc = mls_message_decode(&r, &a, &m);
-	if (rc == 0 && m.wire_format != MLS_WIRE_KEY_PACKAGE) {
-		rc = -EBADMSG;
-	}
-	if (rc == 0) {
-		p.add = m.key_package;
-		/* a client already in the group (section 12.2) */
-		if (sig_key_in_tree(g->tree, p.add.leaf_node.signature_key, UINT32_MAX)) {
-			rc = -EEXIST;
-		}
-	}
-	for (size_t i = 0; rc == 0 && i < g->n_pending; i++) {
-		struct mls_proposal q;
-
-		if (decode_pending(&g->pending[i], &a, &q) == 0 && q.type == MLS_PROPOSAL_ADD &&
-		    bytes_eq(q.add.leaf_node.signature_key, p.add.leaf_node.signature_key)) {
-			rc = -EEXIST;
-		}
-	}
-	me.index = g->own_leaf;
-	rc = rc < 0 ? rc : add_pending(g, &p, &me, NULL);
-	mls_arena_cleanup(&a);
+	/* ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent) */
+	rc = grp_encode(encode_ac, ac, &enc);
+	rc = rc < 0 ? rc : mls_ref_hash(s, LABEL_PROPOSAL_REF, sizeof(LABEL_PROPOSAL_REF) - 1,
+					enc.p, enc.len, ref);
+	grp_buf_free(&enc);
 	return rc;
-}
-
-int mls_group_propose_remove(struct mls_group *g, uint32_t leaf)
-{
-	struct mls_sender me = { .type = MLS_SENDER_MEMBER };
-	struct mls_proposal p = { .type = MLS_PROPOSAL_REMOVE };
-
-	if (g == NULL || !g->active || leaf == g->own_leaf ||
-	    mls_rtree_leaf_get0(g->tree, leaf) == NULL) {
-		return -EINVAL;
-	}
-	me.index = g->own_leaf;
-	p.remove = leaf;
-	return add_pending(g, &p, &me, NULL);
-}
-
-int mls_group_propose_psk(struct mls_group *g, const uint8_t *psk_id, size_t len)
-{
-	struct mls_sender me = { .type = MLS_SENDER_MEMBER };
-	struct mls_proposal p = { .type = MLS_PROPOSAL_PSK };
-	uint8_t nonce[MLS_MAX_HASH];
-	int rc;
-
-	if (g == NULL || psk_id == NULL || len == 0 || !g->active) {
-		return -EINVAL;
-	}
-	if (grp_find_psk(g, psk_id, len) == NULL) {
-		return -ENOENT;
-	}
-	rc = mls_random(nonce, g->suite->nh);
-	if (rc < 0) {
-		return rc;
-	}
-	me.index = g->own_leaf;
-	p.psk.type = MLS_PSK_EXTERNAL;
-	p.psk.psk_id = (struct mls_bytes){ psk_id, len };
-	p.psk.psk_nonce = (struct mls_bytes){ nonce, g->suite->nh };
-	return add_pending(g, &p, &me, NULL);
 }
 
 /* ---- applying a proposal list (sections 12.2, 12.3) ------------------------- */
@@ -310,9 +250,14 @@ static int validate(const struct mls_group *g, const struct cm_prop *pr, size_t 
 			if (p->psk.type != MLS_PSK_EXTERNAL && p->psk.type != MLS_PSK_RESUMPTION) {
 				rc = -EBADMSG;
 			}
+			/*
+			 * section 8.6: application, or reinit in the first Commit of
+			 * a new group (the successor of a ReInit, section 11.2)
+			 */
 			if (p->psk.type == MLS_PSK_RESUMPTION &&
-			    p->psk.usage != MLS_RESUMPTION_APPLICATION) {
-				rc = -EBADMSG;	/* section 8.6: only application in a Commit */
+			    p->psk.usage != MLS_RESUMPTION_APPLICATION &&
+			    (p->psk.usage != MLS_RESUMPTION_REINIT || g->epoch != 0)) {
+				rc = -EBADMSG;
 			}
 			if (p->psk.psk_nonce.len != g->suite->nh) {
 				rc = -EBADMSG;
@@ -334,8 +279,8 @@ static int validate(const struct mls_group *g, const struct cm_prop *pr, size_t 
 			}
 			break;
 		case MLS_PROPOSAL_REINIT:
-			/* Re-initialisation (section 11.2) is not implemented. */
-			rc = -EPROTONOSUPPORT;
+			/* section 12.2: a ReInit is the only proposal of its Commit */
+			rc = external || n != 1 ? -EBADMSG : grp_reinit_check(&p->reinit);
 			break;
 		default:
 			rc = -EPROTONOSUPPORT;
@@ -347,6 +292,30 @@ static int validate(const struct mls_group *g, const struct cm_prop *pr, size_t 
 	}
 	free(touched);
 	return rc;
+}
+
+/*
+ * own_update makes the key of our own Update proposal |gp|, which another
+ * member's Commit applies, our leaf key: the Update blanked our direct
+ * path, so no path key is left (section 12.1.2).
+ */
+static int own_update(struct mls_group *n, const struct grp_proposal *gp)
+{
+	struct mls_treekem_priv *priv = NULL;
+	int rc;
+
+	if (gp == NULL || gp->leaf_priv_len == 0) {
+		return -ENOENT;	/* not ours after all: we never made that key */
+	}
+	rc = mls_treekem_priv_new(n->suite, n->own_leaf, gp->leaf_priv, gp->leaf_priv_len, &priv);
+	rc = rc < 0 ? rc : mls_treekem_priv_check(priv, n->tree);
+	if (rc < 0) {
+		mls_treekem_priv_free(priv);
+		return rc;
+	}
+	mls_treekem_priv_free(n->priv);
+	n->priv = priv;
+	return 0;
 }
 
 /*
@@ -397,11 +366,15 @@ static int apply(struct mls_group *n, const struct cm_prop *pr, size_t cnt, stru
 
 			rc = mls_rtree_update_leaf(n->tree, leaf, &pr[i].p.update);
 			rc = rc < 0 ? rc : mls_rtree_verify_leaf(n->tree, leaf, gid);
-			if (rc == 0 && sig_key_in_tree(n->tree, pr[i].p.update.signature_key, leaf)) {
+			if (rc == 0 &&
+			    grp_sig_key_in_tree(n->tree, pr[i].p.update.signature_key, leaf)) {
 				rc = -EBADMSG;
 			}
 			if (rc == -ENOENT || rc == -EINVAL) {
 				rc = -EBADMSG;
+			}
+			if (rc == 0 && leaf == n->own_leaf) {
+				rc = own_update(n, pr[i].gp);
 			}
 		}
 	}
@@ -425,7 +398,8 @@ static int apply(struct mls_group *n, const struct cm_prop *pr, size_t cnt, stru
 			continue;
 		}
 		rc = grp_kp_check(s, kp, 0);
-		if (rc == 0 && sig_key_in_tree(n->tree, kp->leaf_node.signature_key, UINT32_MAX)) {
+		if (rc == 0 &&
+		    grp_sig_key_in_tree(n->tree, kp->leaf_node.signature_key, UINT32_MAX)) {
 			rc = -EBADMSG;	/* already a member (section 12.2) */
 		}
 		rc = rc < 0 ? rc : mls_rtree_add_leaf(n->tree, &kp->leaf_node, &leaf);
@@ -456,6 +430,12 @@ static int apply(struct mls_group *n, const struct cm_prop *pr, size_t cnt, stru
 		} else if (pr[i].p.type == MLS_PROPOSAL_EXTERNAL_INIT) {
 			out->external_init = true;
 			out->kem_output = pr[i].p.external_init;
+		} else if (pr[i].p.type == MLS_PROPOSAL_REINIT) {
+			rc = grp_reinit_set(n, &pr[i].p.reinit);
+		} else if (pr[i].p.type == MLS_PROPOSAL_GROUP_CONTEXT_EXTENSIONS &&
+			   !grp_ext_supported(n->tree, &pr[i].p.group_context_extensions)) {
+			/* section 12.1.7: every member, those added included, supports them */
+			rc = -EBADMSG;
 		}
 	}
 	return rc;
@@ -550,25 +530,26 @@ static int resolve(const struct mls_group *g, const struct mls_commit *c,
 	for (size_t i = 0; i < c->n_proposals; i++) {
 		const struct mls_proposal_or_ref *por = &c->proposals[i];
 
+		pr[i].gp = NULL;
+		pr[i].ref = NULL;
 		if (por->type == MLS_PROPOSAL_OR_REF_PROPOSAL) {
 			pr[i].p = por->proposal;
 			pr[i].sender = *committer;
-			pr[i].ref = NULL;
 			continue;
 		}
-		pr[i].ref = NULL;
 		for (size_t j = 0; j < g->n_pending; j++) {
 			const struct grp_proposal *gp = &g->pending[j];
 
 			if (gp->by_ref && por->reference.len == g->suite->nh &&
 			    CRYPTO_memcmp(gp->ref, por->reference.p, g->suite->nh) == 0) {
-				int rc = decode_pending(gp, a, &pr[i].p);
+				int rc = grp_pending_decode(gp, a, &pr[i].p);
 
 				if (rc < 0) {
 					return rc;
 				}
 				pr[i].sender = gp->sender;
 				pr[i].ref = gp->ref;
+				pr[i].gp = gp;
 				break;
 			}
 		}
@@ -632,7 +613,7 @@ static int process_commit(struct mls_group *g, const struct mls_authenticated_co
 		}
 		rc = rc < 0 ? rc : mls_treekem_merge(n->tree, sender_leaf, &c->path);
 		rc = rc < 0 ? rc : mls_rtree_verify_leaf(n->tree, sender_leaf, gid);
-		if (rc == 0 && sig_key_in_tree(n->tree, c->path.leaf_node.signature_key,
+		if (rc == 0 && grp_sig_key_in_tree(n->tree, c->path.leaf_node.signature_key,
 					       sender_leaf)) {
 			rc = -EBADMSG;
 		}
@@ -665,55 +646,13 @@ static int process_commit(struct mls_group *g, const struct mls_authenticated_co
 	if (ev != NULL) {
 		ev->type = MLS_GROUP_EV_COMMIT;
 		ev->removed = false;
+		ev->reinit = g->reinit.pending;
 		ev->epoch = g->epoch;
 	}
 	return 0;
 }
 
 /* ---- handling a message ---------------------------------------------------------- */
-
-static int handle_proposal(struct mls_group *g, const struct mls_authenticated_content *ac,
-			   struct mls_group_event *ev)
-{
-	const struct mls_suite *s = g->suite;
-	const struct mls_proposal *p = &ac->content.proposal;
-	struct grp_buf enc = { 0 };
-	uint8_t ref[MLS_MAX_HASH];
-	int rc;
-
-	if (ac->content.sender.type != MLS_SENDER_MEMBER) {
-		return -EPROTONOSUPPORT;	/* external proposals are not accepted */
-	}
-	switch (p->type) {
-	case MLS_PROPOSAL_ADD:
-		rc = grp_kp_check(s, &p->add, 0);
-		break;
-	case MLS_PROPOSAL_UPDATE:
-		rc = p->update.source == MLS_LEAF_SOURCE_UPDATE ? 0 : -EBADMSG;
-		break;
-	case MLS_PROPOSAL_REMOVE:
-		rc = mls_rtree_leaf_get0(g->tree, p->remove) != NULL ? 0 : -EBADMSG;
-		break;
-	case MLS_PROPOSAL_PSK:
-	case MLS_PROPOSAL_GROUP_CONTEXT_EXTENSIONS:
-		rc = 0;
-		break;
-	default:
-		rc = -EPROTONOSUPPORT;
-		break;
-	}
-	/* ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent) */
-	rc = rc < 0 ? rc : grp_encode(encode_ac, ac, &enc);
-	rc = rc < 0 ? rc : mls_ref_hash(s, LABEL_PROPOSAL_REF, sizeof(LABEL_PROPOSAL_REF) - 1,
-					enc.p, enc.len, ref);
-	grp_buf_free(&enc);
-	rc = rc < 0 ? rc : add_pending(g, p, &ac->content.sender, ref);
-	if (rc == 0 && ev != NULL) {
-		ev->type = MLS_GROUP_EV_PROPOSAL;
-		ev->epoch = g->epoch;
-	}
-	return rc;
-}
 
 int mls_group_handle(struct mls_group *g, const uint8_t *msg, size_t len,
 		     struct mls_group_event *ev)
@@ -733,6 +672,9 @@ int mls_group_handle(struct mls_group *g, const uint8_t *msg, size_t len,
 	}
 	if (!g->active) {
 		return -EINVAL;
+	}
+	if (g->reinit.pending) {
+		return -ESHUTDOWN;	/* closed by a ReInit (section 11.2) */
 	}
 	staged = malloc(sizeof(*staged));
 	if (staged == NULL) {
@@ -775,7 +717,7 @@ int mls_group_handle(struct mls_group *g, const uint8_t *msg, size_t len,
 	if (rc == 0) {
 		switch (ac.content.content_type) {
 		case MLS_CONTENT_PROPOSAL:
-			rc = handle_proposal(g, &ac, ev);
+			rc = grp_proposal_received(g, &ac, ev);
 			if (rc == 0 && staged_at != NULL) {
 				*staged_at = *staged;
 			}
@@ -934,6 +876,9 @@ int mls_group_commit(struct mls_group *g, const struct mls_commit_opts *o,
 	if (g == NULL || out == NULL || !g->active) {
 		return -EINVAL;
 	}
+	if (g->reinit.pending) {
+		return -ESHUTDOWN;
+	}
 	if (o == NULL) {
 		o = &defaults;
 	}
@@ -946,14 +891,15 @@ int mls_group_commit(struct mls_group *g, const struct mls_commit_opts *o,
 	for (size_t i = 0; rc == 0 && i < g->n_pending; i++) {
 		const struct grp_proposal *gp = &g->pending[i];
 
-		/* our own Update proposals are superseded by the Commit's path */
-		if (gp->by_ref && gp->sender.type == MLS_SENDER_MEMBER &&
-		    gp->sender.index == g->own_leaf) {
+		rc = grp_pending_decode(gp, &a, &pr[cnt].p);
+		/* section 12.2: our own Updates are superseded by the Commit's path */
+		if (rc == 0 && gp->by_ref && pr[cnt].p.type == MLS_PROPOSAL_UPDATE &&
+		    gp->sender.type == MLS_SENDER_MEMBER && gp->sender.index == g->own_leaf) {
 			continue;
 		}
-		rc = decode_pending(gp, &a, &pr[cnt].p);
 		pr[cnt].sender = gp->sender;
 		pr[cnt].ref = gp->by_ref ? gp->ref : NULL;
+		pr[cnt].gp = gp->by_ref ? gp : NULL;
 		memset(&por[cnt], 0, sizeof(por[cnt]));
 		if (gp->by_ref) {
 			por[cnt].type = MLS_PROPOSAL_OR_REF_REFERENCE;

@@ -6,7 +6,9 @@
  *   mls_group_kp.c       KeyPackages (create, import, check, reference)
  *   mls_group_welcome.c  GroupInfo make / verify, Welcome make, join, and
  *                        external commits' GroupInfo side
- *   mls_group_commit.c   proposals, Commit create / process, handle
+ *   mls_group_commit.c   Commit create / process, handle
+ *   mls_group_reinit.c   proposals this member makes (by value and as
+ *                        messages) or receives, and ReInit
  * Not a public interface.
  */
 #ifndef SB_MLS_GROUP_INTERNAL_H
@@ -64,6 +66,8 @@ struct grp_proposal {
 	uint8_t ref[MLS_MAX_HASH];	/* ProposalRef (received ones), Nh bytes */
 	bool by_ref;			/* received in a message: committed by reference */
 	struct mls_sender sender;	/* who proposed it */
+	uint8_t leaf_priv[MLS_MAX_KEM_PRIV];	/* our own Update's new leaf key, secret */
+	size_t leaf_priv_len;		/* kem_nsk for our own Update, else 0 */
 };
 
 struct grp_resumption {
@@ -104,6 +108,28 @@ struct mls_group {
 
 	struct grp_proposal pending[MLS_GROUP_MAX_PENDING];
 	size_t n_pending;
+
+	/* set by a Commit of a ReInit (section 11.2): the group is closed */
+	struct {
+		bool pending;
+		uint16_t version;
+		uint16_t suite;
+		struct grp_buf group_id;
+		struct grp_buf extensions;	/* encoded Extension extensions<V> */
+	} reinit;
+
+	/*
+	 * The resumption PSK of another group (the one a ReInit closed), which
+	 * the first Commit of its successor, and its Welcome, name; held only
+	 * while that Commit is made or that Welcome joined (grp_foreign_clear).
+	 */
+	struct {
+		bool set;
+		struct grp_buf group_id;
+		uint64_t epoch;
+		uint8_t psk[MLS_MAX_HASH];	/* secret */
+		size_t len;
+	} foreign;
 };
 
 /* ---- mls_group.c ---- */
@@ -133,6 +159,22 @@ int grp_decode_message(const uint8_t *msg, size_t len, uint16_t wire, struct mls
 
 /* grp_new allocates an empty group for |sg|'s suite with a copy of |sg|. */
 int grp_new(const struct mls_signer *sg, struct mls_group **out);
+
+/*
+ * grp_create is mls_group_create with the GroupContext extensions |ext|
+ * (an encoded Extension extensions<V>, |ext_len| bytes; NULL and 0: none).
+ */
+int grp_create(const struct mls_signer *sg, const uint8_t *group_id, size_t group_id_len,
+	       const uint8_t *ext, size_t ext_len, struct mls_group **out);
+
+/*
+ * grp_foreign_set makes |psk| (|len| bytes) the resumption PSK of epoch
+ * |epoch| of group |group_id| that |g| knows (one at a time);
+ * grp_foreign_clear wipes it.
+ */
+int grp_foreign_set(struct mls_group *g, const struct grp_buf *group_id, uint64_t epoch,
+		    const uint8_t *psk, size_t len);
+void grp_foreign_clear(struct mls_group *g);
 
 /*
  * grp_context_view fills |gc| with views of |g|'s GroupContext fields;
@@ -259,6 +301,78 @@ int grp_group_info_verify(const struct mls_suite *s, const uint8_t *msg, size_t 
 void grp_group_info_cleanup(struct grp_group_info *gi);
 
 /* ---- mls_group_commit.c ---- */
-/* (public functions only) */
+
+/*
+ * grp_pending_add keeps proposal |p| from |sender| for the next Commit:
+ * by reference when |ref| (its ProposalRef, Nh bytes) is not NULL, by
+ * value otherwise. |*out| (may be NULL) gets the entry. -ENOSPC when full.
+ */
+int grp_pending_add(struct mls_group *g, const struct mls_proposal *p,
+		    const struct mls_sender *sender, const uint8_t *ref,
+		    struct grp_proposal **out);
+
+/* grp_pending_decode decodes a kept proposal (views into gp->enc, arrays in |a|). */
+int grp_pending_decode(const struct grp_proposal *gp, struct mls_arena *a,
+		       struct mls_proposal *out);
+
+/* grp_sig_key_in_tree tells whether a leaf of |t| other than |skip| has signature key |key|. */
+bool grp_sig_key_in_tree(const struct mls_rtree *t, struct mls_bytes key, uint32_t skip);
+
+/* grp_proposal_ref: RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent), Nh bytes. */
+int grp_proposal_ref(const struct mls_suite *s, const struct mls_authenticated_content *ac,
+		     uint8_t *ref);
+
+/* ---- mls_group_reinit.c ---- */
+
+/*
+ * grp_proposal_received checks a proposal received from a member (the
+ * checks that need no Commit) and keeps it by reference: 0, -EINVAL (our
+ * own: it was kept when made), -EBADMSG, -EPROTONOSUPPORT (an external
+ * sender, an unknown type) or -ENOMEM. Fills |ev| (may be NULL).
+ */
+int grp_proposal_received(struct mls_group *g, const struct mls_authenticated_content *ac,
+			  struct mls_group_event *ev);
+
+/*
+ * grp_ext_supported tells whether every non-blank leaf of |t| supports the
+ * GroupContext extensions |ext| (section 12.1.7): each type other than the
+ * default ones (1-5) is in the leaf's capabilities, and so is everything a
+ * required_capabilities extension asks for. grp_ext_leaf_supported is the
+ * same for one leaf.
+ */
+bool grp_ext_supported(const struct mls_rtree *t, const struct mls_extension_list *ext);
+bool grp_ext_leaf_supported(const struct mls_leaf_node *ln, const struct mls_extension_list *ext);
+
+/* grp_ext_unique tells whether no extension type appears twice in |l| (section 13). */
+bool grp_ext_unique(const struct mls_extension_list *l);
+
+/*
+ * grp_reinit_check checks a ReInit proposal (section 12.2): version at
+ * least mls10, a group_id of 1 .. MLS_GROUP_MAX_ID bytes, extension types
+ * unique. 0 or -EBADMSG.
+ */
+int grp_reinit_check(const struct mls_reinit *ri);
+
+/* grp_reinit_set closes provisional group |n| with the parameters of |ri|. */
+int grp_reinit_set(struct mls_group *n, const struct mls_reinit *ri);
+
+/*
+ * grp_reinit_join_psk looks at a Welcome's PreSharedKeyIDs for a
+ * resumption PSK of usage reinit and, when there is one, checks it
+ * against o->reinit_from (-ENOENT without one; -EBADMSG when it is not
+ * closed by a ReInit, names another group or epoch, or there are two) and
+ * gives joiner |g| that PSK (grp_foreign_set). |*from| is the closed
+ * group, NULL when the Welcome is not a ReInit's.
+ */
+int grp_reinit_join_psk(struct mls_group *g, const struct mls_join_opts *o,
+			const struct mls_psk_id *ids, size_t n_ids,
+			const struct mls_group **from);
+
+/*
+ * grp_reinit_join_check checks a successor's GroupContext against the
+ * ReInit that closed |from| (section 12.4.3.1): epoch 1, the ReInit's
+ * group_id, version, cipher suite and extensions. 0 or -EBADMSG.
+ */
+int grp_reinit_join_check(const struct mls_group *from, const struct mls_group_context *gc);
 
 #endif

@@ -166,8 +166,20 @@ static const uint8_t *psk_value(const struct mls_group *g, const struct mls_grou
 		}
 		return NULL;
 	}
-	if (id->type != MLS_PSK_RESUMPTION ||
-	    !bytes_eq(id->psk_group_id.p, id->psk_group_id.len, g->group_id.p, g->group_id.len)) {
+	if (id->type != MLS_PSK_RESUMPTION) {
+		return NULL;
+	}
+	if (id->usage == MLS_RESUMPTION_REINIT) {
+		/* the group a ReInit closed (section 11.2): the one foreign PSK |g| holds */
+		if (!g->foreign.set || id->psk_epoch != g->foreign.epoch ||
+		    !bytes_eq(id->psk_group_id.p, id->psk_group_id.len, g->foreign.group_id.p,
+			      g->foreign.group_id.len)) {
+			return NULL;
+		}
+		*len = g->foreign.len;
+		return g->foreign.psk;
+	}
+	if (!bytes_eq(id->psk_group_id.p, id->psk_group_id.len, g->group_id.p, g->group_id.len)) {
 		return NULL;
 	}
 	for (size_t i = 0; i < MLS_GROUP_RESUMPTION_KEEP; i++) {
@@ -867,6 +879,7 @@ int mls_group_join(const struct mls_kp *kp, const uint8_t *welcome, size_t len,
 	struct grp_buf gs_pt = {NULL, 0}, gi_pt = {NULL, 0};
 	uint8_t psk[MLS_MAX_HASH], welcome_secret[MLS_MAX_HASH];
 	const struct mls_group_psk *psks = NULL;
+	const struct mls_group *reinit_from = NULL;
 	struct mls_group_secrets gs;
 	struct mls_group_info gi;
 	struct mls_group *g = NULL;
@@ -906,12 +919,19 @@ int mls_group_join(const struct mls_kp *kp, const uint8_t *welcome, size_t len,
 	if (rc < 0) {
 		goto out;
 	}
-	rc = grp_psk_secret(g, psks, n_psks, gs.psks, gs.n_psks, psk);
+	/* the successor of a group closed by a ReInit names its resumption PSK */
+	rc = grp_reinit_join_psk(g, o, gs.psks, gs.n_psks, &reinit_from);
+	if (rc == 0) {
+		rc = grp_psk_secret(g, psks, n_psks, gs.psks, gs.n_psks, psk);
+	}
 	if (rc == 0) {
 		rc = mls_keysched_welcome_secret(s, gs.joiner_secret.p, psk, welcome_secret);
 	}
 	if (rc == 0) {
 		rc = open_group_info(s, &m->welcome, welcome_secret, &a, &gi_pt, &gi);
+	}
+	if (rc == 0 && reinit_from != NULL) {
+		rc = grp_reinit_join_check(reinit_from, &gi.group_context);
 	}
 	if (rc < 0) {
 		goto out;
@@ -927,6 +947,7 @@ int mls_group_join(const struct mls_kp *kp, const uint8_t *welcome, size_t len,
 	if (rc < 0) {
 		goto out;
 	}
+	grp_foreign_clear(g);
 	*out = g;
 	g = NULL;
 out:

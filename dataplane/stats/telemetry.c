@@ -553,6 +553,88 @@ static int cmd_policy(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+/*
+ * "/slimbridge/identity": the audience, the trust bundles of the snapshot in
+ * use (the status lock keeps its slot from being reused while it is read),
+ * and the identity caches' counters summed over the workers.
+ */
+static int cmd_identity(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_policy_status *st = &tdp->policy_status;
+	struct id_cache_stats sum = { 0 };
+	const struct dp_policy *pol;
+	struct rte_tel_data *bl, *rs;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "audience", tdp->conf.identity.audience);
+	bl = rte_tel_data_alloc();
+	rs = rte_tel_data_alloc();
+	if (bl == NULL || rs == NULL) {
+		rte_tel_data_free(bl);
+		rte_tel_data_free(rs);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_dict(bl);
+	pthread_mutex_lock(&st->lock);
+	pol = __atomic_load_n(&tdp->policy, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; pol != NULL && i < pol->bundles.n; i++) {
+		const struct id_bundle *b = pol->bundles.b[i];
+		struct rte_tel_data *e = rte_tel_data_alloc();
+
+		if (e == NULL) {
+			break;
+		}
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_u64(e, "sequence", b->sequence);
+		rte_tel_data_add_dict_u64(e, "refresh_hint_s", b->refresh_hint_s);
+		rte_tel_data_add_dict_u64(e, "jwt_keys", b->n_keys);
+		rte_tel_data_add_dict_u64(e, "ignored_keys", b->n_ignored);
+		if (rte_tel_data_add_dict_container(bl, b->td, e, 0) != 0) {
+			rte_tel_data_free(e);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	rte_tel_data_add_dict_container(d, "bundles", bl, 0);
+	for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+		struct id_cache_stats one;
+
+		if (tdp->lcores[w]->idc == NULL) {
+			continue;
+		}
+		/* the worker's own counters, read with plain 64-bit loads */
+		id_cache_get_stats(tdp->lcores[w]->idc, &one);
+		sum.lookups += one.lookups;
+		sum.hits += one.hits;
+		sum.neg_hits += one.neg_hits;
+		sum.cold_ok += one.cold_ok;
+		sum.cold_bad += one.cold_bad;
+		sum.pending += one.pending;
+		sum.evictions += one.evictions;
+		sum.uncacheable += one.uncacheable;
+		sum.invalidations += one.invalidations;
+		for (int r = 0; r < ID_R_COUNT; r++) {
+			sum.reasons[r] += one.reasons[r];
+		}
+	}
+	rte_tel_data_add_dict_u64(d, "lookups", sum.lookups);
+	rte_tel_data_add_dict_u64(d, "hits", sum.hits);
+	rte_tel_data_add_dict_u64(d, "negative_hits", sum.neg_hits);
+	rte_tel_data_add_dict_u64(d, "verified_ok", sum.cold_ok);
+	rte_tel_data_add_dict_u64(d, "verified_refused", sum.cold_bad);
+	rte_tel_data_add_dict_u64(d, "pending", sum.pending);
+	rte_tel_data_add_dict_u64(d, "evictions", sum.evictions);
+	rte_tel_data_add_dict_u64(d, "uncacheable", sum.uncacheable);
+	rte_tel_data_add_dict_u64(d, "invalidations", sum.invalidations);
+	rte_tel_data_start_dict(rs);
+	for (int r = 1; r < ID_R_COUNT; r++) {
+		rte_tel_data_add_dict_u64(rs, id_reason_name((enum id_reason)r), sum.reasons[r]);
+	}
+	rte_tel_data_add_dict_container(d, "refused_by_reason", rs, 0);
+	return 0;
+}
+
 /* "tenant/app/agent" -> SLIM name components (what a client's EncodedName holds). */
 static int parse_name(char *s, uint64_t comp[3])
 {
@@ -719,6 +801,9 @@ static const struct {
 	{"/slimbridge/crypto", cmd_crypto,
 	 "AEAD engine of the workers: backend, code path, seals, opens, auth failures; totals "
 	 "and per worker. No parameters."},
+	{"/slimbridge/identity", cmd_identity,
+	 "JWT-SVID checks: audience, bundles in use, identity cache hits, verifications, "
+	 "refusals by reason. No parameters."},
 	{"/slimbridge/grpc_call", cmd_grpc_call,
 	 "Dial a gRPC server over the worker's TCP, make one EmptyCall. Parameters: worker, "
 	 "address, port."},

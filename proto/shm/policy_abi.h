@@ -41,6 +41,15 @@
  *            publication after every epoch change; it changes without a new
  *            policy version, so META's checksum does not cover it: the table
  *            has its own. A reader that does not know the kind ignores it.
+ *   BUNDLES  the SPIFFE trust bundles the data plane verifies JWT-SVIDs
+ *            against (optional): the MLS table's layout with magic
+ *            SB_POL_BUNDLES_MAGIC, keyed by trust domain; an entry's number
+ *            is the bundle's spiffe_sequence (0 when it has none), its
+ *            record the bundle document (JWKS JSON, checked and parsed by
+ *            dataplane/identity/id_bundle.h). Written by the control
+ *            process's federation module into every publication; its own
+ *            checksum, like MLS. No table: the data plane keeps the bundles
+ *            it has; an empty table: it trusts no trust domain.
  *
  * Hash tables: capacity a power of two, load factor <= 1/2, linear probing
  * from slot sb_pol_slot(key), key 0 marks an empty slot (no valid key is 0).
@@ -75,6 +84,7 @@ enum sb_pol_table_kind {
 	SB_POL_TABLE_STRINGS = 10,
 	SB_POL_TABLE_RULES = 11,
 	SB_POL_TABLE_MLS = 12,
+	SB_POL_TABLE_BUNDLES = 13,
 };
 
 /*
@@ -334,6 +344,7 @@ struct sb_pol_rule {
 #define SB_POL_MLS_MAGIC 0x0031534c4d424253ULL	/* "SBBMLS1" */
 #define SB_POL_MLS_MAX_GROUPS 4096
 #define SB_POL_MLS_MAX_ID 255			/* bytes of a group id */
+#define SB_POL_BUNDLES_MAGIC 0x0031444e42424253ULL	/* "SBBBND1" */
 
 struct sb_pol_mls_hdr {
 	uint64_t magic;			/* SB_POL_MLS_MAGIC */

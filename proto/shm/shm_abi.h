@@ -68,7 +68,7 @@
 #define SB_SHM_SNAP_MAGIC	0x3150414e53424253ULL	/* "SBBSNAP1" */
 #define SB_SHM_STATUS_MAGIC	0x5355544154534253ULL	/* "SBSTATUS" */
 #define SB_SHM_ABI_MAJOR	1
-#define SB_SHM_ABI_MINOR	2	/* 1: sb_shm_status.refused_epoch; 2: the MLS policy table */
+#define SB_SHM_ABI_MINOR	3	/* 1: sb_shm_status.refused_epoch; 2: the MLS policy table; 3: BUNDLES */
 #define SB_SHM_SLOTS		2
 #define SB_SHM_SLOT_ALIGN	4096
 #define SB_SHM_NAME_MAX		64

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * wycheproof.c - the Wycheproof AEAD vector runner (build/tests/wycheproof).
+ * wycheproof.c - the Wycheproof vector runner (build/tests/wycheproof): AEAD
+ * here, signature verification files in wycheproof_sig.c.
  *
  *   wycheproof [--backend all|openssl|ipsec-mb|ipsec-mb/ARCH] [--verbose] FILE...
  *
@@ -17,6 +18,8 @@
  *    give ct and tag. A key length the algorithm does not take (key_new
  *    refuses it) passes.
  *  - "acceptable": either outcome, but what succeeds must be right.
+ * Signature files (ECDSA, RSASSA-PKCS1-v1_5, RSASSA-PSS, EDDSA "algorithm")
+ * run once each, through id_sig (wycheproof_sig.h).
  * Buffers are malloc'd at their exact length so that ASan sees overreads.
  *
  * Prints "FAIL FILE tcId N backend B: reason" per failure, a summary per file
@@ -35,6 +38,7 @@
 #include <jansson.h>
 
 #include "crypto_aead.h"
+#include "wycheproof_sig.h"
 
 #define MAX_ENGINES (1 + CRYPTO_AEAD_ARCH__MAX)
 
@@ -647,6 +651,12 @@ static int run_file(const char *path, struct engine *engines, unsigned int n_eng
 		fprintf(stderr, "wycheproof: %s: no \"algorithm\" field\n", path);
 		json_decref(root);
 		return -1;
+	}
+	if (wyc_sig_handles(root)) {
+		int rc = wyc_sig_run(path, root, verbose, passed, failed);
+
+		json_decref(root);
+		return rc;
 	}
 	if (strcmp(alg, "AES-GCM") == 0) {
 		fam = FAM_GCM;

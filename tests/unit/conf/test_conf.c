@@ -235,6 +235,21 @@ static void test_flow_style(void **state)
 	assert_int_equal(parse(&a, "crypto: {backend: ipsec-mb, arch: avx512}\n", err), 0);
 	assert_int_equal(a.crypto.backend, 1);
 	assert_int_equal(a.crypto.arch, 4);
+	/* identity: defaults, every key, and the limits */
+	assert_string_equal(a.identity.audience, "slimbridge");
+	assert_int_equal(a.identity.cache_entries, 16384);
+	assert_int_equal(a.identity.max_cold, 4);
+	assert_int_equal(parse(&a, "identity: {audience: \"spiffe://acme.example/bridge\", "
+				   "cache_entries: 1024, negative_entries: 128, max_cold: 8, "
+				   "leeway_s: 30}\n", err), 0);
+	assert_string_equal(a.identity.audience, "spiffe://acme.example/bridge");
+	assert_int_equal(a.identity.cache_entries, 1024);
+	assert_int_equal(a.identity.negative_entries, 128);
+	assert_int_equal(a.identity.max_cold, 8);
+	assert_int_equal(a.identity.leeway_s, 30);
+	assert_int_not_equal(parse(&a, "identity: {max_cold: 0}\n", err), 0);
+	assert_int_not_equal(parse(&a, "identity: {audience: \"\"}\n", err), 0);
+	assert_int_not_equal(parse(&a, "identity: {leeway_s: 301}\n", err), 0);
 }
 
 struct err_case {
@@ -253,7 +268,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworker: 2\n", 2, "worker",
 	  "worker: unknown key (expected one of: workers, burst, mempool, neighbour, shm, ports, "
-	  "tcp, tcp_test_apps, grpc_test_port, slim, crypto)" },
+	  "tcp, tcp_test_apps, grpc_test_port, slim, crypto, identity)" },
 	{ "tcp:\n  rcvbuff: 65536\n", 2, "tcp.rcvbuff",
 	  "tcp.rcvbuff: unknown key (expected one of: rcvbuf, sndbuf, max_connections, "
 	  "congestion, nodelay, syn_backlog, syncookies, time_wait_ms, time_wait_max, "
