@@ -12,8 +12,8 @@
  * keys for, in the required trust domain when there is one.
  *
  * The corpus (tests/fuzz/corpus/jwt) holds tokens signed with the private
- * halves of these keys (exp in 2100), so mutations start past the
- * signature.
+ * halves of these keys (exp in 2100; the private keys were not kept), so
+ * mutations start past the signature.
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -115,8 +115,8 @@ static int load_bundles(const char *path, const char *td, struct id_bundle_set *
 	if (is_map(doc, len)) {
 		rc = id_bundle_map_parse(doc, len, set, err, sizeof(err));
 	} else if (td == NULL) {
-		fprintf(stderr, PROG ": %s is a single bundle: --trust-domain names its trust "
-			"domain\n", path);
+		fprintf(stderr, PROG ": %s is not a bundle map: a single bundle needs "
+			"--trust-domain (its trust domain)\n", path);
 		free(doc);
 		return -1;
 	} else {
