@@ -105,7 +105,7 @@ static void test_refused(void **state)
 	static const char *const bad[] = {
 		"Zg==", "Zg=", "Zm8=", "Zm9v====", "=", "==", "Zm9v\n", " Zm9v", "Zm 9v",
 		"Zm9\tv", "Zm9v\r\n", "+/8", "Zm9+", "Zm9/", "Z", "Zm9vY", "Zm9vYmFyZ", "A",
-		"Zm9v.", "Zm9v\x80", "Zm\xff" "9v", "!!!!",
+		"Zm9v.", "Zm9v\x80", ("Zm\xff" "9v"), "!!!!",
 	};
 	uint8_t out[16];
 
