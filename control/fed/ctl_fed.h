@@ -46,9 +46,13 @@
  * staleness survives a restart. At start the stored bundles are checked
  * again and published.
  *
- * Publication: every snapshot carries the BUNDLES table (policy_bundles.h,
- * SB_POL_TABLE_BUNDLES) with our bundle and each current peer bundle,
- * through ctl_state_set_table; an empty table when there is none.
+ * Publication: the BUNDLES table (policy_bundles.h, SB_POL_TABLE_BUNDLES)
+ * with our bundle and each current (not stale) peer bundle, through
+ * ctl_state_set_table, republished on every change. A process that
+ * federates nothing (no trust domain of ours, no trust naming a peer's)
+ * publishes no table, as before federation existed; from the first trust
+ * domain on, every snapshot carries one, empty when there is no bundle (the
+ * data plane then trusts no trust domain).
  *
  * Logging: one line on stderr per change, refusal, failure and drop,
  * "slimbridge-control: bundle TD: ..."; key ids only, never key material.

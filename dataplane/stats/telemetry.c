@@ -576,7 +576,8 @@ static int cmd_identity(const char *cmd, const char *params, struct rte_tel_data
 		rte_tel_data_free(rs);
 		return -ENOMEM;
 	}
-	rte_tel_data_start_dict(bl);
+	/* a list: trust domains have dots, which DPDK refuses in dictionary names */
+	rte_tel_data_start_array(bl, RTE_TEL_CONTAINER);
 	pthread_mutex_lock(&st->lock);
 	pol = __atomic_load_n(&tdp->policy, __ATOMIC_ACQUIRE);
 	for (uint32_t i = 0; pol != NULL && i < pol->bundles.n; i++) {
@@ -587,11 +588,12 @@ static int cmd_identity(const char *cmd, const char *params, struct rte_tel_data
 			break;
 		}
 		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_string(e, "trust_domain", b->td);
 		rte_tel_data_add_dict_u64(e, "sequence", b->sequence);
 		rte_tel_data_add_dict_u64(e, "refresh_hint_s", b->refresh_hint_s);
 		rte_tel_data_add_dict_u64(e, "jwt_keys", b->n_keys);
 		rte_tel_data_add_dict_u64(e, "ignored_keys", b->n_ignored);
-		if (rte_tel_data_add_dict_container(bl, b->td, e, 0) != 0) {
+		if (rte_tel_data_add_array_container(bl, e, 0) != 0) {
 			rte_tel_data_free(e);
 		}
 	}

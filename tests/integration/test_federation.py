@@ -8,7 +8,8 @@ bundles survive B's restart (store); an invalid document is refused with the
 reason; a revoked trust drops the bundle; a bundle not refreshed for
 --bundle-max-stale leaves the snapshot and comes back with the next good
 fetch. Every step that B takes is checked in the snapshot B publishes too
-(build/tests/shm-bundles: the BUNDLES table, as the data plane reads it).
+(build/tests/shm-bundles: the BUNDLES table, as the data plane reads it), and
+a data plane attached to B takes those snapshots.
 
 Waits are polls with a deadline; nothing asserts how long anything took."""
 import base64
@@ -171,11 +172,14 @@ class StaticServer:
     def __init__(self, body):
         outer = self
         self.body = body
+        self.status = 200
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 data = outer.body.encode()
-                self.send_response(200)
+                self.send_response(outer.status)
+                if outer.status == 302:
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -351,6 +355,15 @@ def test_bundle_endpoint_and_refresh(procs, tmp_path):
         assert r.returncode == 0, r.stderr
         got = json.loads(r.stdout)
         assert "not a valid bundle" in got["lastError"] and got["sequence"] == 3, got
+        # A redirect is not followed; a response over 256 KiB is cut off.
+        srv.status = 302
+        got = json.loads(b.cli("bundle", "refresh", "a.example", "--json").stdout)
+        assert got["lastError"] == "HTTP status 302 (redirects are not followed)", got
+        srv.status = 200
+        srv.body = bundle(11, 5, "k9")[:-2] + ', "pad": "' + "x" * (256 << 10) + '"}'
+        got = json.loads(b.cli("bundle", "refresh", "a.example", "--json").stdout)
+        assert got["lastError"] == "the response is larger than 262144 bytes", got
+        assert got["sequence"] == 3, got
         # A good one at the same endpoint: taken.
         srv.body = bundle(10, 5, "k9")
         r = b.cli("bundle", "refresh", "a.example", "--json")
@@ -448,3 +461,38 @@ def test_options_are_checked():
     for opt in ("--trust-domain", "--bundle-file", "--bundle-listen", "--bundle-retry-min",
                 "--bundle-max-stale"):
         assert opt in r.stdout
+
+
+def test_dataplane_takes_the_bundles(dataplane, procs, tmp_path):
+    """A data plane attached to B takes every snapshot B publishes with its
+    BUNDLES table (the data plane parses each bundle with id_bundle_parse and
+    refuses the whole snapshot if one fails): B's own bundle and A's, A's new
+    sequence, and the table without A's once the trust is revoked."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/bundle"
+    fa, fb = str(tmp_path / "a.json"), str(tmp_path / "b.json")
+    write(fa, bundle(5, 1, "k1"))
+    write(fb, bundle(1, 300, "kb"))
+    a = Ctl("A", "--trust-domain", "a.example", "--bundle-file", fa, "--bundle-listen",
+            f"127.0.0.1:{port}")
+    procs.append(a)
+    b = Ctl("B", "--trust-domain", "b.example", "--bundle-file", fb, "--bundle-retry-min", "250",
+            tmp=str(tmp_path), shm_name=dataplane.shm_name)
+    procs.append(b)
+    b.apply(trust_yaml(url))
+
+    def taken(want):
+        """B publishes |want| ({td: sequence}) and the data plane runs that epoch."""
+        pub = {td: e["sequence"] for td, e in b.published().items()}
+        if pub != want:
+            return False
+        st = json.loads(b.cli("--json", "status").stdout)
+        pol = dataplane.telemetry.query("/slimbridge/policy")
+        assert pol["refused"] == 0 and pol["error"] == "", pol
+        return pol["acked_epoch"] == st["epoch"] and pol
+
+    poll("the data plane takes A's sequence 5", lambda: taken({"a.example": 5, "b.example": 1}))
+    write(fa, bundle(6, 1, "k1", "k2"))
+    poll("the data plane takes A's sequence 6", lambda: taken({"a.example": 6, "b.example": 1}))
+    b.apply(trust_yaml(url, state="revoked"))
+    poll("the data plane takes the table without A's", lambda: taken({"b.example": 1}))

@@ -663,8 +663,8 @@ static void test_map(void **state)
 		"{\"trust_domains\":{\"spiffe://a.test\":{\"keys\":[]}}}",
 		"{\"trust_domains\":{\"a.test\":{\"keys\":[]},\"b.test\":{}}}",
 		"{\"trust_domains\":{\"a.test\":{\"keys\":[]},\"b.test\":[]}}",
-		"{\"trust_domains\":{\"a.test\":{\"keys\":[]},\"b.test\":{\"keys\":[],"
-		"\"spiffe_sequence\":-2}}}",
+		("{\"trust_domains\":{\"a.test\":{\"keys\":[]},\"b.test\":{\"keys\":[],"
+		 "\"spiffe_sequence\":-2}}}"),
 		"{\"trust_domains\":[]}", "{\"trust_domains\":null}", "{}", "[]", "",
 		"{\"keys\":[]}", "{\"trust_domains\":{\"a.test\":{\"keys\":[]}}",
 		"{\"trust_domains\":{\"a.test\":{\"keys\":[],\"x\":[[[[[[1]]]]]]}}}",
