@@ -13,10 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/ctl_audit.h"
 #include "ctl/ctl_api.h"
 #include "ctl/ctl_state.h"
+#include "policy/pol_model.h"
 #include "fed/ctl_fed.h"
 #include "mls/ctl_mls.h"
+#include "trust/ctl_trust.h"
 #include "grpc_server.h"
 #include "h2_sock.h"
 #include "shm/shm_abi.h"
@@ -52,6 +55,24 @@ struct opts {
 	const char *bundle_listen;
 	unsigned long bundle_retry_min_ms;
 	unsigned long bundle_max_stale_s;
+	const char *audit_dir;
+	unsigned long audit_segment_mb;
+	unsigned long audit_keep;
+	int audit_fsync;
+	int no_audit;
+	const char *bridge_key;
+	int print_bridge_jwk;
+};
+
+/* Long-only options without a letter. */
+enum {
+	OPT_AUDIT_DIR = 0x100,
+	OPT_AUDIT_SEGMENT_MB,
+	OPT_AUDIT_KEEP,
+	OPT_AUDIT_FSYNC,
+	OPT_NO_AUDIT,
+	OPT_BRIDGE_KEY = 0x200,		/* trust seals */
+	OPT_PRINT_BRIDGE_JWK,
 };
 
 static void usage(FILE *f)
@@ -95,6 +116,28 @@ static void usage(FILE *f)
 		"      --bundle-max-stale SECONDS  a peer's bundle not refreshed for this long\n"
 		"                        leaves the snapshot until a refresh succeeds\n"
 		"                        (default: %u)\n"
+		"      --audit-dir DIR   where the audit writer keeps its segment files\n"
+		"                        (made 0700 if missing; default: audit-NAME next to\n"
+		"                        the --db file)\n"
+		"      --audit-segment-mb MB  start a new segment before one would exceed this\n"
+		"                        (default: %u)\n"
+		"      --audit-keep N    segments kept; the oldest beyond N are removed\n"
+		"                        (default: %u)\n"
+		"      --audit-fsync always|interval|never  always: fdatasync before the\n"
+		"                        records leave the ring; interval: fdatasync at most\n"
+		"                        every second while records are written (and when a\n"
+		"                        segment is closed); never: the kernel decides\n"
+		"                        (default: interval)\n"
+		"      --no-audit        do not drain the data plane's audit rings (it then\n"
+		"                        stops taking traffic once they are full); AuditQuery\n"
+		"                        still reads --audit-dir\n"
+		"      --bridge-key FILE  this bridge's key (PEM, P-256 private key) for the\n"
+		"                        seals of its trust relationships: it signs in their\n"
+		"                        MLS groups, and its public JWK must be in our bundle\n"
+		"                        (--bundle-file) with \"use\": \"slimbridge-bridge\".\n"
+		"                        Default: none (no seal is made)\n"
+		"      --print-bridge-jwk  print the JWK of --bridge-key to add to our bundle,\n"
+		"                        and exit\n"
 		"  -q, --quiet           print errors only\n"
 		"  -h, --help            show this help and exit\n"
 		"  -V, --version         show the version and exit\n"
@@ -104,9 +147,14 @@ static void usage(FILE *f)
 		"seconds (300 without one), kept in the database and published with ours to\n"
 		"the data plane (`slimbridge bundle list`; docs/federation.md).\n"
 		"\n"
+		"Audit: a writer thread drains /dev/shm/NAME.audit (the data plane's audit\n"
+		"rings) into append-only segment files; a ring's records are released only\n"
+		"once written, so none is lost (`slimbridge audit query`; docs/audit.md).\n"
+		"\n"
 		"Exit status: 0 on a clean stop, 2 on bad usage, 1 on a runtime error.\n",
 		DEFAULT_DB, DEFAULT_ADDR, DEFAULT_PORT, DEFAULT_SHM_NAME, DEFAULT_SLOT_SIZE >> 20,
-		CTL_MLS_TIMEOUT_MS, CTL_FED_RETRY_MIN_MS, CTL_FED_MAX_STALE_S);
+		CTL_MLS_TIMEOUT_MS, CTL_FED_RETRY_MIN_MS, CTL_FED_MAX_STALE_S, CTL_AUDIT_SEGMENT_MB,
+		CTL_AUDIT_KEEP);
 }
 
 static int parse_ulong(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -140,6 +188,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"bundle-listen", required_argument, NULL, 'L'},
 		{"bundle-retry-min", required_argument, NULL, 'R'},
 		{"bundle-max-stale", required_argument, NULL, 'S'},
+		{"audit-dir", required_argument, NULL, OPT_AUDIT_DIR},
+		{"audit-segment-mb", required_argument, NULL, OPT_AUDIT_SEGMENT_MB},
+		{"audit-keep", required_argument, NULL, OPT_AUDIT_KEEP},
+		{"audit-fsync", required_argument, NULL, OPT_AUDIT_FSYNC},
+		{"no-audit", no_argument, NULL, OPT_NO_AUDIT},
+		{"bridge-key", required_argument, NULL, OPT_BRIDGE_KEY},
+		{"print-bridge-jwk", no_argument, NULL, OPT_PRINT_BRIDGE_JWK},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -209,6 +264,42 @@ static int parse_args(int argc, char **argv, struct opts *o)
 					&o->bundle_max_stale_s) != 0) {
 				return 2;
 			}
+			break;
+		case OPT_AUDIT_DIR:
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "slimbridge-control: --audit-dir: empty\n");
+				return 2;
+			}
+			o->audit_dir = optarg;
+			break;
+		case OPT_AUDIT_SEGMENT_MB:
+			if (parse_ulong("--audit-segment-mb", optarg, 1, 4096, &o->audit_segment_mb) !=
+			    0) {
+				return 2;
+			}
+			break;
+		case OPT_AUDIT_KEEP:
+			if (parse_ulong("--audit-keep", optarg, 1, 1000000, &o->audit_keep) != 0) {
+				return 2;
+			}
+			break;
+		case OPT_AUDIT_FSYNC:
+			o->audit_fsync = ctl_audit_fsync_parse(optarg);
+			if (o->audit_fsync < 0) {
+				fprintf(stderr,
+					"slimbridge-control: --audit-fsync: always, interval or never, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_NO_AUDIT:
+			o->no_audit = 1;
+			break;
+		case OPT_BRIDGE_KEY:
+			o->bridge_key = optarg;
+			break;
+		case OPT_PRINT_BRIDGE_JWK:
+			o->print_bridge_jwk = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -303,6 +394,8 @@ static void mls_defaults(const struct opts *o, int bound, char *id, size_t idlen
 struct hook {
 	struct ctl_api *api;
 	struct ctl_fed *fed;
+	struct ctl_audit *audit;
+	struct ctl_trust *trust;
 };
 
 static void loop_hook(void *arg, uint64_t now_ms)
@@ -311,7 +404,48 @@ static void loop_hook(void *arg, uint64_t now_ms)
 
 	/* Federation first: a bundle it publishes goes out to watchers in the same turn. */
 	ctl_fed_tick(h->fed, now_ms);
+	ctl_trust_tick(h->trust, now_ms);	/* after federation: it reads the bundles */
 	ctl_api_tick(h->api, now_ms);
+	ctl_audit_tick(h->audit, now_ms);
+}
+
+/* The agents of |project| as "tenant/app/agent", for the audit query's project filter. */
+static int project_agents(void *arg, const char *project, char ***out, size_t *n)
+{
+	const struct pol_model *m = ctl_state_model(arg);
+	char **v;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (m == NULL || m->p->n_agents == 0) {
+		return 0;
+	}
+	v = calloc(m->p->n_agents, sizeof(*v));
+	if (v == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->p->n_agents; i++) {
+		const struct pol_agent_ref *r = &m->agent[i];
+
+		if (r->project < 0 || r->tenant < 0 || r->app < 0 ||
+		    strcmp(m->p->projects[r->project]->id, project) != 0) {
+			continue;
+		}
+		if (asprintf(&v[k], "%s/%s/%s", m->p->tenants[r->tenant]->id, m->p->apps[r->app]->id,
+			     m->p->agents[i]->id) < 0) {
+			v[k] = NULL;
+			for (size_t j = 0; j < k; j++) {
+				free(v[j]);
+			}
+			free(v);
+			return -ENOMEM;
+		}
+		k++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -322,6 +456,9 @@ int main(int argc, char **argv)
 		.db = DEFAULT_DB,
 		.addr = DEFAULT_ADDR,
 		.port = DEFAULT_PORT,
+		.audit_segment_mb = CTL_AUDIT_SEGMENT_MB,
+		.audit_keep = CTL_AUDIT_KEEP,
+		.audit_fsync = CTL_AUDIT_FSYNC_INTERVAL,
 	};
 	struct ctl_conf conf;
 	struct ctl_state *st;
@@ -329,6 +466,9 @@ int main(int argc, char **argv)
 	struct ctl_api *api = NULL;
 	struct ctl_mls *mls = NULL;
 	struct ctl_fed *fed = NULL;
+	struct ctl_audit *audit = NULL;
+	struct ctl_trust *trust = NULL;
+	char audit_dir[4096];
 	struct hook hook;
 	struct h2_sock_loop *loop = NULL;
 	char mls_id[1100], mls_ep[160];
@@ -340,6 +480,17 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0) {
 		return rc;
+	}
+	if (o.print_bridge_jwk) {
+		if (o.bridge_key == NULL) {
+			fprintf(stderr, "slimbridge-control: --print-bridge-jwk needs --bridge-key\n");
+			return 2;
+		}
+		if (ctl_trust_print_jwk(o.bridge_key, stdout, err, sizeof(err)) < 0) {
+			fprintf(stderr, "slimbridge-control: %s\n", err);
+			return 1;
+		}
+		return 0;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -386,7 +537,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "slimbridge-control: %s\n", err);
 		goto out;
 	}
-	hook = (struct hook){.api = api, .fed = fed};
+	if (o.audit_dir != NULL) {
+		snprintf(audit_dir, sizeof(audit_dir), "%s", o.audit_dir);
+	} else {
+		ctl_audit_default_dir(o.db, o.name, audit_dir, sizeof(audit_dir));
+	}
+	audit = ctl_audit_new(&(struct ctl_audit_conf){.shm_name = o.name, .dir = audit_dir,
+						       .segment_bytes = (uint64_t)o.audit_segment_mb << 20,
+						       .keep = (uint32_t)o.audit_keep,
+						       .fsync = (enum ctl_audit_fsync)o.audit_fsync,
+						       .disabled = o.no_audit, .quiet = o.quiet,
+						       .project_agents = project_agents,
+						       .project_arg = st},
+			      srv, err, sizeof(err));
+	if (audit == NULL) {
+		fprintf(stderr, "slimbridge-control: audit: %s\n", err);
+		goto out;
+	}
+	trust = ctl_trust_new(&(struct ctl_trust_conf){.trust_domain = o.trust_domain,
+						      .bridge_key = o.bridge_key,
+						      .shm_name = o.name},
+			      st, mls, fed, srv, err, sizeof(err));
+	if (trust == NULL) {
+		fprintf(stderr, "slimbridge-control: %s\n", err);
+		goto out;
+	}
+	hook = (struct hook){.api = api, .fed = fed, .audit = audit, .trust = trust};
 	h2_sock_loop_set_hook(loop, loop_hook, &hook);
 	ctl_state_pub(st, &pub);
 	if (!o.quiet) {
@@ -398,6 +574,14 @@ int main(int argc, char **argv)
 		if (o.bundle_listen != NULL) {
 			printf("slimbridge-control: bundle of %s served at %s (port %d)\n",
 			       o.trust_domain, o.bundle_listen, ctl_fed_port(fed));
+		}
+		if (o.no_audit) {
+			printf("slimbridge-control: audit writer off (--no-audit); queries read %s\n",
+			       audit_dir);
+		} else {
+			printf("slimbridge-control: audit from /dev/shm/%s%s into %s (%lu MiB segments, keep %lu, fsync %s)\n",
+			       o.name, SB_AUDIT_SUFFIX, audit_dir, o.audit_segment_mb, o.audit_keep,
+			       ctl_audit_fsync_name((enum ctl_audit_fsync)o.audit_fsync));
 		}
 		fflush(stdout);
 	}
@@ -413,10 +597,14 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	ctl_trust_stop(trust);
+	ctl_audit_stop(audit);
 	ctl_fed_stop(fed);
 	ctl_mls_stop(mls);
 	h2_sock_loop_free(loop);
+	ctl_trust_free(trust);
 	ctl_fed_free(fed);
+	ctl_audit_free(audit);
 	ctl_mls_free(mls);
 	ctl_api_free(api);
 	grpc_server_free(srv);

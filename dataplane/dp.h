@@ -16,6 +16,8 @@
 #include "identity/id_bundle.h"
 #include "policy/policy.h"
 #include "policy/policy_rules.h"
+#include "bridge/bridge.h"
+#include "audit/audit_ring.h"
 #include "net/net.h"
 #include "tcp/tcp_rss.h"
 
@@ -59,6 +61,8 @@ struct dp_policy {
 	 * their identity caches when they see a new slot.
 	 */
 	struct id_bundle_set bundles;
+	/* The trusts' seals of |snap| (bridge.h), with their status slots. */
+	struct bridge_view bridge;
 };
 
 /* Policy attachment as shown by telemetry; main lcore writes under |lock|. */
@@ -96,6 +100,8 @@ struct dp {
 	struct dp_policy policy_slots[2];		/* main lcore alternates */
 	struct dp_policy *policy;			/* RCU pointer, workers load-acquire */
 	struct shm_reader *shm;				/* main lcore only */
+	struct bridge_status *bstatus;			/* /dev/shm/NAME.bridge */
+	struct audit_shm *audit;			/* /dev/shm/NAME.audit (NULL: audit off) */
 	struct dp_policy_status policy_status;
 	struct dp_neigh_stats neigh_stats;
 	volatile int quit;				/* set by the signal handler */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -19,9 +20,13 @@
 #include <rte_ring_elem.h>
 
 #include "app/grpc_tcp.h"
+#include "h2/h2_conn.h"
+#include "grpc/grpc_client.h"
 #include "app/grpc_testsvc.h"
 #include "app/tcp_apps.h"
 #include "crypto/crypto_aead.h"
+#include "bridge/breaker.h"
+#include "shm/shm_reader.h"
 #include "slim/slim_node.h"
 #include "dp.h"
 #include "net/neigh.h"
@@ -124,6 +129,29 @@ struct lcore_ctx *lcore_ctx_new(struct dp *dp, uint16_t index, unsigned int lcor
 		rte_errno = e;
 		return NULL;
 	}
+	/* The bridge: seal state (with the token MLS epochs are made for) and the audit ring. */
+	lc->bridge = bridge_worker_new(index, shm_reader_token(dp->shm), lc->aead);
+	if (lc->bridge == NULL) {
+		SB_LOG(ERR, "worker %u: bridge state: out of memory", index);
+		lcore_ctx_free(lc);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	if (dp->audit != NULL) {
+		audit_shm_ring(dp->audit, index, &lc->audit);
+		lc->audit_on = true;
+	}
+	{
+		struct timespec rt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		lc->clock_base_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+		lc->clock_base_tsc = rte_rdtsc();
+		lc->clock_ns = lc->clock_base_ns;
+	}
+	for (unsigned i = 0; i < SB_BRIDGE_MAX_TRUSTS; i++) {
+		lc->trust_retry[i] = 1; /* dial at the first poll that sees the trust */
+	}
 	if (tcp_setup(lc, socket) != 0) {
 		int e = rte_errno;
 
@@ -218,6 +246,15 @@ static const struct policy_view *slim_policy_view(void *arg,
 	return pol != NULL ? &pol->view : NULL;
 }
 
+/* The bridge view of the same slot as slim_policy_view's. */
+static const struct bridge_view *slim_bridge_view(void *arg)
+{
+	const struct lcore_ctx *lc = arg;
+	const struct dp_policy *pol = __atomic_load_n(&lc->dp->policy, __ATOMIC_ACQUIRE);
+
+	return pol != NULL ? &pol->bridge : NULL;
+}
+
 static const struct slim_node_peer_ops slim_peer_ops = {
 	.deliver = slim_deliver,
 	.update = slim_update,
@@ -273,6 +310,141 @@ static void slim_links(struct lcore_ctx *lc, uint64_t now_ms)
 				  &cc) != 0) {
 			lc->slim_link_retry[i] = now_ms + 1000;
 		}
+	}
+}
+
+/*
+ * Trust links (worker 0): each trust whose SEALS entry names the peer
+ * bridge's endpoint is dialled as a SLIM link (remote); one that goes, or
+ * never comes up, is a delivery failure for its circuit breaker and is
+ * dialled again a second later.
+ */
+struct trust_dial {
+	struct lcore_ctx *lc;
+	uint32_t slot;
+};
+
+static struct trust_dial trust_dials[SB_BRIDGE_MAX_TRUSTS];
+
+static struct sb_bridge_trust *trust_slot(struct lcore_ctx *lc, uint32_t slot)
+{
+	return bridge_status_trust(lc->dp->bstatus, slot);
+}
+
+#define TRUST_PING_MS 1000	/* an HTTP/2 PING on each trust link this often */
+#define TRUST_DEAD_MS 3000	/* nothing heard for this long: the peer is gone */
+
+static void trust_link_up(struct grpc_cconn *cc, void *arg)
+{
+	struct trust_dial *d = arg;
+	struct sb_bridge_trust *st = trust_slot(d->lc, d->slot);
+
+	/* up once the SLIM link is negotiated (slim_node publishes it in |st|) */
+	if (slim_node_link_attach_trust(d->lc->slim, cc, 0 /* remote */, st) != 0) {
+		SB_LOG(WARNING, "trust %s: cannot open the channel", st != NULL ? st->trust_id : "?");
+		(void)grpc_tcp_dial_abort(d->lc->slim_tcp, cc);
+	}
+}
+
+static void trust_link_down(struct grpc_cconn *cc, int err, void *arg)
+{
+	struct trust_dial *d = arg;
+	struct lcore_ctx *lc = d->lc;
+	struct sb_bridge_trust *st = trust_slot(lc, d->slot);
+	const struct bridge_view *bv = lc->bview;
+
+	(void)cc;
+	(void)err;
+	lc->trust_cc[d->slot] = NULL;
+	lc->trust_retry[d->slot] = rte_rdtsc() / lc->tsc_per_us / 1000 + 1000;
+	if (st == NULL) {
+		return;
+	}
+	__atomic_store_n(&st->link, (uint8_t)SB_LINK_DOWN, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; bv != NULL && i < bv->nb; i++) {
+		if (bv->t[i].slot == d->slot) {
+			(void)breaker_failure(st, SB_FAIL_LINK_DOWN, bv->t[i].threshold, bv->t[i].cooldown_s,
+					      lc->clock_ns);
+			return;
+		}
+	}
+}
+
+static const struct grpc_tcp_dial_ops trust_dial_ops = {
+	.connected = trust_link_up,
+	.closed = trust_link_down,
+};
+
+static void trust_links(struct lcore_ctx *lc, uint64_t now_ms)
+{
+	const struct bridge_view *bv = lc->bview;
+
+	for (uint32_t i = 0; bv != NULL && i < bv->nb; i++) {
+		const struct bridge_trust *t = &bv->t[i];
+		struct grpc_cconn *cc;
+		uint32_t s = t->slot;
+
+		if (s == BRIDGE_NO_SLOT) {
+			continue;
+		}
+		if (lc->trust_cc[s] != NULL) {
+			/*
+			 * Liveness: a PING every second; a link that is not up within
+			 * TRUST_DEAD_MS of its dial, or that hears nothing (no frame,
+			 * not even a PING ACK) for as long, is reset: a delivery
+			 * failure for the breaker, and dialled again.
+			 */
+			struct h2_conn *h2 = grpc_cconn_h2(lc->trust_cc[s]);
+			uint64_t frames = h2_conn_stats(h2)->ctr[H2_CTR_FRAMES_IN];
+			bool up = __atomic_load_n(&t->st->link, __ATOMIC_ACQUIRE) == SB_LINK_UP;
+
+			if (frames != lc->trust_frames[s]) {
+				lc->trust_frames[s] = frames;
+				lc->trust_heard_ms[s] = now_ms;
+			}
+			if ((!up && now_ms - lc->trust_dialled_ms[s] > TRUST_DEAD_MS) ||
+			    (up && now_ms - lc->trust_heard_ms[s] > TRUST_DEAD_MS)) {
+				SB_LOG(WARNING, "trust %s: peer bridge silent for %u ms, resetting the link",
+				       t->trust_id, TRUST_DEAD_MS);
+				(void)grpc_tcp_dial_abort(lc->slim_tcp, lc->trust_cc[s]);
+				continue;
+			}
+			if (up && now_ms >= lc->trust_ping_ms[s]) {
+				uint8_t opaque[8] = {0};
+
+				memcpy(opaque, &now_ms, sizeof(now_ms));
+				if (grpc_tcp_dial_ping(lc->slim_tcp, lc->trust_cc[s], opaque) != 0) {
+					lc->trust_ping_ms[s] = now_ms; /* no room now: next poll */
+					continue;
+				}
+				lc->trust_ping_ms[s] = now_ms + TRUST_PING_MS;
+			}
+			continue;
+		}
+		if (t->seal == NULL || t->seal->port == 0 || t->state == SB_POL_TRUST_REVOKED ||
+		    t->state == SB_POL_TRUST_SUSPENDED) {
+			continue;
+		}
+		if (lc->trust_retry[s] == 0 || now_ms < lc->trust_retry[s]) {
+			continue;
+		}
+		lc->trust_retry[s] = 0; /* in progress: trust_link_down sets the next try */
+		trust_dials[s].lc = lc;
+		trust_dials[s].slot = s;
+		__atomic_store_n(&t->st->link, (uint8_t)SB_LINK_CONNECTING, __ATOMIC_RELEASE);
+		if (grpc_tcp_dial(lc->slim_tcp, 0, t->seal->family == 4 ? TCP_KEY_V4 : TCP_KEY_V6,
+				  t->seal->addr, t->seal->port, &trust_dial_ops, &trust_dials[s], &cc) != 0) {
+			lc->trust_retry[s] = now_ms + 1000;
+			__atomic_store_n(&t->st->link, (uint8_t)SB_LINK_DOWN, __ATOMIC_RELEASE);
+			(void)breaker_failure(t->st, SB_FAIL_LINK_DOWN, t->threshold, t->cooldown_s,
+					      lc->clock_ns);
+			continue;
+		}
+		lc->trust_cc[s] = cc;
+		lc->trust_dialled_ms[s] = now_ms;
+		lc->trust_heard_ms[s] = now_ms;
+		lc->trust_frames[s] = 0;
+		lc->trust_ping_ms[s] = now_ms + TRUST_PING_MS;
 	}
 }
 
@@ -414,7 +586,13 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		if (c->slim.enforce_policy) {
 			sc.policy_view = slim_policy_view;
 			sc.policy_arg = lc;
+			sc.identity = c->identity.required ? lc->idc : NULL;
+			sc.trust_domain = c->identity.trust_domain;
+			sc.bridge = lc->bridge;
+			sc.bridge_view = slim_bridge_view;
+			sc.audit = lc->audit_on ? &lc->audit : NULL;
 		}
+		sc.clock_ns = &lc->clock_ns;
 		if (lc->dp->nb_workers > 1) {
 			sc.peer = &slim_peer_ops;
 			sc.peer_arg = lc;
@@ -439,9 +617,17 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 		for (unsigned i = 0; i < 8; i++) {
 			lc->slim_link_retry[i] = 1; /* dial at the first poll */
 		}
+		/*
+		 * SLIM connections queue what is routed to a slow receiver: 2 MiB
+		 * per stream (4 MiB per connection) before a message is refused
+		 * (drop_egress, audited undelivered), from a 32 MiB chunk pool.
+		 */
 		lc->slim_tcp = lc->slim != NULL ? grpc_tcp_new(lc->tcp, c->slim.listen_port,
-							       lc->slim_srv, 1024)
+							       lc->slim_srv, 4096)
 						: NULL;
+		if (lc->slim_tcp != NULL) {
+			grpc_tcp_set_buffers(lc->slim_tcp, 2u << 20, 4u << 20);
+		}
 		if (lc->slim_tcp == NULL) {
 			rte_errno = ENOMEM;
 			return -ENOMEM;
@@ -500,6 +686,7 @@ void lcore_ctx_free(struct lcore_ctx *lc)
 	rte_ring_free(lc->cmd_ring);
 	rte_mempool_free(lc->tcp_pool);
 	id_cache_free(lc->idc);
+	bridge_worker_free(lc->bridge);
 	rte_free(lc);
 }
 
@@ -912,8 +1099,19 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	uint64_t t0 = rte_rdtsc();
 	uint32_t total = 0;
 
+	lc->clock_ns = lc->clock_base_ns + (t0 - lc->clock_base_tsc) * 1000 / lc->tsc_per_us;
 	if (lc->slim_upd != NULL && !rte_ring_empty(lc->slim_upd)) {
 		slim_updates(lc, t0 / lc->tsc_per_us / 1000);
+	}
+	/*
+	 * Lossless audit: with less room in our ring than one iteration can
+	 * fill, take no input this round (the NIC queue holds it; TCP windows
+	 * close) until the writer has drained it. Timers and output go on.
+	 */
+	if (lc->audit_on && unlikely(audit_ring_free(&lc->audit) < AUDIT_RESERVE)) {
+		audit_ring_wait(&lc->audit);
+		lc->stats.audit_waits++;
+		goto after_rx;
 	}
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
 		struct lcore_queue *q = &lc->q[p];
@@ -952,12 +1150,21 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	if (!rte_ring_empty(lc->handoff_ring)) {
 		tcp_handoff_drain(lc, &tb, t0);
 	}
+after_rx:
 	grpc_tcp_tick(lc->grpc, t0 / lc->tsc_per_us / 1000);
 	if (lc->slim_in != NULL) {
 		slim_drain(lc);
 	}
 	if (lc->index == 0 && lc->slim != NULL && lc->dp->conf.slim.nb_links > 0) {
 		slim_links(lc, t0 / lc->tsc_per_us / 1000);
+	}
+	if (lc->index == 0 && lc->slim != NULL && lc->bview != NULL && lc->bview->nb > 0) {
+		trust_links(lc, t0 / lc->tsc_per_us / 1000);
+	}
+	if (lc->slim != NULL) {
+		/* One sealed record per peer bridge for what this iteration sent its way. */
+		slim_node_poll_end(lc->slim);
+		grpc_tcp_flush(lc->slim_tcp);
 	}
 	grpc_tcp_tick(lc->slim_tcp, t0 / lc->tsc_per_us / 1000);
 	tcp_stack_tick(lc->tcp, t0 / lc->tsc_per_us);
@@ -996,6 +1203,11 @@ int lcore_main(void *arg)
 			 * every trust domain whose keys changed */
 			lc->idc_bundles = &pol->bundles;
 			id_cache_set_bundles(lc->idc, lc->idc_bundles);
+		}
+		if (unlikely(pol != NULL && &pol->bridge != lc->bview)) {
+			/* a new snapshot: seal objects for the epochs that changed */
+			lc->bview = &pol->bridge;
+			bridge_worker_set_view(lc->bridge, lc->bview, lc->clock_ns);
 		}
 		rte_rcu_qsbr_quiescent(dp->qsbr, lc->index);
 	}

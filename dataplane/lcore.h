@@ -28,6 +28,8 @@
 #include "stats/drop.h"
 #include "identity/id_cache.h"
 #include "policy/policy_rules.h"
+#include "audit/audit_ring.h"
+#include "bridge/bridge.h"
 
 /* Array size for a burst (conf.burst <= 256) plus impairment duplicates. */
 #define LCORE_BURST_MAX 512
@@ -49,6 +51,7 @@ struct lcore_stats {
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t polls;		/* loop iterations */
+	uint64_t audit_waits;	/* iterations that took no input: the audit ring was nearly full */
 	uint64_t busy_polls;	/* iterations that received something */
 	uint64_t busy_tsc;	/* TSC ticks spent in busy iterations */
 	uint64_t policy_epoch;	/* the policy epoch this worker last saw */
@@ -160,6 +163,25 @@ struct lcore_ctx {
 	 */
 	struct id_cache *idc;
 	const struct id_bundle_set *idc_bundles;
+	/*
+	 * The federation bridge (bridge.h): this worker's seal state, the view
+	 * it was last handed (the current slot's), its audit ring, and the
+	 * wall clock the SLIM node stamps decisions with (from the TSC, per
+	 * poll: no system call). Worker 0 dials each trust's peer bridge.
+	 */
+	struct bridge_worker *bridge;
+	const struct bridge_view *bview;
+	struct audit_ring audit;
+	bool audit_on;
+	uint64_t clock_ns;
+	uint64_t clock_base_ns, clock_base_tsc;
+	uint64_t trust_retry[SB_BRIDGE_MAX_TRUSTS];	/* worker 0: ms; 0: dialled or up */
+	/* worker 0: each trust link's connection and its liveness (PING, frames seen) */
+	struct grpc_cconn *trust_cc[SB_BRIDGE_MAX_TRUSTS];
+	uint64_t trust_dialled_ms[SB_BRIDGE_MAX_TRUSTS];
+	uint64_t trust_heard_ms[SB_BRIDGE_MAX_TRUSTS];	/* last time a frame came in */
+	uint64_t trust_frames[SB_BRIDGE_MAX_TRUSTS];
+	uint64_t trust_ping_ms[SB_BRIDGE_MAX_TRUSTS];
 	struct lcore_stats stats __rte_cache_aligned;
 	struct lcore_queue q[CONF_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;

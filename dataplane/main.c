@@ -251,14 +251,6 @@ static int setup(struct dp *dp, char *err, size_t errlen)
 			return rc;
 		}
 	}
-	for (uint16_t w = 0; w < dp->nb_workers; w++) {
-		dp->lcores[w] = lcore_ctx_new(dp, w, dp->worker_lcore[w]);
-		if (dp->lcores[w] == NULL) {
-			snprintf(err, errlen, "worker %u: cannot allocate its state: %s", w,
-				 rte_strerror(rte_errno));
-			return -ENOMEM;
-		}
-	}
 	/* New policy objects are looked for every 100 ms; the header is read every ms. */
 	dp->shm = shm_reader_new(dp->conf.shm_name, dp->nb_workers, 100, &owner);
 	if (dp->shm == NULL && errno == EBUSY) {
@@ -273,6 +265,26 @@ static int setup(struct dp *dp, char *err, size_t errlen)
 		snprintf(err, errlen, "shm.name: cannot create /dev/shm/%s%s: %s", dp->conf.shm_name,
 			 SB_SHM_STATUS_SUFFIX, strerror(errno));
 		return rc;
+	}
+	/* The bridge's status object and the audit rings (proto/shm/bridge_abi.h, audit_abi.h). */
+	rc = bridge_status_open(dp->conf.shm_name, &dp->bstatus, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	if (dp->conf.audit.enabled) {
+		rc = audit_shm_open(dp->conf.shm_name, dp->nb_workers, dp->conf.audit.ring_size,
+				    &dp->audit, err, errlen);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	for (uint16_t w = 0; w < dp->nb_workers; w++) {
+		dp->lcores[w] = lcore_ctx_new(dp, w, dp->worker_lcore[w]);
+		if (dp->lcores[w] == NULL) {
+			snprintf(err, errlen, "worker %u: cannot allocate its state: %s", w,
+				 rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
 	}
 	rc = telemetry_register(dp);
 	if (rc != 0) {
@@ -299,6 +311,8 @@ static void teardown(struct dp *dp)
 	rules_free(dp, &dp->policy_slots[1]);
 	id_bundle_set_clear(&dp->policy_slots[0].bundles);
 	id_bundle_set_clear(&dp->policy_slots[1].bundles);
+	bridge_view_free(&dp->policy_slots[0].bridge);
+	bridge_view_free(&dp->policy_slots[1].bridge);
 	for (uint16_t w = 0; w < dp->nb_workers; w++) {
 		lcore_ctx_free(dp->lcores[w]);
 		dp->lcores[w] = NULL;
@@ -310,6 +324,10 @@ static void teardown(struct dp *dp)
 	}
 	shm_reader_free(dp->shm);
 	dp->shm = NULL;
+	bridge_status_close(dp->bstatus);
+	dp->bstatus = NULL;
+	audit_shm_close(dp->audit);	/* the object stays: the writer drains what is left */
+	dp->audit = NULL;
 	rte_free(dp->qsbr);
 	dp->qsbr = NULL;
 }
@@ -446,6 +464,14 @@ static int bundles_for_slot(struct dp_policy *slot, const struct sb_shm_snapshot
 	return 0;
 }
 
+/* The seals of |snap| for the workers (the slot's previous view is past its grace period). */
+static int bridge_for_slot(struct dp *dp, struct dp_policy *slot, const struct sb_shm_snapshot *snap,
+			   const char **why)
+{
+	bridge_view_free(&slot->bridge);
+	return bridge_view_build(&slot->bridge, snap, &slot->view, dp->bstatus, why);
+}
+
 static void poll_policy(struct dp *dp, struct policy_sync *ps)
 {
 	struct dp_policy_status *st = &dp->policy_status;
@@ -480,7 +506,8 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 		 */
 		if (policy_view_init(&slot->view, snap, &why) != 0 ||
 		    rules_for_workers(dp, slot, &why) != 0 ||
-		    bundles_for_slot(slot, snap, &why) != 0) {
+		    bundles_for_slot(slot, snap, &why) != 0 ||
+		    bridge_for_slot(dp, slot, snap, &why) != 0) {
 			shm_reader_refuse(dp->shm, epoch);
 			pthread_mutex_lock(&st->lock);
 			st->refused++;
@@ -533,7 +560,12 @@ static void housekeeping(struct dp *dp)
 		/* Every round: a new policy reaches the workers within about a millisecond. */
 		poll_policy(dp, &ps);
 		if (now >= next_heartbeat) {
+			struct timespec mt;
+
 			shm_reader_heartbeat(dp->shm);
+			clock_gettime(CLOCK_MONOTONIC, &mt);
+			bridge_status_heartbeat(dp->bstatus,
+						(uint64_t)mt.tv_sec * 1000000000ull + (uint64_t)mt.tv_nsec);
 			next_heartbeat = now + 100 * ms;
 		}
 		if (now >= next_expire) {

@@ -19,6 +19,7 @@
 #include "control.pb-c.h"
 #include "grpc_client.h"
 #include "h2_sock.h"
+#include "ctl_audit_query.h"
 #include "pbconv.h"
 
 #define SVC "/slimbridge.control.v1.ControlService/"
@@ -72,6 +73,35 @@ static void usage(FILE *f)
 		"                                        until its next successful refresh\n"
 		"  bundle refresh TD                     fetch a peer's bundle now (ours: read\n"
 		"                                        --bundle-file again) and show the outcome\n"
+		"  trust add ORG --trust-domain TD --bundle-endpoint URL --endpoint HOST:PORT\n"
+		"        [--control-endpoint HOST:PORT] [--transport grpc|https] [--mls on|off]\n"
+		"        [--tenant T] [--id ID] [--failure-threshold N] [--cooldown S]\n"
+		"        [--rekey-interval S] [--rekey-messages N] [--content-rule-set RS]\n"
+		"                                        create or update the trust relationship\n"
+		"                                        with ORG (external:SLUG) in state\n"
+		"                                        established; id default TENANT-SLUG,\n"
+		"                                        tenant default the only one; the peer's\n"
+		"                                        control API default: endpoint's host, port\n"
+		"                                        50051; mls default off (AES-256-GCM)\n"
+		"  trust list                            every trust: state, seal, breaker\n"
+		"  trust get ID                          one trust: its bundle, its seal (group,\n"
+		"                                        epoch, mode, rekeys) and the data plane's\n"
+		"                                        circuit breaker, link and counters\n"
+		"  trust revoke ID                       state revoked: the seal leaves the data\n"
+		"                                        plane's snapshot at once, traffic stops\n"
+		"  trust delete ID                       revoke, then delete the trust\n"
+		"                                        relationship\n"
+		"  audit query [--type slim_communication] [--project P] [--since T]\n"
+		"        [--until T] [--source S] [--destination D] [--trust ID]\n"
+		"        [--decision allowed|denied] [--limit N]\n"
+		"                                        audit records, newest first (default\n"
+		"                                        limit 100, at most 10000); T: RFC 3339\n"
+		"                                        (2024-05-01T12:00:00Z), Unix seconds,\n"
+		"                                        or an age (30s, 15m, 2h, 7d); --since\n"
+		"                                        takes time >= T, --until time < T;\n"
+		"                                        --project --source --destination\n"
+		"                                        --trust take fnmatch patterns (acme/*)\n"
+		"  audit stats                           the audit writer: counters, rings\n"
 		"\n"
 		"KIND: tenant app project team agent trust ruleset (plurals accepted).\n"
 		"\n"
@@ -1058,6 +1088,723 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* ---------------------------------------------------------------- audit */
+
+/* An audit time: RFC 3339, Unix seconds, or an age ("15m": 15 minutes ago). */
+static int audit_time(const char *opt, const char *s, int64_t *ns)
+{
+	static const struct {
+		char unit;
+		uint64_t ns;
+	} units[] = {{'s', 1000000000ull}, {'m', 60000000000ull}, {'h', 3600000000000ull},
+		     {'d', 86400000000000ull}};
+	size_t n = strlen(s);
+	uint64_t v;
+
+	for (size_t i = 0; n > 1 && i < sizeof(units) / sizeof(units[0]); i++) {
+		char *end;
+		unsigned long long k;
+		struct timespec ts;
+		uint64_t now;
+
+		if (s[n - 1] != units[i].unit || s[0] < '0' || s[0] > '9') {
+			continue;
+		}
+		errno = 0;
+		k = strtoull(s, &end, 10);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (errno != 0 || end != s + n - 1 || k > now / units[i].ns) {
+			break;
+		}
+		*ns = (int64_t)(now - k * units[i].ns);
+		return 0;
+	}
+	if (ctl_audit_time_parse(s, &v) < 0 || v > INT64_MAX) {
+		fprintf(stderr,
+			"slimbridge: %s: expected RFC 3339 (2024-05-01T12:00:00Z), Unix seconds or an age (15m), got '%s'\n",
+			opt, s);
+		return -EINVAL;
+	}
+	*ns = (int64_t)v;
+	return 0;
+}
+
+static void print_audit_record(const Slimbridge__Control__V1__AuditRecord *r)
+{
+	const char *trust = r->trust != NULL && r->trust[0] != '\0' ? r->trust : "-";
+
+	printf("%s %s %s -> %s trust %s %s %s", r->time, r->decision, r->source, r->destination,
+	       trust, r->encryption, r->reason);
+	if (r->level != NULL && r->level[0] != '\0') {
+		printf(" (at %s)", r->level);
+	}
+	if (r->ruleid != 0) {
+		printf(" rule %u", r->ruleid);
+	}
+	printf(" %u bytes\n", r->messagebytes);
+}
+
+static void print_audit_stats(const Slimbridge__Control__V1__AuditStatsResponse *s)
+{
+	printf("writer %s, %s %s, directory %s, fsync %s\n", s->enabled ? "on" : "off (--no-audit)",
+	       s->attached ? "attached to" : "waiting for", s->shmobject, s->directory, s->fsync);
+	printf("records %llu, bytes %llu, segments %u (created %llu, removed %llu), fsyncs %llu\n",
+	       (unsigned long long)s->records, (unsigned long long)s->bytes, s->segments,
+	       (unsigned long long)s->segmentscreated, (unsigned long long)s->segmentsremoved,
+	       (unsigned long long)s->fsyncs);
+	printf("gaps %llu, duplicates skipped %llu, seq restarts %llu, write errors %llu, "
+	       "torn bytes cut %llu, corrupt at start %llu, ring errors %llu, attaches %llu\n",
+	       (unsigned long long)s->gaps, (unsigned long long)s->duplicatesskipped,
+	       (unsigned long long)s->seqrestarts, (unsigned long long)s->writeerrors,
+	       (unsigned long long)s->tornbytescut, (unsigned long long)s->corruptatstart,
+	       (unsigned long long)s->ringerrors, (unsigned long long)s->attaches);
+	for (size_t i = 0; i < s->n_rings; i++) {
+		const Slimbridge__Control__V1__AuditRing *r = s->rings[i];
+
+		printf("ring %u: head %llu tail %llu unread %llu of %u, producer waits %llu\n", r->worker,
+		       (unsigned long long)r->head, (unsigned long long)r->tail,
+		       (unsigned long long)(r->head - r->tail), r->size, (unsigned long long)r->waits);
+	}
+}
+
+static int cmd_audit(const struct target *t, bool json, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"type", required_argument, NULL, 'y'},
+		{"project", required_argument, NULL, 'p'},
+		{"since", required_argument, NULL, 's'},
+		{"until", required_argument, NULL, 'u'},
+		{"source", required_argument, NULL, 'S'},
+		{"destination", required_argument, NULL, 'D'},
+		{"trust", required_argument, NULL, 'T'},
+		{"decision", required_argument, NULL, 'd'},
+		{"limit", required_argument, NULL, 'l'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	Slimbridge__Control__V1__AuditQueryRequest rq =
+		SLIMBRIDGE__CONTROL__V1__AUDIT_QUERY_REQUEST__INIT;
+	Slimbridge__Control__V1__AuditStatsRequest sr =
+		SLIMBRIDGE__CONTROL__V1__AUDIT_STATS_REQUEST__INIT;
+	struct rpc r = {.count = -1};
+	const char *sub;
+	int c, code;
+
+	if (argc < 2) {
+		goto usage;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(sub, "query") != 0 && strcmp(sub, "stats") != 0) {
+		goto usage;
+	}
+	optind = 0;	/* a full restart */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+		unsigned long long v;
+
+		if (c != 'j' && c != '?' && strcmp(sub, "stats") == 0) {
+			goto usage;
+		}
+		switch (c) {
+		case 'y':
+			if (ctl_audit_type_parse(optarg) < 0) {
+				fprintf(stderr, "slimbridge: --type: slim_communication, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			rq.type = optarg;
+			break;
+		case 'p':
+			rq.project = optarg;
+			break;
+		case 's':
+			if (audit_time("--since", optarg, &rq.sincens) < 0) {
+				return EXIT_USAGE;
+			}
+			rq.has_sincens = 1;
+			break;
+		case 'u':
+			if (audit_time("--until", optarg, &rq.untilns) < 0) {
+				return EXIT_USAGE;
+			}
+			rq.has_untilns = 1;
+			break;
+		case 'S':
+			rq.source = optarg;
+			break;
+		case 'D':
+			rq.destination = optarg;
+			break;
+		case 'T':
+			rq.trust = optarg;
+			break;
+		case 'd':
+			if (strcmp(optarg, "allowed") != 0 && strcmp(optarg, "denied") != 0) {
+				fprintf(stderr, "slimbridge: --decision: allowed or denied, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			rq.decision = optarg;
+			break;
+		case 'l':
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] < '0' || optarg[0] > '9' || v < 1 ||
+			    v > CTL_AUDIT_LIMIT_MAX) {
+				fprintf(stderr, "slimbridge: --limit: 1..%d, not '%s'\n",
+					CTL_AUDIT_LIMIT_MAX, optarg);
+				return EXIT_USAGE;
+			}
+			rq.has_limit = 1;
+			rq.limit = (uint32_t)v;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "slimbridge: audit %s: unexpected argument '%s'\n", sub, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (rq.has_sincens && rq.has_untilns && rq.untilns <= rq.sincens) {
+		fprintf(stderr, "slimbridge: --until must be later than --since\n");
+		return EXIT_USAGE;
+	}
+	r.json = json;
+	if (strcmp(sub, "stats") == 0) {
+		r.resp_desc = &slimbridge__control__v1__audit_stats_response__descriptor;
+		code = call(t, "AuditStats", &sr.base, &r);
+		if (code == EXIT_OK && json) {
+			print_json(r.resp);
+		} else if (code == EXIT_OK) {
+			print_audit_stats((const void *)r.resp);
+		}
+	} else {
+		r.resp_desc = &slimbridge__control__v1__audit_query_response__descriptor;
+		code = call(t, "AuditQuery", &rq.base, &r);
+		if (code == EXIT_OK && json) {
+			print_json(r.resp);
+		} else if (code == EXIT_OK) {
+			const Slimbridge__Control__V1__AuditQueryResponse *q = (const void *)r.resp;
+
+			for (size_t i = 0; i < q->n_records; i++) {
+				print_audit_record(q->records[i]);
+			}
+			if (q->truncated) {
+				fprintf(stderr, "slimbridge: more records match: narrow the query, raise "
+						"--limit, or page with --until the oldest time shown\n");
+			}
+		}
+	}
+	if (r.resp != NULL) {
+		protobuf_c_message_free_unpacked(r.resp, NULL);
+	}
+	return code;
+usage:
+	fprintf(stderr, "slimbridge: usage: slimbridge audit query [--type slim_communication] "
+			"[--project P] [--since T] [--until T] [--source S] [--destination D] "
+			"[--trust ID] [--decision allowed|denied] [--limit N] [--json] | "
+			"audit stats [--json]\n");
+	return EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- trust */
+
+/* "partner-corp" or "external:partner-corp" -> "external:partner-corp" in |out|; -EINVAL otherwise. */
+static int trust_org(const char *arg, char *out, size_t cap)
+{
+	const char *slug = strncmp(arg, "external:", 9) == 0 ? arg + 9 : arg;
+
+	if (slug[0] == '\0' || strchr(slug, ':') != NULL || strlen(slug) + 10 > cap) {
+		return -EINVAL;
+	}
+	snprintf(out, cap, "external:%s", slug);
+	return 0;
+}
+
+static int trust_num(const char *opt, const char *s, unsigned long max, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || s[0] == '\0' || s[0] == '-' || v > max) {
+		fprintf(stderr, "slimbridge: --%s: expected 0..%lu, got '%s'\n", opt, max, s);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The policy's objects of |kind| (List); NULL after printing why. */
+static Slimbridge__Control__V1__ListResponse *trust_list_kind(const struct target *t,
+							      const char *kind, int *code)
+{
+	Slimbridge__Control__V1__ListRequest lr = SLIMBRIDGE__CONTROL__V1__LIST_REQUEST__INIT;
+	struct rpc r = {.resp_desc = &slimbridge__control__v1__list_response__descriptor,
+			.count = -1};
+
+	lr.kind = (char *)kind;
+	*code = call(t, "List", &lr.base, &r);
+	if (*code != EXIT_OK) {
+		if (r.resp != NULL) {
+			protobuf_c_message_free_unpacked(r.resp, NULL);
+		}
+		return NULL;
+	}
+	return (Slimbridge__Control__V1__ListResponse *)r.resp;
+}
+
+static int trust_add(const struct target *t, bool json, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"trust-domain", required_argument, NULL, 'd'},
+		{"bundle-endpoint", required_argument, NULL, 'b'},
+		{"endpoint", required_argument, NULL, 'e'},
+		{"control-endpoint", required_argument, NULL, 'c'},
+		{"transport", required_argument, NULL, 't'},
+		{"mls", required_argument, NULL, 'm'},
+		{"tenant", required_argument, NULL, 'T'},
+		{"id", required_argument, NULL, 'i'},
+		{"failure-threshold", required_argument, NULL, 'f'},
+		{"cooldown", required_argument, NULL, 'C'},
+		{"rekey-interval", required_argument, NULL, 'r'},
+		{"rekey-messages", required_argument, NULL, 'n'},
+		{"content-rule-set", required_argument, NULL, 'R'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	Slimbridge__Control__V1__TrustRelationship tr =
+		SLIMBRIDGE__CONTROL__V1__TRUST_RELATIONSHIP__INIT;
+	Slimbridge__Control__V1__CircuitBreaker cb = SLIMBRIDGE__CONTROL__V1__CIRCUIT_BREAKER__INIT;
+	Slimbridge__Control__V1__Object ob = SLIMBRIDGE__CONTROL__V1__OBJECT__INIT;
+	Slimbridge__Control__V1__ObjectRequest rq = SLIMBRIDGE__CONTROL__V1__OBJECT_REQUEST__INIT;
+	Slimbridge__Control__V1__ListResponse *tenants = NULL, *trusts = NULL;
+	struct rpc r = {.resp_desc = &slimbridge__control__v1__object_response__descriptor,
+			.count = -1};
+	const char *td = NULL, *bundle = NULL, *ep = NULL, *cep = NULL, *transport = NULL;
+	const char *mls = NULL, *tenant = NULL, *id = NULL, *rs = NULL;
+	uint32_t threshold = 0, cooldown = 0, interval = 0, messages = 0;
+	bool has_threshold = false, has_cooldown = false, has_interval = false, has_messages = false;
+	bool exists = false;
+	char org[160], idbuf[300];
+	int c, code;
+
+	optind = 0;	/* options may come before or after ORG */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			td = optarg;
+			break;
+		case 'b':
+			bundle = optarg;
+			break;
+		case 'e':
+			ep = optarg;
+			break;
+		case 'c':
+			cep = optarg;
+			break;
+		case 't':
+			transport = optarg;
+			break;
+		case 'm':
+			mls = optarg;
+			break;
+		case 'T':
+			tenant = optarg;
+			break;
+		case 'i':
+			id = optarg;
+			break;
+		case 'R':
+			rs = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'f':
+			if (trust_num("failure-threshold", optarg, 1000, &threshold) < 0) {
+				return EXIT_USAGE;
+			}
+			has_threshold = true;
+			break;
+		case 'C':
+			if (trust_num("cooldown", optarg, 86400 * 365, &cooldown) < 0) {
+				return EXIT_USAGE;
+			}
+			has_cooldown = true;
+			break;
+		case 'r':
+			if (trust_num("rekey-interval", optarg, UINT32_MAX, &interval) < 0) {
+				return EXIT_USAGE;
+			}
+			has_interval = true;
+			break;
+		case 'n':
+			if (trust_num("rekey-messages", optarg, UINT32_MAX, &messages) < 0) {
+				return EXIT_USAGE;
+			}
+			has_messages = true;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 1 || trust_org(argv[optind], org, sizeof(org)) < 0) {
+		goto usage;
+	}
+	if (mls != NULL && strcmp(mls, "on") != 0 && strcmp(mls, "off") != 0) {
+		fprintf(stderr, "slimbridge: --mls: on or off, not '%s'\n", mls);
+		return EXIT_USAGE;
+	}
+	if (transport != NULL && strcmp(transport, "grpc") != 0 && strcmp(transport, "https") != 0) {
+		fprintf(stderr, "slimbridge: --transport: grpc or https, not '%s'\n", transport);
+		return EXIT_USAGE;
+	}
+	/* The tenant: given, or the only one there is. */
+	if (tenant == NULL) {
+		tenants = trust_list_kind(t, "tenant", &code);
+		if (tenants == NULL) {
+			return code;
+		}
+		if (tenants->policy == NULL || tenants->policy->n_tenants != 1) {
+			fprintf(stderr, "slimbridge: trust add: --tenant is needed (%zu tenants)\n",
+				tenants->policy != NULL ? tenants->policy->n_tenants : 0);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		tenant = tenants->policy->tenants[0]->id;
+	}
+	if (id == NULL) {
+		snprintf(idbuf, sizeof(idbuf), "%s-%s", tenant, org + 9);
+		id = idbuf;
+	}
+	/* An existing relationship is updated: what is not given stays as it is. */
+	trusts = trust_list_kind(t, "trust", &code);
+	if (trusts == NULL) {
+		goto out;
+	}
+	for (size_t i = 0; trusts->policy != NULL && i < trusts->policy->n_trustrelationships; i++) {
+		const Slimbridge__Control__V1__TrustRelationship *x =
+			trusts->policy->trustrelationships[i];
+
+		if (x->id != NULL && strcmp(x->id, id) == 0) {
+			tr = *x;
+			if (x->circuitbreaker != NULL) {
+				cb = *x->circuitbreaker;
+			}
+			exists = true;
+		}
+	}
+	if (!exists && (td == NULL || bundle == NULL || ep == NULL)) {
+		fprintf(stderr, "slimbridge: trust add: a new trust relationship needs --trust-domain, --bundle-endpoint and --endpoint\n");
+		code = EXIT_USAGE;
+		goto out;
+	}
+	tr.id = (char *)id;
+	tr.tenant = (char *)tenant;
+	tr.organization = org;
+	tr.state = "established";	/* (re)established: a revoked one comes back */
+	if (td != NULL) {
+		tr.peertrustdomain = (char *)td;
+	}
+	if (bundle != NULL) {
+		tr.bundleendpoint = (char *)bundle;
+	}
+	if (ep != NULL) {
+		tr.endpoint = (char *)ep;
+	}
+	if (cep != NULL) {
+		tr.controlendpoint = (char *)cep;
+	}
+	if (transport != NULL || tr.transport == NULL) {
+		tr.transport = (char *)(transport != NULL ? transport : "grpc");
+	}
+	if (mls != NULL || !tr.has_mls) {
+		tr.has_mls = 1;
+		tr.mls = mls != NULL && strcmp(mls, "on") == 0;
+	}
+	if (rs != NULL) {
+		tr.contentruleset = (char *)rs;
+	}
+	if (has_interval) {
+		tr.has_rekeyintervalseconds = 1;
+		tr.rekeyintervalseconds = interval;
+	}
+	if (has_messages) {
+		tr.has_rekeymessages = 1;
+		tr.rekeymessages = messages;
+	}
+	if (has_threshold) {
+		cb.has_failurethreshold = 1;
+		cb.failurethreshold = threshold;
+	}
+	if (has_cooldown) {
+		cb.has_cooldownseconds = 1;
+		cb.cooldownseconds = cooldown;
+	}
+	tr.circuitbreaker = cb.has_failurethreshold || cb.has_cooldownseconds ? &cb : NULL;
+	ob.kind_case = SLIMBRIDGE__CONTROL__V1__OBJECT__KIND_TRUST_RELATIONSHIP;
+	ob.trustrelationship = &tr;
+	rq.object = &ob;
+	r.json = json;
+	code = call(t, exists ? "Update" : "Create", &rq.base, &r);
+	if (code == EXIT_OK && json) {
+		print_json(r.resp);
+	} else if (code == EXIT_OK) {
+		printf("trust %s %s: %s (%s) at %s, bundle %s, mls %s (version %llu)\n", id,
+		       exists ? "updated" : "created", org, tr.peertrustdomain, tr.endpoint,
+		       tr.bundleendpoint, tr.mls ? "on" : "off",
+		       (unsigned long long)((Slimbridge__Control__V1__ObjectResponse *)r.resp)->version);
+	}
+out:
+	if (r.resp != NULL) {
+		protobuf_c_message_free_unpacked(r.resp, NULL);
+	}
+	if (trusts != NULL) {
+		protobuf_c_message_free_unpacked(&trusts->base, NULL);
+	}
+	if (tenants != NULL) {
+		protobuf_c_message_free_unpacked(&tenants->base, NULL);
+	}
+	return code;
+usage:
+	fprintf(stderr, "slimbridge: usage: slimbridge trust add ORG --trust-domain TD --bundle-endpoint URL --endpoint HOST:PORT [--control-endpoint HOST:PORT] [--transport grpc] [--mls on|off] [--tenant T] [--id ID] [--failure-threshold N] [--cooldown S] [--rekey-interval S] [--rekey-messages N] [--content-rule-set RS]\n");
+	return EXIT_USAGE;
+}
+
+static void print_trust_line(const Slimbridge__Control__V1__TrustStatus *s)
+{
+	const Slimbridge__Control__V1__TrustRelationship *tr = s->trust;
+	const Slimbridge__Control__V1__SealState *se = s->seal;
+	const Slimbridge__Control__V1__TrustBridge *br = s->bridge;
+
+	printf("%s %s %s state %s seal %s", tr->id, tr->organization,
+	       tr->peertrustdomain != NULL ? tr->peertrustdomain : "-",
+	       tr->state != NULL ? tr->state : "pending", se != NULL ? se->state : "none");
+	if (se != NULL && se->group != NULL) {
+		printf(" mode %s epoch %llu", se->mode, (unsigned long long)se->epoch);
+	}
+	if (br != NULL && br->running && br->breaker != NULL) {
+		printf(" breaker %s link %s", br->breaker, br->link);
+	} else {
+		printf(" data plane -");
+	}
+	printf("\n");
+	if (se != NULL && se->reason != NULL && se->reason[0] != '\0') {
+		printf("  %s\n", se->reason);
+	}
+}
+
+static void print_trust(const Slimbridge__Control__V1__TrustStatus *s)
+{
+	const Slimbridge__Control__V1__TrustRelationship *tr = s->trust;
+	const Slimbridge__Control__V1__SealState *se = s->seal;
+	const Slimbridge__Control__V1__TrustBridge *br = s->bridge;
+	const Slimbridge__Control__V1__TrustBundle *b = s->bundle;
+	char w[48];
+
+	printf("trust: %s\n", tr->id);
+	printf("tenant: %s\norganization: %s\n", tr->tenant, tr->organization);
+	printf("peer trust domain: %s\n", tr->peertrustdomain != NULL ? tr->peertrustdomain : "-");
+	printf("endpoint: %s (%s)\n", tr->endpoint != NULL ? tr->endpoint : "-",
+	       tr->transport != NULL ? tr->transport : "grpc");
+	printf("bundle endpoint: %s\n", tr->bundleendpoint != NULL ? tr->bundleendpoint : "-");
+	printf("state: %s\n", tr->state != NULL ? tr->state : "pending");
+	printf("mls: %s\n", tr->has_mls && tr->mls ? "on" : "off");
+	printf("circuit breaker: threshold %u, cooldown %u s\n",
+	       tr->circuitbreaker != NULL && tr->circuitbreaker->has_failurethreshold
+		       ? tr->circuitbreaker->failurethreshold : 3,
+	       tr->circuitbreaker != NULL && tr->circuitbreaker->has_cooldownseconds
+		       ? tr->circuitbreaker->cooldownseconds : 300);
+	if (tr->contentruleset != NULL && tr->contentruleset[0] != '\0') {
+		printf("content rule set: %s\n", tr->contentruleset);
+	}
+	if (s->has_index) {
+		printf("index: %u\n", s->index);
+	}
+	if (b == NULL) {
+		printf("bundle: none\n");
+	} else if (b->source == NULL) {
+		printf("bundle: none yet%s%s\n", b->lasterror != NULL ? " (last error: " : "",
+		       b->lasterror != NULL ? b->lasterror : "");
+	} else {
+		printf("bundle: sequence %llu, %s, last good refresh %s, bridge keys %u%s%s\n",
+		       (unsigned long long)b->sequence, b->published ? "published" : "unpublished",
+		       when(b->fetchedatms, w, sizeof(w)), s->bridgekeys,
+		       b->lasterror != NULL ? ", last error: " : "",
+		       b->lasterror != NULL ? b->lasterror : "");
+	}
+	if (se == NULL) {
+		printf("seal: none\n");
+	} else {
+		printf("seal: %s", se->state);
+		if (se->reason != NULL && se->reason[0] != '\0') {
+			printf(" (%s)", se->reason);
+		}
+		printf("\n  mode: %s, role: %s, control endpoint: %s\n", se->mode, se->role,
+		       se->controlendpoint != NULL ? se->controlendpoint : "-");
+		if (se->group != NULL) {
+			printf("  group: %s\n", se->group);
+			printf("  epoch: %llu", (unsigned long long)se->epoch);
+			if (se->has_prevepoch) {
+				printf(" (previous %llu%s)", (unsigned long long)se->prevepoch,
+				       se->sendprev ? ", still sending with it" : "");
+			}
+			printf("\n  leaves: own %u, peer %u\n", se->ownleaf, se->peerleaf);
+			if (se->epochauthenticator != NULL) {
+				printf("  epoch authenticator: %s\n", se->epochauthenticator);
+			}
+		}
+		if (se->has_establishedatms) {
+			printf("  established: %s\n", when(se->establishedatms, w, sizeof(w)));
+		}
+		printf("  rekey: every %u s or %u messages (0: never); %llu rekeys", se->rekeyintervalseconds,
+		       se->rekeymessages, (unsigned long long)se->rekeys);
+		if (se->has_lastrekeyatms) {
+			printf(", last %s (%s)", when(se->lastrekeyatms, w, sizeof(w)),
+			       se->lastrekeyreason != NULL ? se->lastrekeyreason : "");
+		}
+		printf("\n");
+		if (se->failures > 0 || se->lasterror != NULL) {
+			printf("  failures: %u%s%s\n", se->failures, se->lasterror != NULL ? ", last: " : "",
+			       se->lasterror != NULL ? se->lasterror : "");
+		}
+		if (se->has_nextattemptms) {
+			printf("  next attempt: %s\n", when(se->nextattemptms, w, sizeof(w)));
+		}
+	}
+	if (br == NULL || !br->running) {
+		printf("data plane: %s\n", br != NULL && br->note != NULL ? br->note
+							: "the data plane is not running");
+		return;
+	}
+	if (br->breaker == NULL) {
+		printf("data plane: running; %s\n", br->note != NULL ? br->note : "no slot");
+		return;
+	}
+	printf("circuit breaker: %s (failures %u/%u, opened %llu times", br->breaker, br->failures,
+	       br->threshold, (unsigned long long)br->opened);
+	if (br->has_openuntilms) {
+		printf(", open until %s", when(br->openuntilms, w, sizeof(w)));
+	}
+	printf(")\nlink: %s, last failure %s\n", br->link, br->lastfailure);
+	printf("counters: epoch %llu, sealed %llu (%llu in this epoch), records %llu, opened %llu, denied %llu\n",
+	       (unsigned long long)br->epoch, (unsigned long long)br->sealed,
+	       (unsigned long long)br->sealedepoch, (unsigned long long)br->records,
+	       (unsigned long long)br->openedmessages, (unsigned long long)br->denied);
+	if (br->note != NULL) {
+		printf("note: %s\n", br->note);
+	}
+}
+
+static int cmd_trust(const struct target *t, bool json, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	Slimbridge__Control__V1__TrustStatusRequest sr =
+		SLIMBRIDGE__CONTROL__V1__TRUST_STATUS_REQUEST__INIT;
+	Slimbridge__Control__V1__TrustRef ref = SLIMBRIDGE__CONTROL__V1__TRUST_REF__INIT;
+	Slimbridge__Control__V1__ObjectRef oref = SLIMBRIDGE__CONTROL__V1__OBJECT_REF__INIT;
+	struct rpc r = {.resp_desc = &slimbridge__control__v1__trust_status_response__descriptor,
+			.count = -1};
+	const Slimbridge__Control__V1__TrustStatusResponse *st;
+	const char *sub;
+	int c, code, want;
+
+	if (argc < 2) {
+		goto usage;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(sub, "add") == 0) {
+		return trust_add(t, json, argc, argv);
+	}
+	optind = 0;	/* a full restart: --json may follow the arguments */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j') {
+			goto usage;
+		}
+		json = true;
+	}
+	r.json = json;
+	want = strcmp(sub, "list") == 0 ? 0 : 1;
+	if (argc - optind != want) {
+		goto usage;
+	}
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "get") == 0) {
+		sr.id = want > 0 ? argv[optind] : NULL;
+		code = call(t, "TrustStatus", &sr.base, &r);
+	} else if (strcmp(sub, "revoke") == 0) {
+		ref.id = argv[optind];
+		code = call(t, "TrustRevoke", &ref.base, &r);
+	} else if (strcmp(sub, "delete") == 0) {
+		/*
+		 * Revoked first: its seal leaves the snapshot while the other
+		 * trusts keep their indices, then the object goes.
+		 */
+		ref.id = argv[optind];
+		code = call(t, "TrustRevoke", &ref.base, &r);
+		if (r.resp != NULL) {
+			protobuf_c_message_free_unpacked(r.resp, NULL);
+		}
+		r = (struct rpc){.count = -1, .json = json};	/* a call per struct rpc */
+		if (code != EXIT_OK) {
+			goto out;
+		}
+		oref.kind = "trust";
+		oref.id = argv[optind];
+		r.resp_desc = &slimbridge__control__v1__delete_response__descriptor;
+		code = call(t, "Delete", &oref.base, &r);
+		if (code == EXIT_OK && json) {
+			print_json(r.resp);
+		} else if (code == EXIT_OK) {
+			printf("trust %s deleted: version %llu\n", argv[optind],
+			       (unsigned long long)((Slimbridge__Control__V1__DeleteResponse *)r.resp)
+				       ->version);
+		}
+		goto out;
+	} else {
+		goto usage;
+	}
+	if (code != EXIT_OK) {
+		goto out;
+	}
+	st = (const void *)r.resp;
+	if (json) {
+		print_json(r.resp);
+	} else if (strcmp(sub, "revoke") == 0) {
+		printf("trust %s revoked: its seal left the snapshot first\n", argv[optind]);
+	}
+	for (size_t i = 0; !json && strcmp(sub, "revoke") != 0 && i < st->n_trusts; i++) {
+		if (strcmp(sub, "list") == 0) {
+			print_trust_line(st->trusts[i]);
+		} else {
+			print_trust(st->trusts[i]);
+		}
+	}
+out:
+	if (r.resp != NULL) {
+		protobuf_c_message_free_unpacked(r.resp, NULL);
+	}
+	return code;
+usage:
+	fprintf(stderr, "slimbridge: usage: slimbridge trust add ORG ... | list | get ID | revoke ID | "
+			"delete ID [--json]\n");
+	return EXIT_USAGE;
+}
+
 static int parse_server(const char *s, struct target *t)
 {
 	const char *colon = strrchr(s, ':');
@@ -1172,6 +1919,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "bundle") == 0) {
 		return cmd_bundle(&t, json, argc, argv);
+	}
+	if (strcmp(cmd, "trust") == 0) {
+		return cmd_trust(&t, json, argc, argv);
+	}
+	if (strcmp(cmd, "audit") == 0) {
+		return cmd_audit(&t, json, argc, argv);
 	}
 	if (strcmp(cmd, "slim-required") == 0) {
 		return cmd_check(&t, json, true, argc, argv);

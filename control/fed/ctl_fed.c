@@ -637,6 +637,29 @@ fail:
 	return NULL;
 }
 
+int ctl_fed_bundle(struct ctl_fed *f, const char *td, const uint8_t **doc, size_t *len)
+{
+	struct ctl_fed_td *e = f != NULL ? ctl_fed_find(f, td) : NULL;
+
+	if (e == NULL || e->src == CTL_FED_SRC_NONE) {
+		return -ENOENT;
+	}
+	*doc = e->doc;
+	*len = e->doc_len;
+	return e->stale ? -ESTALE : 0;
+}
+
+int ctl_fed_bundle_describe(struct ctl_fed *f, const char *td, pb_bundle *b)
+{
+	struct ctl_fed_td *e = f != NULL ? ctl_fed_find(f, td) : NULL;
+
+	if (e == NULL) {
+		return -ENOENT;
+	}
+	ctl_fed_describe(e, false, b);
+	return 0;
+}
+
 int ctl_fed_port(const struct ctl_fed *f)
 {
 	return f != NULL ? ctl_fed_serve_port(f) : 0;

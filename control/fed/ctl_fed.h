@@ -124,4 +124,27 @@ void ctl_fed_stop(struct ctl_fed *f);
 /* ctl_fed_free frees |f| (after the loop and the server). NULL ok. */
 void ctl_fed_free(struct ctl_fed *f);
 
+/*
+ * ctl_fed_bundle gives read access to trust domain |td|'s current bundle
+ * (ours or a peer's) for other control modules (control/trust: the bridge
+ * keys in it): |*doc| (|*len| bytes, NUL-terminated) is valid until the
+ * next ctl_fed_tick. Returns 0 when it is in the snapshot (published),
+ * -ESTALE when it is kept but out of the snapshot (not refreshed for
+ * --bundle-max-stale), -ENOENT when there is none (not federated, or not
+ * fetched yet).
+ */
+int ctl_fed_bundle(struct ctl_fed *f, const char *td, const uint8_t **doc, size_t *len)
+	__attribute__((warn_unused_result));
+
+struct Slimbridge__Control__V1__TrustBundle;
+
+/*
+ * ctl_fed_bundle_describe fills |b| with |td|'s bundle state as BundleGet
+ * answers it without the document (strings point into |f|: valid until
+ * the next ctl_fed_tick). -ENOENT when the trust domain is not federated.
+ */
+int ctl_fed_bundle_describe(struct ctl_fed *f, const char *td,
+			    struct Slimbridge__Control__V1__TrustBundle *b)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -61,7 +61,7 @@ struct ctl_mls_group *ctl_mls_group_add(struct ctl_mls *m, const char *name)
 {
 	struct ctl_mls_group *grp, **v;
 
-	if (m->n_groups >= CTL_MLS_MAX_GROUPS || strlen(name) > CTL_MLS_MAX_NAME) {
+	if (m->n_groups >= CTL_MLS_MAX_GROUPS || strlen(name) > MLS_GROUP_MAX_ID) {
 		return NULL;
 	}
 	v = realloc(m->groups, (m->n_groups + 1) * sizeof(*v));
@@ -251,7 +251,7 @@ void ctl_mls_publish(struct ctl_mls *m)
 	for (size_t i = 0; i < m->n_groups; i++) {
 		struct ctl_mls_group *grp = m->groups[i];
 
-		if (!mls_group_active(grp->g)) {
+		if (!mls_group_active(grp->g) || grp->no_export) {
 			continue;
 		}
 		rc = mls_export_group(grp->g, &recs[n], &e[n].rec_len);
@@ -278,6 +278,171 @@ out:
 	}
 	free(recs);
 	free(e);
+}
+
+/* ---------------------------------------------------------------- managed groups */
+
+bool ctl_mls_is_managed(const struct ctl_mls *m, const uint8_t *gid, size_t len)
+{
+	return m->hooks.owns != NULL && m->hooks.owns(m->hooks.arg, gid, len);
+}
+
+void ctl_mls_set_hooks(struct ctl_mls *m, const struct ctl_mls_hooks *h)
+{
+	if (h != NULL) {
+		m->hooks = *h;
+	} else {
+		memset(&m->hooks, 0, sizeof(m->hooks));
+	}
+}
+
+int ctl_mls_set_signer_key(struct ctl_mls *m, uint16_t suite, const uint8_t *priv, size_t len)
+{
+	const struct mls_suite *s = mls_suite_get(suite);
+	struct mls_signer *sg = NULL;
+	int rc;
+
+	if (s == NULL || suite >= sizeof(m->signers) / sizeof(m->signers[0]) || priv == NULL) {
+		return -EINVAL;
+	}
+	rc = mls_signer_new(s, (const uint8_t *)m->identity, strlen(m->identity), priv, len, &sg);
+	if (rc < 0) {
+		return rc;
+	}
+	mls_signer_free(m->signers[suite]);
+	m->signers[suite] = sg;
+	return 0;
+}
+
+const struct mls_signer *ctl_mls_signer_get(struct ctl_mls *m, uint16_t suite)
+{
+	return ctl_mls_signer(m, suite);
+}
+
+const char *ctl_mls_identity(const struct ctl_mls *m)
+{
+	return m->identity;
+}
+
+const char *ctl_mls_endpoint(const struct ctl_mls *m)
+{
+	return m->endpoint;
+}
+
+static struct ctl_mls_group *managed_find(struct ctl_mls *m, const char *name)
+{
+	struct ctl_mls_group *grp = name != NULL ? ctl_mls_group_find(m, name) : NULL;
+
+	return grp != NULL && grp->managed ? grp : NULL;
+}
+
+int ctl_mls_managed_put(struct ctl_mls *m, const char *name, struct mls_group *g,
+			const char *peer_endpoint, bool export)
+{
+	struct ctl_mls_group *grp;
+	struct ctl_mls_ep peer = {0};
+	uint32_t leaves;
+	size_t gid_len;
+	const uint8_t *gid;
+
+	if (name == NULL || g == NULL || name[0] == '\0' || strlen(name) > MLS_GROUP_MAX_ID) {
+		return -EINVAL;
+	}
+	gid = mls_group_id(g, &gid_len);
+	if (gid_len != strlen(name) || memcmp(gid, name, gid_len) != 0) {
+		return -EINVAL;
+	}
+	grp = ctl_mls_group_find(m, name);
+	if (grp != NULL && grp->op != NULL) {
+		return -EBUSY;
+	}
+	if (grp == NULL && (grp = ctl_mls_group_add(m, name)) == NULL) {
+		return m->n_groups >= CTL_MLS_MAX_GROUPS ? -ENOSPC : -ENOMEM;
+	}
+	mls_group_free(grp->g);
+	grp->g = g;
+	grp->managed = true;
+	grp->no_export = !export;
+	/* The directory: us, and the other member at |peer_endpoint|. */
+	leaves = mls_group_n_leaves(g);
+	for (uint32_t leaf = 0; peer_endpoint != NULL && leaf < leaves; leaf++) {
+		if (leaf != mls_group_own_leaf(g) && peer.identity == NULL) {
+			peer.identity = ctl_mls_member_identity(g, leaf);
+		}
+	}
+	peer.endpoint = (char *)peer_endpoint;
+	dir_free(grp->eps, grp->n_eps);
+	grp->eps = NULL;
+	grp->n_eps = 0;
+	/* Best effort: the managing module knows where its peer is. */
+	(void)!ctl_mls_dir_rebuild(m, grp, &peer, peer.identity != NULL ? 1 : 0);
+	free(peer.identity);
+	ctl_mls_publish(m);
+	return 0;
+}
+
+struct mls_group *ctl_mls_managed_get(struct ctl_mls *m, const char *name)
+{
+	struct ctl_mls_group *grp = managed_find(m, name);
+
+	return grp != NULL ? grp->g : NULL;
+}
+
+int ctl_mls_managed_export(struct ctl_mls *m, const char *name, bool export)
+{
+	struct ctl_mls_group *grp = managed_find(m, name);
+
+	if (grp == NULL) {
+		return -ENOENT;
+	}
+	if (grp->no_export == !export) {
+		return 0;
+	}
+	grp->no_export = !export;
+	ctl_mls_publish(m);
+	return 0;
+}
+
+void ctl_mls_managed_drop(struct ctl_mls *m, const char *name)
+{
+	struct ctl_mls_group *grp = managed_find(m, name);
+
+	if (grp == NULL || grp->op != NULL) {
+		return;
+	}
+	ctl_mls_group_drop(m, grp);
+	ctl_mls_publish(m);
+}
+
+char **ctl_mls_managed_names(struct ctl_mls *m, size_t *n)
+{
+	char **v = calloc(m->n_groups + 1, sizeof(*v));
+
+	*n = 0;
+	if (v == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < m->n_groups; i++) {
+		if (!m->groups[i]->managed) {
+			continue;
+		}
+		v[*n] = strdup(m->groups[i]->name);
+		if (v[*n] == NULL) {
+			ctl_mls_names_free(v, *n);
+			*n = 0;
+			return NULL;
+		}
+		(*n)++;
+	}
+	return v;
+}
+
+void ctl_mls_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		free(v[i]);
+	}
+	free(v);
 }
 
 /* ---------------------------------------------------------------- call plumbing */

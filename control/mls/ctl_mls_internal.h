@@ -46,11 +46,13 @@ struct ctl_mls_op;
 struct ctl_mls_oconn;
 
 struct ctl_mls_group {
-	char name[CTL_MLS_MAX_NAME + 1];
+	char name[MLS_GROUP_MAX_ID + 1];	/* operator groups: CTL_MLS_MAX_NAME at most */
 	struct mls_group *g;		/* never NULL */
 	struct ctl_mls_ep *eps;
 	size_t n_eps;
 	struct ctl_mls_op *op;		/* the operation in flight, or NULL */
+	bool managed;			/* another module's (ctl_mls_managed_put, hooks) */
+	bool no_export;			/* its epoch record stays out of the MLS table */
 };
 
 /* One server call of an Mls* method. */
@@ -79,6 +81,7 @@ struct ctl_mls {
 	struct ctl_mls_oconn *oconns;	/* outbound connections, freed once the loop closed them */
 	bool stopped;
 	struct ctl_mls_slot *slots;
+	struct ctl_mls_hooks hooks;	/* managed groups; owns NULL: none */
 };
 
 /* ---- ctl_mls.c ---- */
@@ -97,6 +100,9 @@ struct mls_signer *ctl_mls_signer(struct ctl_mls *m, uint16_t id);
 
 /* True for a group name: 1..CTL_MLS_MAX_NAME of A-Z a-z 0-9 . _ : - */
 bool ctl_mls_name_ok(const char *s, size_t len);
+
+/* True when group id |gid| is a managed group's (the hooks own it). */
+bool ctl_mls_is_managed(const struct ctl_mls *m, const uint8_t *gid, size_t len);
 
 /*
  * Rebuilds the directory of |grp| from its members: each member's endpoint

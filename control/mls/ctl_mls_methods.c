@@ -14,6 +14,7 @@
 #include "ctl_mls_internal.h"
 
 #define KP_LIFETIME_S (30u * 24 * 3600)	/* KeyPackages are valid 30 days */
+#define MANAGED_MSG "a seal group of a trust relationship: managed by slimbridge-control itself (slimbridge trust)"
 
 /* ---------------------------------------------------------------- answers */
 
@@ -209,9 +210,10 @@ static void do_welcome(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 	struct ctl_mls_group *grp;
 	struct mls_group *g = NULL;
 	const uint8_t *gid;
-	char name[CTL_MLS_MAX_NAME + 1];
+	char name[MLS_GROUP_MAX_ID + 1], why[256] = "";
 	size_t gid_len;
 	int rc = -ENOENT;
+	bool managed;
 	uint32_t i;
 
 	for (i = 0; i < m->n_kps && rq->has_welcome; i++) {
@@ -231,12 +233,18 @@ static void do_welcome(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 	memmove(m->kps + i, m->kps + i + 1, (m->n_kps - i - 1) * sizeof(m->kps[0]));
 	m->n_kps--;
 	gid = mls_group_id(g, &gid_len);
-	if (!ctl_mls_name_ok((const char *)gid, gid_len)) {
+	managed = ctl_mls_is_managed(m, gid, gid_len);
+	if (managed ? memchr(gid, '\0', gid_len) != NULL || gid_len > MLS_GROUP_MAX_ID
+		    : !ctl_mls_name_ok((const char *)gid, gid_len)) {
 		ctl_mls_fail(c, GRPC_INVALID_ARGUMENT, "the group id is not a group name");
 		goto out;
 	}
 	memcpy(name, gid, gid_len);
 	name[gid_len] = '\0';
+	if (managed && m->hooks.check(m->hooks.arg, name, g, true, why, sizeof(why)) < 0) {
+		ctl_mls_fail(c, GRPC_PERMISSION_DENIED, why);
+		goto out;
+	}
 	grp = ctl_mls_group_find(m, name);
 	if (grp != NULL && grp->op != NULL) {
 		ctl_mls_fail(c, GRPC_ABORTED, "an operation on this group is in progress");
@@ -252,10 +260,14 @@ static void do_welcome(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 	/* Joining again (the group was made anew) replaces what we had. */
 	mls_group_free(grp->g);
 	grp->g = g;
+	grp->managed = managed;
 	g = NULL;
 	if (ctl_mls_dir_take(m, grp, rq->members, rq->n_members) < 0) {
 		ctl_mls_fail(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
+	}
+	if (managed) {
+		m->hooks.changed(m->hooks.arg, name, grp->g);
 	}
 	ctl_mls_publish(m);
 	ctl_mls_reply_state(c, grp, NULL, 0);
@@ -270,8 +282,10 @@ static void do_commit(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 	       slimbridge__control__v1__mls_commit_request__unpack, rq);
 	struct ctl_mls *m = c->m;
 	struct ctl_mls_group *grp = rq->group != NULL ? ctl_mls_group_find(m, rq->group) : NULL;
+	struct mls_group *saved = NULL;
 	struct mls_group_event ev;
-	char why[128];
+	char why[320], name[MLS_GROUP_MAX_ID + 1];
+	bool managed;
 	int rc;
 
 	if (grp == NULL) {
@@ -280,6 +294,11 @@ static void do_commit(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 	}
 	if (grp->op != NULL) {
 		ctl_mls_fail(c, GRPC_ABORTED, "an operation on this group is in progress");
+		goto out;
+	}
+	/* A managed group's change is vetted: keep a copy to go back to. */
+	if (grp->managed && mls_group_copy(grp->g, &saved) < 0) {
+		ctl_mls_fail(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	rc = rq->has_message ? mls_group_handle(grp->g, rq->message.data, rq->message.len, &ev)
@@ -291,19 +310,44 @@ static void do_commit(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 			     why);
 		goto out;
 	}
+	if (grp->managed) {
+		if (ev.type != MLS_GROUP_EV_COMMIT) {
+			snprintf(why, sizeof(why), "group %s takes Commits only", grp->name);
+			rc = -EPERM;
+		} else if (ev.removed) {
+			rc = 0;		/* out of the group: dropped below */
+		} else {
+			rc = m->hooks.check(m->hooks.arg, grp->name, grp->g, false, why,
+					    sizeof(why));
+		}
+		if (rc < 0) {
+			mls_group_free(grp->g);		/* undone: back to the copy */
+			grp->g = saved;
+			saved = NULL;
+			ctl_mls_fail(c, GRPC_PERMISSION_DENIED, why);
+			goto out;
+		}
+	}
 	if (ev.type == MLS_GROUP_EV_COMMIT && !ev.removed &&
 	    ctl_mls_dir_take(m, grp, rq->members, rq->n_members) < 0) {
 		ctl_mls_fail(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	ctl_mls_reply_state(c, grp, NULL, 0);
+	managed = grp->managed;
+	snprintf(name, sizeof(name), "%s", grp->name);
 	if (ev.removed) {
 		ctl_mls_group_drop(m, grp);	/* removed: nothing more to send or receive */
+		grp = NULL;
+	}
+	if (managed) {
+		m->hooks.changed(m->hooks.arg, name, grp != NULL ? grp->g : NULL);
 	}
 	if (ev.type == MLS_GROUP_EV_COMMIT) {
 		ctl_mls_publish(m);
 	}
 out:
+	mls_group_free(saved);
 	slimbridge__control__v1__mls_commit_request__free_unpacked(rq, NULL);
 }
 
@@ -317,6 +361,8 @@ static void do_get_leave(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 		ctl_mls_fail(c, GRPC_NOT_FOUND, "no such group");
 	} else if (c->method == CTL_MLS_M_GET) {
 		ctl_mls_reply_state(c, grp, NULL, 0);
+	} else if (grp->managed) {
+		ctl_mls_fail(c, GRPC_FAILED_PRECONDITION, MANAGED_MSG);
 	} else if (grp->op != NULL) {
 		ctl_mls_fail(c, GRPC_ABORTED, "an operation on this group is in progress");
 	} else {
@@ -426,7 +472,9 @@ static void do_operation(struct ctl_mls_call *c, const uint8_t *msg, size_t len)
 		return;
 	}
 	grp = group != NULL ? ctl_mls_group_find(m, group) : NULL;
-	if (group == NULL || !ctl_mls_name_ok(group, strlen(group))) {
+	if (group != NULL && ctl_mls_is_managed(m, (const uint8_t *)group, strlen(group))) {
+		ctl_mls_fail(c, GRPC_FAILED_PRECONDITION, MANAGED_MSG);
+	} else if (group == NULL || !ctl_mls_name_ok(group, strlen(group))) {
 		ctl_mls_fail(c, GRPC_INVALID_ARGUMENT,
 			     "group: 1..64 characters of A-Z a-z 0-9 . _ : - expected");
 	} else if (kind == CTL_MLS_OP_CREATE && grp != NULL) {

@@ -141,19 +141,19 @@ out:
 typedef void (*ocall_done_fn)(void *arg, int status, const char *message, const uint8_t *resp,
 			      size_t len);
 
-struct ocall;
+struct ctl_mls_ocall;
 
 /* The loop's object for one outbound connection (struct ctl_mls's list). */
 struct ctl_mls_oconn {
 	struct ctl_mls *m;
 	struct grpc_cconn *cc;
-	struct ocall *oc;		/* its call, NULL once over */
+	struct ctl_mls_ocall *oc;		/* its call, NULL once over */
 	bool opened, closed, goaway;
 	char authority[CTL_MLS_MAX_ENDPOINT + 1];
 	struct ctl_mls_oconn *next;		/* m's list: freed once closed */
 };
 
-struct ocall {
+struct ctl_mls_ocall {
 	struct ctl_mls_oconn *conn;
 	struct grpc_ccall *call;
 	ocall_done_fn done;		/* NULL once abandoned */
@@ -221,7 +221,7 @@ static void oconn_reap(struct ctl_mls *m, bool all)
 }
 
 /* Sends the request and half-closes; 0, or a negative errno (the caller cancels). */
-static int ocall_send(struct ocall *oc)
+static int ocall_send(struct ctl_mls_ocall *oc)
 {
 	int rc;
 
@@ -238,7 +238,7 @@ static int ocall_send(struct ocall *oc)
 
 static int oc_on_message(struct grpc_ccall *call, const uint8_t *msg, size_t len, void *arg)
 {
-	struct ocall *oc = arg;
+	struct ctl_mls_ocall *oc = arg;
 
 	(void)call;
 	if (oc->resp != NULL) {
@@ -263,7 +263,7 @@ static void oc_on_writable(struct grpc_ccall *call, void *arg)
 static void oc_on_done(struct grpc_ccall *call, int status, const char *message,
 		       const struct h2_header *trailers, uint32_t n, void *arg)
 {
-	struct ocall *oc = arg;
+	struct ctl_mls_ocall *oc = arg;
 
 	(void)call;
 	(void)trailers;
@@ -292,12 +292,12 @@ static const struct grpc_ccall_ops ocall_ops = {
  * once, later (never from inside this function). Returns the call, or NULL
  * with a reason in |why| when it could not start.
  */
-static struct ocall *call_peer(struct ctl_mls *m, const char *endpoint, const char *method,
+static struct ctl_mls_ocall *call_peer(struct ctl_mls *m, const char *endpoint, const char *method,
 			       const ProtobufCMessage *req, ocall_done_fn done, void *arg,
 			       char *why, size_t whylen)
 {
 	char host[CTL_MLS_MAX_ENDPOINT + 1], path[128];
-	struct ocall *oc;
+	struct ctl_mls_ocall *oc;
 	struct ctl_mls_oconn *o;
 	uint16_t port;
 	int rc;
@@ -360,6 +360,24 @@ static struct ocall *call_peer(struct ctl_mls *m, const char *endpoint, const ch
 	return oc;
 }
 
+struct ctl_mls_ocall *ctl_mls_call(struct ctl_mls *m, const char *endpoint, const char *method,
+				   const ProtobufCMessage *req, ctl_mls_call_done_fn done,
+				   void *arg, char *why, size_t whylen)
+{
+	if (m->stopped) {
+		snprintf(why, whylen, "slimbridge-control is stopping");
+		return NULL;
+	}
+	return call_peer(m, endpoint, method, req, done, arg, why, whylen);
+}
+
+void ctl_mls_call_forget(struct ctl_mls_ocall *oc)
+{
+	if (oc != NULL) {
+		oc->done = NULL;
+	}
+}
+
 /* ---------------------------------------------------------------- operations */
 
 /* A peer to fetch a KeyPackage from, or a member to deliver to. */
@@ -369,7 +387,7 @@ struct peer {
 	char *identity;
 	uint8_t *kp;
 	size_t kp_len;
-	struct ocall *oc;		/* in flight */
+	struct ctl_mls_ocall *oc;		/* in flight */
 	bool ok;
 	char why[192];
 };

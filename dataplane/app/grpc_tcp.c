@@ -357,6 +357,8 @@ int grpc_tcp_dial(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, const u
 	snprintf(auth, sizeof(auth), "slimbridge:%u", dport);
 	h2_conf_default(&conf, false);
 	conf.totals = &g->stats.h2;
+	conf.stream_buf_max = g->conf.stream_buf_max;	/* grpc_tcp_set_buffers, both ways */
+	conf.conn_buf_max = g->conf.conn_buf_max;
 	gc->cc = grpc_cconn_new(&conf, g->pool, auth, g->now_ms);
 	if (gc->cc == NULL) {
 		free(gc);
@@ -466,4 +468,37 @@ int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, c
 const struct grpc_tcp_stats *grpc_tcp_stats(const struct grpc_tcp *g)
 {
 	return &g->stats;
+}
+
+void grpc_tcp_set_buffers(struct grpc_tcp *g, uint32_t stream_buf_max, uint32_t conn_buf_max)
+{
+	g->conf.stream_buf_max = stream_buf_max;
+	g->conf.conn_buf_max = conn_buf_max;
+}
+
+int grpc_tcp_dial_abort(struct grpc_tcp *g, struct grpc_cconn *cc)
+{
+	for (struct gconn *gc = g->conns; gc != NULL; gc = gc->next) {
+		if (gc->cc == cc && !gc->closing && gc->tc != NULL) {
+			gc->closing = true;
+			tcp_conn_abort(gc->tc); /* |closed| runs: the owner hears of it */
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int grpc_tcp_dial_ping(struct grpc_tcp *g, struct grpc_cconn *cc, const uint8_t opaque[8])
+{
+	for (struct gconn *gc = g->conns; gc != NULL; gc = gc->next) {
+		if (gc->cc == cc && !gc->closing) {
+			int rc = h2_conn_ping(gc->h2, opaque);
+
+			if (rc == 0) {
+				on_kick(gc); /* out with the next flush */
+			}
+			return rc;
+		}
+	}
+	return -ENOENT;
 }

@@ -91,4 +91,22 @@ void grpc_tcp_flush(struct grpc_tcp *g);
 /* grpc_tcp_stats returns |g|'s counters (read them on its worker, or racily for display). */
 const struct grpc_tcp_stats *grpc_tcp_stats(const struct grpc_tcp *g);
 
+/*
+ * grpc_tcp_set_buffers sets the soft limits of unsent bytes per stream and
+ * per connection (h2_conf stream_buf_max / conn_buf_max) of the connections
+ * accepted or dialled from now on. The pool (pool_chunks of grpc_tcp_new)
+ * must be large enough for them.
+ */
+void grpc_tcp_set_buffers(struct grpc_tcp *g, uint32_t stream_buf_max, uint32_t conn_buf_max);
+
+/*
+ * grpc_tcp_dial_abort resets the dialled connection of |cc| (RST): its
+ * owner's |closed| runs with -ECONNABORTED. For a peer that stopped
+ * answering. 0 or -ENOENT (no such connection any more).
+ */
+int grpc_tcp_dial_abort(struct grpc_tcp *g, struct grpc_cconn *cc);
+
+/* grpc_tcp_dial_ping queues an HTTP/2 PING on |cc|'s connection; 0, -ENOBUFS or -ENOENT. */
+int grpc_tcp_dial_ping(struct grpc_tcp *g, struct grpc_cconn *cc, const uint8_t opaque[8]);
+
 #endif

@@ -1230,7 +1230,8 @@ static int crypto_value(struct walker *w, unsigned int key, void *arg)
 
 /* identity: {audience, cache_entries, negative_entries, max_cold, leeway_s}. */
 static const char *const identity_keys[] = { "audience", "cache_entries", "negative_entries",
-					     "max_cold", "leeway_s", NULL };
+					     "max_cold", "leeway_s", "trust_domain", "required",
+					     NULL };
 
 static int identity_value(struct walker *w, unsigned int key, void *arg)
 {
@@ -1259,16 +1260,49 @@ static int identity_value(struct walker *w, unsigned int key, void *arg)
 		return get_u32(w, 64, 1u << 20, &id->negative_entries);
 	case 3:
 		return get_u32(w, 1, 64, &id->max_cold);
-	default:
+	case 4:
 		return get_u32(w, 0, 300, &id->leeway_s);
+	case 5:
+		rc = get_str(w, &s, &n);
+		if (rc != 0) {
+			return rc;
+		}
+		if (n == 0 || n > CONF_AUDIENCE_MAX || memchr(s, '\0', n) != NULL ||
+		    memchr(s, '/', n) != NULL || memchr(s, ':', n) != NULL) {
+			return fail(w, "identity trust_domain \"%s\" must be a trust domain name (1..%d bytes, no / or :)",
+				    show(buf, s, n), CONF_AUDIENCE_MAX);
+		}
+		memcpy(id->trust_domain, s, n);
+		id->trust_domain[n] = '\0';
+		return 0;
+	default:
+		return get_bool(w, &id->required);
 	}
 }
 
+/* audit: {enabled, ring_size}. */
+static const char *const audit_keys[] = { "enabled", "ring_size", NULL };
+
+static int audit_value(struct walker *w, unsigned int key, void *arg)
+{
+	struct conf_audit *a = arg;
+	int rc;
+
+	if (key == 0) {
+		return get_bool(w, &a->enabled);
+	}
+	rc = get_u32(w, 1024, 1u << 20, &a->ring_size);
+	if (rc == 0 && (a->ring_size & (a->ring_size - 1)) != 0) {
+		return fail(w, "audit ring_size %u must be a power of two", a->ring_size);
+	}
+	return rc;
+}
+
 enum { T_WORKERS, T_BURST, T_MEMPOOL, T_NEIGHBOUR, T_SHM, T_PORTS, T_TCP, T_TCP_APPS, T_GRPC_TEST,
-       T_SLIM, T_CRYPTO, T_IDENTITY };
+       T_SLIM, T_CRYPTO, T_IDENTITY, T_AUDIT };
 static const char *const top_keys[] = {
 	"workers", "burst", "mempool", "neighbour", "shm", "ports", "tcp", "tcp_test_apps",
-	"grpc_test_port", "slim", "crypto", "identity", NULL
+	"grpc_test_port", "slim", "crypto", "identity", "audit", NULL
 };
 
 static int top_value(struct walker *w, unsigned int key, void *arg)
@@ -1301,6 +1335,8 @@ static int top_value(struct walker *w, unsigned int key, void *arg)
 		return walk_map(w, crypto_keys, crypto_value, &c->crypto, NULL);
 	case T_IDENTITY:
 		return walk_map(w, identity_keys, identity_value, &c->identity, NULL);
+	case T_AUDIT:
+		return walk_map(w, audit_keys, audit_value, &c->audit, NULL);
 	default:
 		rc = walk_map(w, tcp_app_keys, tcp_app_value, &c->tcp_apps, NULL);
 		break;
@@ -1450,6 +1486,9 @@ void conf_defaults(struct conf *c)
 	c->identity.negative_entries = 4096;
 	c->identity.max_cold = 4;
 	c->identity.leeway_s = 60;
+	c->identity.required = true;
+	c->audit.enabled = true;
+	c->audit.ring_size = 16384;
 	for (i = 0; i < CONF_MAX_PORTS; i++) {
 		conf_port_defaults(&c->ports[i]);
 	}

@@ -117,6 +117,18 @@ struct conf_identity {
 	uint32_t negative_entries;	/* per worker, default 4096, 64..1048576 */
 	uint32_t max_cold;		/* verifications per burst, default 4, 1..64 */
 	uint32_t leeway_s;		/* clock skew, default 60, 0..300 */
+	char trust_domain[CONF_AUDIENCE_MAX + 1];	/* ours; default "" (then our agents'
+							 * tokens cannot verify: set it) */
+	bool required;			/* cross-boundary publishes need a token; default true */
+};
+
+/*
+ * audit: the audit rings to the control process's writer
+ * (proto/shm/audit_abi.h, docs/audit.md).
+ */
+struct conf_audit {
+	bool enabled;			/* default true */
+	uint32_t ring_size;		/* records per worker, power of 2, default 16384, 1024..1048576 */
 };
 
 /* tcp_test_apps: TCP ports of the built-in test servers; 0 = off. Used ports are distinct. */
@@ -143,6 +155,7 @@ struct conf {
 	struct conf_slim slim;
 	struct conf_crypto crypto;
 	struct conf_identity identity;
+	struct conf_audit audit;
 };
 
 /*

@@ -8,6 +8,7 @@
  * few dozen cycles per message rather than several cache misses each.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define XXH_STATIC_LINKING_ONLY	/* XXH64_state_t on the stack */
@@ -433,4 +434,25 @@ uint16_t policy_decide_burst(const struct policy_view *v, const struct policy_qu
 		allowed = (uint16_t)(allowed + decide_sub(v, q + i, m, out + i));
 	}
 	return allowed;
+}
+
+bool policy_agent_name(const struct policy_view *v, const uint64_t comp[3], char *out, size_t cap)
+{
+	const struct sb_pol_agent *a;
+	const char *app;
+
+	if (v == NULL || v->agents == NULL || cap == 0) {
+		return false;
+	}
+	a = agent_probe(v, comp, sb_pol_slot(sb_pol_agent_key(comp), v->agent_bits));
+	if (a == NULL || a->tenant >= v->nb_tenants || a->org_int >= v->nb_orgs) {
+		return false;
+	}
+	app = policy_string(v, v->orgs[a->org_int].name);
+	if (strncmp(app, "internal:", 9) == 0) {
+		app += 9;
+	}
+	snprintf(out, cap, "%s/%s/%s", policy_string(v, v->tenants[a->tenant].name), app,
+		 policy_string(v, a->name));
+	return true;
 }

@@ -21,6 +21,7 @@
 #define SB_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shm/shm_abi.h"
@@ -106,6 +107,13 @@ const char *policy_level_name(unsigned level);
 
 /* policy_name_hash: SLIM's component hash (XXH64 seed 0 over the bytes and one 0xFF). */
 uint64_t policy_name_hash(const char *s, uint32_t len);
+
+/*
+ * policy_agent_name writes our agent |comp|'s name as "tenant/app/agent"
+ * (the ids of the policy) into |out| and returns true, or returns false
+ * when the view has no such agent (a foreign or unknown one).
+ */
+bool policy_agent_name(const struct policy_view *v, const uint64_t comp[3], char *out, size_t cap);
 
 /* policy_string returns the STRINGS entry at |off|, or "" if out of range. */
 const char *policy_string(const struct policy_view *v, uint32_t off);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,6 +130,15 @@ struct shm_reader *shm_reader_new(const char *name, uint32_t nb_workers, uint32_
 	r->status->abi_minor = SB_SHM_ABI_MINOR;
 	r->status->size = sizeof(struct sb_shm_status);
 	r->status->reader_pid = (uint32_t)getpid();
+	/* A random token per start: MLS seal epochs are made for one (bridge.h). */
+	while (r->status->reader_token == 0) {
+		uint32_t t = 0;
+
+		if (getrandom(&t, sizeof(t), 0) != (ssize_t)sizeof(t)) {
+			t = (uint32_t)mono_ns() ^ (uint32_t)getpid() << 16;
+		}
+		r->status->reader_token = t;
+	}
 	r->status->nb_workers = nb_workers;
 	r->status->heartbeat_ns = mono_ns();
 	__atomic_store_n(&r->status->magic, SB_SHM_STATUS_MAGIC, __ATOMIC_RELEASE);
@@ -462,4 +472,9 @@ uint64_t shm_reader_writer_heartbeat_age_ms(const struct shm_reader *r)
 const char *shm_reader_error(const struct shm_reader *r)
 {
 	return r->error;
+}
+
+uint32_t shm_reader_token(const struct shm_reader *r)
+{
+	return r->status->reader_token;
 }

@@ -80,6 +80,8 @@ void shm_reader_heartbeat(struct shm_reader *r);
 enum shm_state shm_reader_state(const struct shm_reader *r);
 uint64_t shm_reader_epoch(const struct shm_reader *r);		/* of the current snapshot; 0: none */
 uint64_t shm_reader_instance(const struct shm_reader *r);	/* 0: none */
+/* shm_reader_token: this start's random token, published in the status object (reader_token). */
+uint32_t shm_reader_token(const struct shm_reader *r);
 uint32_t shm_reader_writer_pid(const struct shm_reader *r);
 uint64_t shm_reader_writer_heartbeat_age_ms(const struct shm_reader *r);
 const char *shm_reader_error(const struct shm_reader *r);	/* "" when none */

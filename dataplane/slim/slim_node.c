@@ -9,7 +9,13 @@
 
 #include <openssl/rand.h>
 
+#include "audit_ring.h"
+#include "bridge.h"
+#include "breaker.h"
 #include "data_plane.pb-c.h"
+#include "id_cache.h"
+#include "id_jwt.h"
+#include "seal.h"
 #include "slim_link.h"
 #include "slim_mac.h"
 #include "slim_msg.h"
@@ -31,6 +37,31 @@ struct sconn {
 	struct slim_mac mac;
 	struct slim_x25519 kp;	  /* initiator: our key until the reply */
 	char link_id[40];
+	struct sb_bridge_trust *tst; /* a trust's link we dialled: its status slot */
+	uint64_t recs_sent;	  /* sealed records sent on it (numbered from 1) */
+	uint64_t recs_recv;	  /* sealed records received on it (what we ack) */
+};
+
+/*
+ * A message sealed into a record on one of our trust links, remembered
+ * until the peer bridge acknowledges the record (docs/wire.md, "Record
+ * acknowledgements"): if the record is refused or the link dies first, the
+ * sender is told (an error notification) and the breaker counts a failure.
+ * Just what the notification needs: names, session header, rpc-id.
+ */
+#define SLIM_INFLIGHT_MAX 4096
+#define SLIM_RPC_ID_MAX 64
+struct inflight {
+	uint64_t rec;		/* the record's number on |link| */
+	uint32_t link;		/* global connection of the trust link */
+	uint32_t from;		/* global connection the message came from */
+	uint32_t trust;		/* trust index (of the view then: for audit names only) */
+	uint64_t src[5], dst[5];	/* components 0..2, id_hi, id_lo */
+	uint32_t session_id, message_id;
+	uint8_t session_type, session_msg_type, has_session_ids;
+	char rpc_id[SLIM_RPC_ID_MAX];
+	char src_s[SB_AUDIT_NAME_MAX], dst_s[SB_AUDIT_NAME_MAX], trust_s[SB_AUDIT_SHORT_MAX];
+	uint32_t msg_bytes;
 };
 
 /* A bump allocator for protobuf-c: reset per message, never freed piecemeal. */
@@ -66,6 +97,13 @@ struct slim_node {
 	uint64_t fwd_ids[SLIM_FWD_HISTORY];	/* the last ids we forwarded (0: none) */
 	uint32_t fwd_next;
 	uint64_t now_ms; /* the last time a callback saw */
+	uint8_t *seal_in;	/* one inner message, encoded for sealing */
+	size_t seal_in_cap;
+	const struct bridge_view *bv;	/* the bridge view of the message in hand */
+	const struct policy_view *pv;	/* and its policy view (names for audit records) */
+	struct inflight *inflight;	/* ring of SLIM_INFLIGHT_MAX, oldest at head */
+	uint32_t if_head, if_n;
+	bool sealed_out;	/* batches opened since the last poll_end */
 };
 
 static const char *const ctr_names[SLIM_CTR_MAX] = {
@@ -328,19 +366,22 @@ static int sign_and_send(struct slim_node *n, struct sconn *c, Dataplane__Proto_
 	return rc;
 }
 
-/* Send |m| on to connection |c|, counted. */
-static void forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
-		    Dataplane__Proto__V1__SLIMHeader *h)
+/* Send |m| on to connection |c|, counted. Returns 0 or a negative errno. */
+static int forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
+		   Dataplane__Proto__V1__SLIMHeader *h)
 {
-	ctr(n, sign_and_send(n, c, m, h) == 0 ? SLIM_CTR_FORWARDED : SLIM_CTR_DROP_EGRESS);
+	int rc = sign_and_send(n, c, m, h);
+
+	ctr(n, rc == 0 ? SLIM_CTR_FORWARDED : SLIM_CTR_DROP_EGRESS);
+	return rc;
 }
 
 /*
  * Another worker owns |g|: hand it the message as it leaves us (TTL set,
  * local flags cleared) without a MAC; that worker signs it for the link.
  */
-static void hand_over(struct slim_node *n, uint32_t g, Dataplane__Proto__V1__Message *m,
-		      Dataplane__Proto__V1__SLIMHeader *h)
+static int hand_over(struct slim_node *n, uint32_t g, Dataplane__Proto__V1__Message *m,
+		     Dataplane__Proto__V1__SLIMHeader *h)
 {
 	size_t len;
 
@@ -349,14 +390,15 @@ static void hand_over(struct slim_node *n, uint32_t g, Dataplane__Proto__V1__Mes
 	len = dataplane__proto__v1__message__get_packed_size(m);
 	if (len > n->out_cap) {
 		ctr(n, SLIM_CTR_DROP_CROSS);
-		return;
+		return -EMSGSIZE;
 	}
 	dataplane__proto__v1__message__pack(m, n->out);
 	if (n->conf.peer->deliver(n->conf.peer_arg, g, n->out, len) == 0) {
 		ctr(n, SLIM_CTR_CROSS_OUT);
-	} else {
-		ctr(n, SLIM_CTR_DROP_CROSS);
+		return 0;
 	}
+	ctr(n, SLIM_CTR_DROP_CROSS);
+	return -ENOBUFS;
 }
 
 /* ---- input ---------------------------------------------------------------- */
@@ -679,45 +721,262 @@ static uint8_t op_of(const Dataplane__Proto__V1__Message *m)
 }
 
 /*
+ * A Publish this node makes itself (denials, sealed records, record acks):
+ * every part in one place, linked by pubmsg_init; the caller sets the
+ * names, the session header's ids and the metadata.
+ */
+struct pubmsg {
+	Dataplane__Proto__V1__Message m;
+	Dataplane__Proto__V1__Publish p;
+	Dataplane__Proto__V1__SLIMHeader h;
+	Dataplane__Proto__V1__SessionHeader sh;
+	Dataplane__Proto__V1__Content ct;
+	Dataplane__Proto__V1__ApplicationPayload ap;
+	Dataplane__Proto__V1__Name sn, dn;
+	Dataplane__Proto__V1__EncodedName se, de;
+};
+
+/* fanout 1, SLIM's default TTL, a point-to-point session, payload |ptype| |blob|. */
+static void pubmsg_init(struct pubmsg *o, const char *ptype, const void *blob, size_t len, bool error)
+{
+	dataplane__proto__v1__message__init(&o->m);
+	dataplane__proto__v1__publish__init(&o->p);
+	dataplane__proto__v1__slimheader__init(&o->h);
+	dataplane__proto__v1__session_header__init(&o->sh);
+	dataplane__proto__v1__content__init(&o->ct);
+	dataplane__proto__v1__application_payload__init(&o->ap);
+	dataplane__proto__v1__name__init(&o->sn);
+	dataplane__proto__v1__name__init(&o->dn);
+	dataplane__proto__v1__encoded_name__init(&o->se);
+	dataplane__proto__v1__encoded_name__init(&o->de);
+	o->h.has_fanout = true;
+	o->h.fanout = 1;
+	o->h.has_ttl = true;
+	o->h.ttl = SLIM_DEFAULT_TTL;
+	o->h.has_error = error;
+	o->h.error = error;
+	o->sh.has_session_type = true;
+	o->sh.session_type = DATAPLANE__PROTO__V1__SESSION_TYPE__SESSION_TYPE_POINT_TO_POINT;
+	o->ap.payload_type = (char *)ptype;
+	o->ap.has_blob = true;
+	o->ap.blob.data = (uint8_t *)blob;
+	o->ap.blob.len = len;
+	o->ct.content_type_case = DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD;
+	o->ct.app_payload = &o->ap;
+	o->p.header = &o->h;
+	o->p.session = &o->sh;
+	o->p.msg = &o->ct;
+	o->m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH;
+	o->m.publish = &o->p;
+}
+
+/*
+ * Bridge-to-bridge names (docs/wire.md): source "slimbridge"/"bridge"/
+ * |node| (0: none given), destination the same with 0: the peer consumes it.
+ */
+static void pubmsg_bridge_names(struct pubmsg *o, uint64_t node)
+{
+	o->se.has_component_0 = o->se.has_component_1 = o->se.has_component_2 = true;
+	o->se.component_0 = policy_name_hash("slimbridge", 10);
+	o->se.component_1 = policy_name_hash("bridge", 6);
+	o->se.component_2 = node;
+	o->de = o->se;
+	o->de.component_2 = 0;
+	o->sn.name = &o->se;
+	o->dn.name = &o->de;
+	o->h.source = &o->sn;
+	o->h.destination = &o->dn;
+}
+
+/* ---- the bridge: audit, identity, seal ------------------------------------- */
+
+/* How a message travels, for its audit record and its way out. */
+struct hop {
+	uint32_t from_trust;	/* POLICY_NO_TRUST: from our own agent; else opened from that trust */
+	uint8_t enc;		/* enum sb_audit_enc of the sealed hop, if any */
+	uint64_t epoch;
+	uint32_t sealed_bytes;
+	uint16_t batch;
+};
+
+static uint64_t now_ns(const struct slim_node *n)
+{
+	return n->conf.clock_ns != NULL ? *n->conf.clock_ns : 0;
+}
+
+static const char *trust_name(const struct slim_node *n, uint32_t trust)
+{
+	return n->bv != NULL && trust < n->bv->nb ? n->bv->t[trust].trust_id : "";
+}
+
+/*
+ * "tenant/app/agent": our agent's ids from the policy, else the StringName
+ * the sender gave, else the hashes.
+ */
+static void name_str(const struct slim_node *n, char *dst, size_t cap,
+		     const Dataplane__Proto__V1__Name *pn, const struct slim_name *nm)
+{
+	const Dataplane__Proto__V1__StringName *sn = pn != NULL ? pn->str_name : NULL;
+
+	if (n->pv != NULL && policy_agent_name(n->pv, nm->c, dst, cap)) {
+		return;
+	}
+	if (sn != NULL && sn->str_component_0 != NULL && sn->str_component_1 != NULL &&
+	    sn->str_component_2 != NULL) {
+		snprintf(dst, cap, "%s/%s/%s", sn->str_component_0, sn->str_component_1,
+			 sn->str_component_2);
+	} else {
+		snprintf(dst, cap, "%016llx/%016llx/%016llx", (unsigned long long)nm->c[0],
+			 (unsigned long long)nm->c[1], (unsigned long long)nm->c[2]);
+	}
+}
+
+/* One audit record for a cross-boundary message (BRIEF step 9). */
+static void audit(struct slim_node *n, const Dataplane__Proto__V1__Message *m,
+		  const Dataplane__Proto__V1__SLIMHeader *h, const struct policy_verdict *v,
+		  const struct hop *hp, uint8_t dir, uint32_t trust, uint32_t rule, size_t msg_bytes,
+		  uint16_t flags)
+{
+	struct sb_audit_rec *r;
+	const Dataplane__Proto__V1__Content *ct = m->publish != NULL ? m->publish->msg : NULL;
+	const Dataplane__Proto__V1__SessionHeader *sh = m->publish != NULL ? m->publish->session : NULL;
+	struct slim_name src = {0}, dst = {0};
+	const char *tn;
+
+	if (n->conf.audit == NULL) {
+		return;
+	}
+	r = audit_ring_slot(n->conf.audit);
+	if (r == NULL) {
+		ctr(n, SLIM_CTR_DROP_AUDIT);
+		return;
+	}
+	(void)name_of(h->source, &src);
+	(void)name_of(h->destination, &dst);
+	r->type = SB_AUDIT_SLIM_COMMUNICATION;
+	r->decision = v->allowed ? SB_AUDIT_ALLOWED : SB_AUDIT_DENIED;
+	r->level = v->allowed ? 0 : v->level;
+	r->reason = v->reason;
+	r->enc = v->allowed ? hp->enc : SB_AUDIT_ENC_NONE;
+	r->transport = dir == SB_AUDIT_DIR_LOCAL ? SB_AUDIT_TR_LOCAL : SB_AUDIT_TR_GRPC;
+	r->dir = dir;
+	r->rule_id = rule;
+	r->ts_ns = now_ns(n);
+	r->mls_epoch = r->enc != SB_AUDIT_ENC_NONE ? hp->epoch : 0;
+	r->msg_bytes = (uint32_t)msg_bytes;
+	if (ct != NULL && ct->content_type_case == DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD &&
+	    ct->app_payload != NULL && ct->app_payload->has_blob) {
+		r->payload_bytes = (uint32_t)ct->app_payload->blob.len;
+	}
+	r->sealed_bytes = hp->sealed_bytes;
+	r->batch = hp->batch;
+	r->flags = flags;
+	if (sh != NULL) {
+		r->session_id = sh->session_id;
+		r->message_id = sh->message_id;
+	}
+	name_str(n, r->src, sizeof(r->src), h->source, &src);
+	name_str(n, r->dst, sizeof(r->dst), h->destination, &dst);
+	tn = trust_name(n, trust);
+	if (tn[0] == '\0' && src.c[0] == dst.c[0]) {
+		/* between two apps of one tenant: the relationship is internal:{target app} */
+		const char *a = strchr(r->dst, '/'), *b = a != NULL ? strchr(a + 1, '/') : NULL;
+
+		if (b != NULL) {
+			snprintf(r->trust, sizeof(r->trust), "internal:%.*s", (int)(b - a - 1), a + 1);
+		}
+	} else {
+		audit_copy_str(r->trust, sizeof(r->trust), tn, strlen(tn));
+	}
+	audit_ring_commit(n->conf.audit);
+	ctr(n, SLIM_CTR_AUDITED);
+}
+
+/* The route of an inner message: its names, as the seal's clear header carries them. */
+static void route_of(const Dataplane__Proto__V1__SLIMHeader *h, size_t len, struct seal_route *r)
+{
+	struct slim_name s = {0}, d = {0};
+
+	(void)name_of(h->source, &s);
+	(void)name_of(h->destination, &d);
+	memcpy(r->src, s.c, sizeof(r->src));
+	r->src_id[0] = s.id_hi;
+	r->src_id[1] = s.id_lo;
+	memcpy(r->dst, d.c, sizeof(r->dst));
+	r->dst_id[0] = d.id_hi;
+	r->dst_id[1] = d.id_lo;
+	r->fanout = h->has_fanout ? h->fanout : 0;
+	r->len = (uint32_t)len;
+}
+
+static void send_record(struct slim_node *n, uint32_t g, const uint8_t *rec, size_t len);
+
+/* A sealed record is ready (bridge_flush): off it goes to connection |conn|. */
+static void emit_record(void *arg, uint32_t trust, uint32_t conn, const uint8_t *rec, size_t len,
+			uint32_t count, int err)
+{
+	struct slim_node *n = arg;
+
+	if (err != 0) {
+		/* The batch could not be sealed: each message was audited as sealed; count it. */
+		n->stats.deny[SB_POL_REASON_SEAL_FAILED] += count;
+		if (n->bv != NULL && trust < n->bv->nb && n->bv->t[trust].st != NULL) {
+			__atomic_add_fetch(&n->bv->t[trust].st->denied, count, __ATOMIC_RELAXED);
+		}
+		return;
+	}
+	send_record(n, conn, rec, len);
+}
+
+/*
+ * Seal |m| (header |h|, TTL already set) for |trust| towards connection
+ * |g|. Returns 0 or a negative errno (the caller denies).
+ */
+static int seal_out(struct slim_node *n, uint32_t g, uint32_t trust, Dataplane__Proto__V1__Message *m,
+		    Dataplane__Proto__V1__SLIMHeader *h)
+{
+	struct seal_route r;
+	size_t len;
+	int rc;
+
+	h->has_recv_from = h->has_forward_to = h->has_incoming_conn = false;
+	h->has_header_mac = false;
+	len = dataplane__proto__v1__message__get_packed_size(m);
+	if (len > n->seal_in_cap || len > SEAL_MAX_INNER) {
+		return -EMSGSIZE;
+	}
+	dataplane__proto__v1__message__pack(m, n->seal_in);
+	route_of(h, len, &r);
+	rc = bridge_seal_add(n->conf.bridge, n->bv, trust, g, &r, n->seal_in, emit_record, n);
+	if (rc == 0) {
+		n->sealed_out = true;
+		ctr(n, SLIM_CTR_SEALED);
+	}
+	return rc;
+}
+
+/*
  * Tell the sender of a denied publish why, on the connection it came from:
  * source and destination swapped, SLIMHeader.error set, its session header
- * and rpc-id kept so an SDK can match it to the call.
+ * and rpc-id kept so an SDK can match it to the call. A message that came
+ * sealed from a peer bridge gets its answer sealed back the same way.
  */
 static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *in,
 		      const Dataplane__Proto__V1__SLIMHeader *ih, const struct policy_verdict *v,
-		      const struct policy_rules_hit *hit)
+		      const struct policy_rules_hit *hit, const struct hop *hp, const char *detail)
 {
-	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
-	Dataplane__Proto__V1__Publish p = DATAPLANE__PROTO__V1__PUBLISH__INIT;
-	Dataplane__Proto__V1__SLIMHeader h = DATAPLANE__PROTO__V1__SLIMHEADER__INIT;
-	Dataplane__Proto__V1__Content ct = DATAPLANE__PROTO__V1__CONTENT__INIT;
-	Dataplane__Proto__V1__ApplicationPayload ap = DATAPLANE__PROTO__V1__APPLICATION_PAYLOAD__INIT;
-	Dataplane__Proto__V1__Message__MetadataEntry e[5], *ep[5];
+	Dataplane__Proto__V1__Message__MetadataEntry e[6], *ep[6];
 	const char *reason = policy_reason_text(v->reason);
 	const char *rpc_id = meta_get(in, "rpc-id");
+	struct pubmsg o;
 	char rule[16];
 	size_t ne = 0;
 
-	h.source = ih->destination;
-	h.destination = ih->source;
-	h.has_fanout = true;
-	h.fanout = 1;
-	h.has_ttl = true;
-	h.ttl = SLIM_DEFAULT_TTL;
-	h.has_error = true;
-	h.error = true;
-	ap.payload_type = (char *)"slimbridge/policy-denied";
-	ap.has_blob = true;
-	ap.blob.data = (uint8_t *)reason;
-	ap.blob.len = strlen(reason);
-	ct.content_type_case = DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD;
-	ct.app_payload = &ap;
-	p.header = &h;
-	p.session = in->publish->session;
-	p.msg = &ct;
-	m.message_type_case = DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH;
-	m.publish = &p;
-	for (size_t i = 0; i < 5; i++) {
+	pubmsg_init(&o, "slimbridge/policy-denied", reason, strlen(reason), true);
+	o.h.source = ih->destination;
+	o.h.destination = ih->source;
+	o.p.session = in->publish->session;
+	for (size_t i = 0; i < 6; i++) {
 		dataplane__proto__v1__message__metadata_entry__init(&e[i]);
 		ep[i] = &e[i];
 	}
@@ -736,9 +995,18 @@ static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 		e[ne].key = (char *)"slimbridge-rule-id";
 		e[ne++].value = rule;
 	}
-	m.n_metadata = ne;
-	m.metadata = ep;
-	ctr(n, sign_and_send(n, c, &m, &h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
+	if (detail != NULL) {
+		e[ne].key = (char *)"slimbridge-detail";
+		e[ne++].value = (char *)detail;
+	}
+	o.m.n_metadata = ne;
+	o.m.metadata = ep;
+	if (hp->from_trust != POLICY_NO_TRUST) {
+		ctr(n, seal_out(n, gconn(n, c), hp->from_trust, &o.m, &o.h) == 0 ? SLIM_CTR_DENIALS_SENT
+									      : SLIM_CTR_DROP_EGRESS);
+		return;
+	}
+	ctr(n, sign_and_send(n, c, &o.m, &o.h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
 }
 
 /*
@@ -776,61 +1044,623 @@ static bool content_ok(const struct policy_rules_worker *rw, const Dataplane__Pr
 	return true;
 }
 
+/* Is |s| (|len| bytes) the SLIM component |h|? (XXH64 over the bytes and 0xFF, policy.h) */
+static bool comp_is(const char *s, size_t len, uint64_t h)
+{
+	return len > 0 && policy_name_hash(s, (uint32_t)len) == h;
+}
+
 /*
- * The permission decision for a publish (BRIEF steps 4 and 5): true to
- * route it. Within one app (same tenant and app components) it is not a
- * SLIM boundary.
+ * BRIEF step 1: the sender's JWT-SVID. Verified (cache first), then its
+ * SPIFFE ID must be spiffe://TD/tenant/{tenant}/agent/{agent} with TD ours
+ * (our agent) or the trust's peer trust domain (sealed from that trust),
+ * and {tenant} and {agent} the source name's components 0 and 2. Returns
+ * an sb_pol_reason (ALLOWED when it passes); |*detail| names an id_jwt
+ * refusal.
+ */
+static uint8_t identity_check(struct slim_node *n, const Dataplane__Proto__V1__SLIMHeader *h,
+			      const struct slim_name *src, const struct hop *hp, const char **detail)
+{
+	const char *tok = h->identity;
+	uint32_t len = tok != NULL ? (uint32_t)strlen(tok) : 0;
+	const char *want_td = n->conf.trust_domain;
+	size_t want_td_len = want_td != NULL ? strlen(want_td) : 0;
+	struct id_verdict iv;
+	const char *path, *t, *a, *end;
+
+	if (len == 0) {
+		return SB_POL_REASON_IDENTITY_MISSING;
+	}
+	(void)identity_verify_burst(n->conf.identity, &tok, &len, 1, now_ns(n) / 1000000000ull, &iv);
+	if (iv.state != ID_V_OK) {
+		if (iv.reason < 32) {
+			n->stats.id_deny[iv.reason]++;
+		}
+		*detail = iv.state == ID_V_PENDING ? "PENDING" : id_reason_name(iv.reason);
+		return SB_POL_REASON_IDENTITY_INVALID;
+	}
+	if (hp->from_trust != POLICY_NO_TRUST) {
+		want_td_len = 0;
+		want_td = n->conf.bridge != NULL ? bridge_peer_td(n->conf.bridge, n->bv, hp->from_trust,
+								  &want_td_len)
+						 : NULL;
+	}
+	/* spiffe://TD/tenant/T/agent/A */
+	if (want_td == NULL || iv.td_len != want_td_len || memcmp(iv.id + 9, want_td, want_td_len) != 0) {
+		*detail = "trust domain";
+		return SB_POL_REASON_IDENTITY_MISMATCH;
+	}
+	path = iv.id + 9 + iv.td_len;
+	end = iv.id + iv.id_len;
+	if (end - path < 8 || strncmp(path, "/tenant/", 8) != 0) {
+		*detail = "path";
+		return SB_POL_REASON_IDENTITY_MISMATCH;
+	}
+	t = path + 8;
+	a = memchr(t, '/', (size_t)(end - t));
+	if (a == NULL || !comp_is(t, (size_t)(a - t), src->c[0]) || end - a < 8 ||
+	    strncmp(a, "/agent/", 7) != 0 || memchr(a + 7, '/', (size_t)(end - a - 7)) != NULL ||
+	    !comp_is(a + 7, (size_t)(end - a - 7), src->c[2])) {
+		*detail = "agent";
+		return SB_POL_REASON_IDENTITY_MISMATCH;
+	}
+	return SB_POL_REASON_ALLOWED;
+}
+
+static void deny(struct policy_verdict *v, uint8_t level, uint8_t reason)
+{
+	v->allowed = 0;
+	v->level = level;
+	v->reason = reason;
+}
+
+/*
+ * The decision for a cross-boundary publish (BRIEF steps 1-6), into |*v|:
+ * true to route it. Within one app (same tenant and app components) it is
+ * not a SLIM boundary: |*local| set, no decision, no audit.
  */
 static bool permitted(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m,
-		      const Dataplane__Proto__V1__SLIMHeader *h)
+		      const Dataplane__Proto__V1__SLIMHeader *h, const struct hop *hp,
+		      struct policy_verdict *v, bool *local, size_t msg_bytes)
 {
 	const struct policy_rules_worker *rw = NULL;
 	const struct policy_view *view;
 	struct policy_rules_hit hit;
 	struct policy_query q;
-	struct policy_verdict v;
 	struct slim_name src, dst;
+	const char *detail = NULL;
+	bool content_hit = false;
+	uint8_t why;
 
+	*local = false;
 	if (!name_of(h->source, &src) || !name_of(h->destination, &dst)) {
 		ctr(n, SLIM_CTR_DROP_NO_HEADER);
 		return false;
 	}
 	if (src.c[0] == dst.c[0] && src.c[1] == dst.c[1]) {
+		*local = true;
 		ctr(n, SLIM_CTR_POLICY_LOCAL);
 		return true;
 	}
-	view = n->conf.policy_view(n->conf.policy_arg, &rw);
+	memset(v, 0, sizeof(*v));
+	v->trust = POLICY_NO_TRUST;
+	view = n->conf.policy_view != NULL ? n->conf.policy_view(n->conf.policy_arg, &rw) : NULL;
 	if (view == NULL) {
 		view = &empty_policy;
 		rw = NULL;
 	}
+	n->pv = view;
+	/* 1. Identity. */
+	if (n->conf.identity != NULL) {
+		why = identity_check(n, h, &src, hp, &detail);
+		if (why != SB_POL_REASON_ALLOWED) {
+			deny(v, SB_POL_LEVEL_IDENTITY, why);
+			goto denied;
+		}
+	}
+	/* 2-4. SLIM required, trust, the four levels. */
 	memcpy(q.src, src.c, sizeof(q.src));
 	memcpy(q.dst, dst.c, sizeof(q.dst));
 	q.dir = POLICY_MESSAGE;
 	q.op = op_of(m);
-	if (policy_decide_burst(view, &q, 1, &v) == 1) {
-		if (content_ok(rw, m, &v, &hit)) {
-			ctr(n, SLIM_CTR_POLICY_ALLOWED);
-			return true;
-		}
-		ctr(n, SLIM_CTR_DROP_POLICY);
-		n->stats.deny[v.reason]++;
-		deny_back(n, c, m, h, &v, v.reason == SB_POL_REASON_CONTENT_BLOCKED ? &hit : NULL);
-		return false;
+	if (policy_decide_burst(view, &q, 1, v) != 1) {
+		goto denied;
 	}
+	/* A sealed message comes from its trust's organisation, nowhere else. */
+	if (hp->from_trust != POLICY_NO_TRUST && v->trust != hp->from_trust) {
+		deny(v, SB_POL_LEVEL_TRUST, SB_POL_REASON_NO_TRUST);
+		goto denied;
+	}
+	/* 5. Content. */
+	if (!content_ok(rw, m, v, &hit)) {
+		content_hit = v->reason == SB_POL_REASON_CONTENT_BLOCKED;
+		goto denied;
+	}
+	/* 6. Circuit breaker and seal keys, for a message to another organisation. */
+	if (hp->from_trust == POLICY_NO_TRUST && v->trust != POLICY_NO_TRUST && n->conf.bridge != NULL) {
+		const struct bridge_trust *bt = n->bv != NULL && v->trust < n->bv->nb ? &n->bv->t[v->trust] : NULL;
+
+		if (bt != NULL && bt->st != NULL && breaker_check(bt->st, now_ns(n)) == BREAKER_DENY) {
+			deny(v, SB_POL_LEVEL_BRIDGE, SB_POL_REASON_CIRCUIT_OPEN);
+			goto denied;
+		}
+		why = bridge_can_seal(n->conf.bridge, n->bv, v->trust);
+		if (why != SB_POL_REASON_ALLOWED) {
+			deny(v, why == SB_POL_REASON_TRUST_NOT_ESTABLISHED ? SB_POL_LEVEL_TRUST
+									   : SB_POL_LEVEL_BRIDGE, why);
+			goto denied;
+		}
+	}
+	ctr(n, SLIM_CTR_POLICY_ALLOWED);
+	return true;
+
+denied:
 	ctr(n, SLIM_CTR_DROP_POLICY);
-	n->stats.deny[v.reason < SB_POL_REASON_MAX ? v.reason : SB_POL_REASON_UNKNOWN_AGENT]++;
-	deny_back(n, c, m, h, &v, NULL);
+	n->stats.deny[v->reason < SB_POL_REASON_MAX ? v->reason : SB_POL_REASON_UNKNOWN_AGENT]++;
+	if (n->bv != NULL && v->trust < n->bv->nb && n->bv->t[v->trust].st != NULL) {
+		__atomic_add_fetch(&n->bv->t[v->trust].st->denied, 1, __ATOMIC_RELAXED);
+	}
+	audit(n, m, h, v, hp, hp->from_trust != POLICY_NO_TRUST ? SB_AUDIT_DIR_IN :
+			       v->trust != POLICY_NO_TRUST ? SB_AUDIT_DIR_OUT : SB_AUDIT_DIR_LOCAL,
+	      v->trust, content_hit ? hit.rule_id : 0, msg_bytes, 0);
+	if (!(h->has_error && h->error)) {	/* an error notification is never answered */
+		deny_back(n, c, m, h, v, content_hit ? &hit : NULL, hp, detail);
+	}
 	return false;
 }
 
+/* ---- record acknowledgements between bridges ---------------------------------- */
+
+#define SEAL_ACK_TYPE "application/x-slimbridge-seal-ack-v1"
+
+/* Remember a message sealed for the trust link |link| (ours, on this worker). */
+static void inflight_add(struct slim_node *n, uint32_t link, uint32_t from, uint32_t trust,
+			 const Dataplane__Proto__V1__Message *m, const Dataplane__Proto__V1__SLIMHeader *h,
+			 size_t msg_bytes)
+{
+	struct sconn *lc = conn_of(n, link);
+	const Dataplane__Proto__V1__SessionHeader *sh = m->publish->session;
+	const char *rpc = meta_get(m, "rpc-id");
+	struct slim_name a = {0}, b = {0};
+	struct inflight *e;
+	const char *tn;
+
+	if (n->inflight == NULL || lc == NULL) {
+		return; /* a record that leaves from another worker is not tracked here */
+	}
+	if (n->if_n == SLIM_INFLIGHT_MAX) {
+		n->if_head = (n->if_head + 1) % SLIM_INFLIGHT_MAX; /* oldest forgotten (counted) */
+		n->if_n--;
+		ctr(n, SLIM_CTR_INFLIGHT_LOST);
+	}
+	e = &n->inflight[(n->if_head + n->if_n) % SLIM_INFLIGHT_MAX];
+	memset(e, 0, sizeof(*e));
+	n->if_n++;
+	e->rec = lc->recs_sent + 1; /* the batch it is in leaves as the next record */
+	e->link = link;
+	e->from = from;
+	e->trust = trust;
+	(void)name_of(h->source, &a);
+	(void)name_of(h->destination, &b);
+	memcpy(e->src, a.c, sizeof(a.c));
+	e->src[3] = a.id_hi;
+	e->src[4] = a.id_lo;
+	memcpy(e->dst, b.c, sizeof(b.c));
+	e->dst[3] = b.id_hi;
+	e->dst[4] = b.id_lo;
+	if (sh != NULL) {
+		e->session_type = sh->has_session_type ? (uint8_t)sh->session_type : 0;
+		e->session_msg_type = sh->has_session_message_type ? (uint8_t)sh->session_message_type : 0;
+		e->session_id = sh->session_id;
+		e->message_id = sh->message_id;
+		e->has_session_ids = (uint8_t)((sh->has_session_id ? 1 : 0) | (sh->has_message_id ? 2 : 0));
+	}
+	if (rpc != NULL) {
+		snprintf(e->rpc_id, sizeof(e->rpc_id), "%s", rpc);
+	}
+	name_str(n, e->src_s, sizeof(e->src_s), h->source, &a);
+	name_str(n, e->dst_s, sizeof(e->dst_s), h->destination, &b);
+	tn = trust_name(n, trust);
+	snprintf(e->trust_s, sizeof(e->trust_s), "%s", tn);
+	e->msg_bytes = (uint32_t)msg_bytes;
+}
+
+static void fill_name(Dataplane__Proto__V1__Name *nm, Dataplane__Proto__V1__EncodedName *en,
+		      Dataplane__Proto__V1__NameId *id, const uint64_t v[5])
+{
+	en->has_component_0 = en->has_component_1 = en->has_component_2 = true;
+	en->component_0 = v[0];
+	en->component_1 = v[1];
+	en->component_2 = v[2];
+	if (v[3] != SLIM_ID_ANY || v[4] != SLIM_ID_ANY) {
+		id->has_id_0 = id->has_id_1 = true;
+		id->id_0 = v[3];
+		id->id_1 = v[4];
+		en->name_id = id;
+	}
+	nm->name = en;
+}
+
+/*
+ * A remembered message did not make it (its record was refused, or the
+ * link died before the peer acknowledged it): tell its sender, audit it.
+ */
+static void inflight_fail(struct slim_node *n, const struct inflight *e, uint8_t reason)
+{
+	Dataplane__Proto__V1__NameId si = DATAPLANE__PROTO__V1__NAME_ID__INIT,
+				     di = DATAPLANE__PROTO__V1__NAME_ID__INIT;
+	Dataplane__Proto__V1__Message__MetadataEntry me[4], *mp[4];
+	const char *text = policy_reason_text(reason);
+	struct sconn *to = conn_of(n, e->from);
+	struct sb_audit_rec *r;
+	struct pubmsg o;
+	size_t k = 0;
+
+	pubmsg_init(&o, "slimbridge/policy-denied", text, strlen(text), true);
+	fill_name(&o.sn, &o.se, &si, e->dst);	/* swapped, as every error notification */
+	fill_name(&o.dn, &o.de, &di, e->src);
+	o.h.source = &o.sn;
+	o.h.destination = &o.dn;
+	o.sh.has_session_type = e->session_type != 0;
+	o.sh.session_type = e->session_type;
+	o.sh.has_session_message_type = e->session_msg_type != 0;
+	o.sh.session_message_type = e->session_msg_type;
+	o.sh.has_session_id = (e->has_session_ids & 1) != 0;
+	o.sh.session_id = e->session_id;
+	o.sh.has_message_id = (e->has_session_ids & 2) != 0;
+	o.sh.message_id = e->message_id;
+	for (size_t i = 0; i < 4; i++) {
+		dataplane__proto__v1__message__metadata_entry__init(&me[i]);
+		mp[i] = &me[i];
+	}
+	me[k].key = (char *)"slimbridge-error";
+	me[k++].value = (char *)text;
+	me[k].key = (char *)"slimbridge-blocked-at";
+	me[k++].value = (char *)policy_level_name(SB_POL_LEVEL_BRIDGE);
+	me[k].key = (char *)"slimrpc-code";
+	me[k++].value = (char *)"14"; /* UNAVAILABLE: it may be sent again */
+	if (e->rpc_id[0] != '\0') {
+		me[k].key = (char *)"rpc-id";
+		me[k++].value = (char *)e->rpc_id;
+	}
+	o.m.n_metadata = k;
+	o.m.metadata = mp;
+	n->stats.deny[reason]++;
+	if (to != NULL && to->negotiated) {
+		ctr(n, sign_and_send(n, to, &o.m, &o.h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
+	} else if (!is_mine(n, e->from) && n->conf.peer != NULL) {
+		(void)hand_over(n, e->from, &o.m, &o.h);
+	}
+	if (n->conf.audit != NULL && (r = audit_ring_slot(n->conf.audit)) != NULL) {
+		r->type = SB_AUDIT_SLIM_COMMUNICATION;
+		r->decision = SB_AUDIT_DENIED;
+		r->level = SB_POL_LEVEL_BRIDGE;
+		r->reason = reason;
+		r->transport = SB_AUDIT_TR_GRPC;
+		r->dir = SB_AUDIT_DIR_OUT;
+		r->ts_ns = now_ns(n);
+		r->msg_bytes = e->msg_bytes;
+		r->flags = SB_AUDIT_F_UNDELIVERED;
+		r->session_id = e->session_id;
+		r->message_id = e->message_id;
+		memcpy(r->src, e->src_s, sizeof(r->src));
+		memcpy(r->dst, e->dst_s, sizeof(r->dst));
+		memcpy(r->trust, e->trust_s, sizeof(r->trust));
+		audit_ring_commit(n->conf.audit);
+		ctr(n, SLIM_CTR_AUDITED);
+	}
+}
+
+/*
+ * Settle the remembered messages of |link|: those in records up to |upto|
+ * (all of them with |all|). |fail_rec| (non-zero): that record was refused;
+ * |reason| for failures. Returns how many failed.
+ */
+static uint32_t inflight_settle(struct slim_node *n, uint32_t link, uint64_t upto, bool all,
+				uint64_t fail_rec, uint8_t reason)
+{
+	uint32_t failed = 0;
+
+	for (uint32_t i = 0; i < n->if_n; i++) {
+		struct inflight *e = &n->inflight[(n->if_head + i) % SLIM_INFLIGHT_MAX];
+
+		if (e->rec == 0 || e->link != link || (!all && e->rec > upto)) {
+			continue;
+		}
+		if (all || e->rec == fail_rec) {
+			inflight_fail(n, e, reason);
+			failed++;
+		}
+		e->rec = 0; /* settled */
+	}
+	while (n->if_n > 0 && n->inflight[n->if_head].rec == 0) {
+		n->if_head = (n->if_head + 1) % SLIM_INFLIGHT_MAX;
+		n->if_n--;
+	}
+	return failed;
+}
+
+/* Tell the peer bridge we took its record number |count| on |c| (|ok|: it opened). */
+static void send_record_ack(struct slim_node *n, struct sconn *c, uint64_t count, bool ok)
+{
+	struct pubmsg o;
+	uint8_t body[9];
+
+	for (int i = 0; i < 8; i++) {
+		body[i] = (uint8_t)(count >> (56 - 8 * i));
+	}
+	body[8] = ok ? 1 : 0;
+	pubmsg_init(&o, SEAL_ACK_TYPE, body, sizeof(body), false);
+	pubmsg_bridge_names(&o, 0);
+	(void)sign_and_send(n, c, &o.m, &o.h);
+}
+
+static bool is_ack(const Dataplane__Proto__V1__Message *m)
+{
+	const Dataplane__Proto__V1__Content *ct = m->publish->msg;
+
+	return ct != NULL && ct->content_type_case == DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD &&
+	       ct->app_payload != NULL && ct->app_payload->payload_type != NULL &&
+	       strcmp(ct->app_payload->payload_type, SEAL_ACK_TYPE) == 0 && ct->app_payload->has_blob;
+}
+
+/* The cooldown of the trust whose status slot is |st| (the default when the view has none). */
+static uint32_t cooldown_of(const struct slim_node *n, const struct sb_bridge_trust *st)
+{
+	for (uint32_t i = 0; n->bv != NULL && i < n->bv->nb; i++) {
+		if (n->bv->t[i].st == st) {
+			return n->bv->t[i].cooldown_s;
+		}
+	}
+	return BREAKER_DEFAULT_COOLDOWN_S;
+}
+
+/* The peer bridge acknowledged our records on our trust link |c|. */
+static void got_ack(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m)
+{
+	const ProtobufCBinaryData *b = &m->publish->msg->app_payload->blob;
+	uint64_t count = 0;
+	bool ok;
+
+	if (c->tst == NULL || b->len != 9) {
+		ctr(n, SLIM_CTR_DROP_UNEXPECTED);
+		return;
+	}
+	for (int i = 0; i < 8; i++) {
+		count = count << 8 | b->data[i];
+	}
+	ok = b->data[8] == 1;
+	ctr(n, SLIM_CTR_RECORD_ACKS);
+	if (!ok) {
+		/* The peer could not open it: a delivery failure for every message in it. */
+		uint32_t f = inflight_settle(n, gconn(n, c), count, false, count,
+					     SB_POL_REASON_SEAL_FAILED);
+
+		(void)f;
+		(void)breaker_failure(c->tst, SB_FAIL_PEER_ERROR, c->tst->threshold, cooldown_of(n, c->tst),
+				      now_ns(n));
+		return;
+	}
+	(void)inflight_settle(n, gconn(n, c), count, false, 0, 0);
+	breaker_success(c->tst);
+}
+
+/*
+ * Route an allowed publish (|v| its verdict unless |local|) to every match.
+ * A message for another organisation goes sealed on a node link; one from a
+ * peer bridge, or to an app, goes as it is.
+ */
+static void route(struct slim_node *n, struct sconn *c, uint32_t ci, Dataplane__Proto__V1__Message *m,
+		  Dataplane__Proto__V1__SLIMHeader *h, const struct policy_verdict *v, bool local,
+		  const struct hop *hp, size_t msg_bytes)
+{
+	struct slim_name dst;
+	uint32_t to[MAX_FANOUT], nb;
+	bool cross = !local && v != NULL;
+	bool out_trust = cross && hp->from_trust == POLICY_NO_TRUST && v->trust != POLICY_NO_TRUST &&
+			 n->conf.bridge != NULL;
+	bool apps_only = !c->local || hp->from_trust != POLICY_NO_TRUST;
+	bool sealed_once = false;
+
+	(void)name_of(h->destination, &dst);
+	/* From another node: to our apps only, never on to another node (one hop). */
+	if (!h->has_fanout || h->fanout <= 1) {
+		nb = slim_route_anycast(n->routes, &dst, ci, apps_only, &to[0]) ? 1 : 0;
+	} else {
+		nb = slim_route_multicast(n->routes, &dst, ci, apps_only, to, MAX_FANOUT);
+	}
+	if (nb == 0) {
+		ctr(n, SLIM_CTR_DROP_NO_ROUTE); /* SLIM drops it too (errors go to in-process apps only) */
+		if (out_trust) {
+			/* Another organisation's agent we have no way to: the peer bridge is not there. */
+			struct policy_verdict d = *v;
+			const struct bridge_trust *bt = n->bv != NULL && v->trust < n->bv->nb ? &n->bv->t[v->trust] : NULL;
+
+			if (bt != NULL && bt->st != NULL) {
+				(void)breaker_failure(bt->st, SB_FAIL_LINK_DOWN, bt->threshold, bt->cooldown_s,
+						      now_ns(n));
+				__atomic_add_fetch(&bt->st->denied, 1, __ATOMIC_RELAXED);
+			}
+			deny(&d, SB_POL_LEVEL_BRIDGE, SB_POL_REASON_PEER_UNREACHABLE);
+			n->stats.deny[d.reason]++;
+			audit(n, m, h, &d, hp, SB_AUDIT_DIR_OUT, v->trust, 0, msg_bytes, 0);
+			if (!(h->has_error && h->error)) {
+				deny_back(n, c, m, h, &d, NULL, hp, NULL);
+			}
+		} else if (cross) {
+			struct policy_verdict d = *v;
+
+			d.allowed = 1;
+			audit(n, m, h, &d, hp, hp->from_trust != POLICY_NO_TRUST ? SB_AUDIT_DIR_IN : SB_AUDIT_DIR_LOCAL,
+			      v->trust, 0, msg_bytes, SB_AUDIT_F_UNDELIVERED);
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < nb; i++) {
+		struct sconn *out = conn_of(n, to[i]);
+		bool seal = out_trust && (out == NULL || !out->local);
+
+		if (seal && sealed_once) {
+			continue;	/* every match behind the peer bridge: one record entry */
+		}
+		if (seal) {	/* sealed here; a record for another worker's link goes there sealed */
+			struct hop sh = *hp;
+			uint8_t mode = 0;
+			const struct bridge_trust *bt = &n->bv->t[v->trust];
+			uint32_t link = bt->st != NULL ? __atomic_load_n(&bt->st->link_conn, __ATOMIC_ACQUIRE) : 0;
+
+			sealed_once = true;
+
+			/*
+			 * The destination is reachable through the peer bridge; the
+			 * record leaves on our own link to it (one connection per
+			 * trust: records stay in order, and the link's liveness is
+			 * ours to watch), not on whichever link announced the name.
+			 */
+			if (link == 0) {
+				struct policy_verdict d = *v;
+
+				if (bt->st != NULL) {
+					(void)breaker_failure(bt->st, SB_FAIL_LINK_DOWN, bt->threshold,
+							      bt->cooldown_s, now_ns(n));
+					__atomic_add_fetch(&bt->st->denied, 1, __ATOMIC_RELAXED);
+				}
+				deny(&d, SB_POL_LEVEL_BRIDGE, SB_POL_REASON_PEER_UNREACHABLE);
+				n->stats.deny[d.reason]++;
+				audit(n, m, h, &d, hp, SB_AUDIT_DIR_OUT, v->trust, 0, msg_bytes, 0);
+				deny_back(n, c, m, h, &d, NULL, hp, NULL);
+				break; /* one denial per message */
+			}
+			to[i] = link - 1;
+
+			sh.epoch = bridge_send_epoch(n->conf.bridge, bt->slot, &mode);
+			sh.enc = mode == SB_POL_SEAL_MLS ? SB_AUDIT_ENC_MLS : SB_AUDIT_ENC_AES_GCM;
+			if (seal_out(n, to[i], v->trust, m, h) == 0) {
+				inflight_add(n, to[i], ci, v->trust, m, h, msg_bytes);
+				audit(n, m, h, v, &sh, SB_AUDIT_DIR_OUT, v->trust, 0, msg_bytes, 0);
+				if (bt->st != NULL) {
+					breaker_success(bt->st);
+				}
+			} else {
+				struct policy_verdict d = *v;
+
+				deny(&d, SB_POL_LEVEL_BRIDGE, SB_POL_REASON_SEAL_FAILED);
+				n->stats.deny[d.reason]++;
+				audit(n, m, h, &d, hp, SB_AUDIT_DIR_OUT, v->trust, 0, msg_bytes, 0);
+				deny_back(n, c, m, h, &d, NULL, hp, NULL);
+			}
+			continue;
+		}
+		{
+			int rc = -ENOTCONN;
+
+			if (out != NULL && out->negotiated) {
+				rc = forward(n, out, m, h);
+			} else if (!is_mine(n, to[i]) && n->conf.peer != NULL) {
+				rc = hand_over(n, to[i], m, h);
+			}
+			if (cross) {
+				audit(n, m, h, v, hp,
+				      hp->from_trust != POLICY_NO_TRUST ? SB_AUDIT_DIR_IN : SB_AUDIT_DIR_LOCAL,
+				      v->trust, 0, msg_bytes, rc == 0 ? 0 : SB_AUDIT_F_UNDELIVERED);
+			}
+		}
+	}
+}
+
+static bool is_sealed(const Dataplane__Proto__V1__Message *m)
+{
+	const Dataplane__Proto__V1__Content *ct = m->publish->msg;
+
+	return ct != NULL && ct->content_type_case == DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD &&
+	       ct->app_payload != NULL && ct->app_payload->payload_type != NULL &&
+	       strcmp(ct->app_payload->payload_type, SEAL_PAYLOAD_TYPE) == 0 && ct->app_payload->has_blob;
+}
+
+static bool same_route(const struct seal_route *r, const Dataplane__Proto__V1__SLIMHeader *h, size_t len)
+{
+	struct seal_route x;
+
+	route_of(h, len, &x);
+	return memcmp(&x, r, sizeof(x)) == 0;
+}
+
+/*
+ * A sealed record from a peer bridge: opened (all or nothing), then each
+ * message checked against its route and decided again here as if its
+ * sender were one of our links' apps, and delivered to our apps unchanged.
+ */
+static void open_record(struct slim_node *n, struct sconn *c, uint32_t ci,
+			const Dataplane__Proto__V1__Message *outer)
+{
+	const ProtobufCBinaryData *b = &outer->publish->msg->app_payload->blob;
+	struct seal_msg in[SEAL_MAX_BATCH];
+	uint32_t trust = POLICY_NO_TRUST, nin = 0;
+	uint64_t epoch = 0;
+	uint8_t mode = 0;
+	struct hop hp;
+	int rc;
+
+	if (n->conf.bridge == NULL || n->bv == NULL) {
+		c->recs_recv++;
+		send_record_ack(n, c, c->recs_recv, false);
+		ctr(n, SLIM_CTR_DROP_OPEN);
+		return;
+	}
+	rc = bridge_open(n->conf.bridge, n->bv, b->data, b->len, &trust, in, &nin, &epoch, &mode);
+	/* Every record is acknowledged on its link, refused ones too (docs/wire.md). */
+	c->recs_recv++;
+	send_record_ack(n, c, c->recs_recv, rc == 0);
+	if (rc != 0) {
+		ctr(n, SLIM_CTR_DROP_OPEN);
+		return;
+	}
+	hp.from_trust = trust;
+	hp.enc = mode == SB_POL_SEAL_MLS ? SB_AUDIT_ENC_MLS : SB_AUDIT_ENC_AES_GCM;
+	hp.epoch = epoch;
+	hp.sealed_bytes = (uint32_t)b->len;
+	hp.batch = (uint16_t)nin;
+	for (uint32_t i = 0; i < nin; i++) {
+		Dataplane__Proto__V1__Message *m =
+			dataplane__proto__v1__message__unpack(&n->pba, in[i].len, in[i].msg);
+		Dataplane__Proto__V1__SLIMHeader *h;
+		struct policy_verdict v;
+		bool local;
+
+		if (m == NULL || !slim_msg_valid(&m->base) ||
+		    m->message_type_case != DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH ||
+		    m->publish->header == NULL || m->publish->session == NULL ||
+		    !same_route(&in[i].route, m->publish->header, in[i].len)) {
+			ctr(n, SLIM_CTR_DROP_INNER);
+			continue;
+		}
+		ctr(n, SLIM_CTR_OPENED);
+		h = m->publish->header;
+		if (!h->has_ttl || h->ttl <= 1) {
+			ctr(n, SLIM_CTR_DROP_TTL);
+			continue;
+		}
+		h->ttl--;
+		h->has_recv_from = h->has_forward_to = h->has_incoming_conn = false;
+		if (h->has_error && h->error) {
+			/* The peer bridge's answer to one of ours: to our app, no decision. */
+			route(n, c, ci, m, h, NULL, true, &hp, in[i].len);
+			continue;
+		}
+		if (permitted(n, c, m, h, &hp, &v, &local, in[i].len)) {
+			route(n, c, ci, m, h, &v, local, &hp, in[i].len);
+		}
+	}
+}
+
 static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
-		    Dataplane__Proto__V1__Message *m)
+		    Dataplane__Proto__V1__Message *m, size_t len)
 {
 	Dataplane__Proto__V1__Publish *p = m->publish;
 	Dataplane__Proto__V1__SLIMHeader *h;
-	struct slim_name dst;
-	uint32_t to[MAX_FANOUT], nb;
+	const struct hop hp = {.from_trust = POLICY_NO_TRUST};
+	struct policy_verdict v;
+	bool local = true;
 
 	ctr(n, SLIM_CTR_PUBLISHES);
 	if (p->session == NULL) {
@@ -841,28 +1671,70 @@ static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
 	if (h == NULL) {
 		return;
 	}
-	if (n->conf.policy_view != NULL && !permitted(n, c, m, h)) {
+	n->pv = NULL;	/* set by permitted() from this message's view */
+	if (n->conf.bridge != NULL) {
+		bridge_worker_clock(n->conf.bridge, now_ns(n));
+	}
+	if (n->conf.bridge_view != NULL) {
+		n->bv = n->conf.bridge_view(n->conf.policy_arg);
+	}
+	if (!c->local && is_ack(m)) {
+		got_ack(n, c, m);
 		return;
 	}
-	(void)name_of(h->destination, &dst);
-	/* From another node: to our apps only, never on to another node (one hop). */
-	if (!h->has_fanout || h->fanout <= 1) {
-		nb = slim_route_anycast(n->routes, &dst, ci, !c->local, &to[0]) ? 1 : 0;
-	} else {
-		nb = slim_route_multicast(n->routes, &dst, ci, !c->local, to, MAX_FANOUT);
-	}
-	if (nb == 0) {
-		ctr(n, SLIM_CTR_DROP_NO_ROUTE); /* SLIM drops it too (errors go to in-process apps only) */
+	if (!c->local && is_sealed(m)) {
+		open_record(n, c, ci, m);
 		return;
 	}
-	for (uint32_t i = 0; i < nb; i++) {
-		struct sconn *out = conn_of(n, to[i]);
+	if (n->conf.policy_view != NULL && !permitted(n, c, m, h, &hp, &v, &local, len)) {
+		return;
+	}
+	route(n, c, ci, m, h, n->conf.policy_view != NULL ? &v : NULL, local || n->conf.policy_view == NULL,
+	      &hp, len);
+}
 
-		if (out != NULL && out->negotiated) {
-			forward(n, out, m, h);
-		} else if (!is_mine(n, to[i]) && n->conf.peer != NULL) {
-			hand_over(n, to[i], m, h);
+void slim_node_poll_end(struct slim_node *n)
+{
+	if (!n->sealed_out || n->conf.bridge == NULL) {
+		return;
+	}
+	n->sealed_out = false;
+	bridge_worker_clock(n->conf.bridge, now_ns(n));
+	if (n->conf.bridge_view != NULL) {
+		n->bv = n->conf.bridge_view(n->conf.policy_arg);
+	}
+	bridge_flush(n->conf.bridge, n->bv, emit_record, n);
+}
+
+/*
+ * The outer Publish of a sealed record: from our node to the peer bridge's,
+ * names "slimbridge/bridge/<node id>" (docs/wire.md), sent on |g| (or handed
+ * to its worker).
+ */
+static void send_record(struct slim_node *n, uint32_t g, const uint8_t *rec, size_t len)
+{
+	struct pubmsg o;
+	struct sconn *out = conn_of(n, g);
+
+	pubmsg_init(&o, SEAL_PAYLOAD_TYPE, rec, len, false);
+	pubmsg_bridge_names(&o, policy_name_hash(n->node_id, (uint32_t)strlen(n->node_id)));
+	if (out != NULL && out->negotiated) {
+		if (sign_and_send(n, out, &o.m, &o.h) == 0) {
+			out->recs_sent++;
+			ctr(n, SLIM_CTR_SEAL_RECORDS);
+			return;
 		}
+		ctr(n, SLIM_CTR_DROP_EGRESS);
+		if (out->tst != NULL) {
+			/* the record is lost: so are its messages, each told */
+			(void)inflight_settle(n, g, out->recs_sent + 1, false, out->recs_sent + 1,
+					      SB_POL_REASON_SEAL_FAILED);
+		}
+	} else if (!is_mine(n, g) && n->conf.peer != NULL) {
+		hand_over(n, g, &o.m, &o.h);
+		ctr(n, SLIM_CTR_SEAL_RECORDS);
+	} else {
+		ctr(n, SLIM_CTR_DROP_EGRESS);
 	}
 }
 
@@ -882,6 +1754,12 @@ static void negotiated_link(struct slim_node *n, struct sconn *c, const Dataplan
 	}
 	c->negotiated = true;
 	ctr(n, SLIM_CTR_LINKS);
+	if (c->tst != NULL) {
+		/* A trust's link: sealed records for the peer bridge leave on it from now on. */
+		__atomic_store_n(&c->tst->link_conn, gconn(n, c) + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->tst->link, (uint8_t)SB_LINK_UP, __ATOMIC_RELEASE);
+		breaker_success(c->tst);
+	}
 	slim_route_foreach(n->routes, announce, n);
 }
 
@@ -931,7 +1809,7 @@ static void process(struct slim_node *n, struct sconn *c, const uint8_t *msg, si
 			  m->unsubscribe->header, false);
 		break;
 	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_PUBLISH:
-		publish(n, c, ci, m);
+		publish(n, c, ci, m, len);
 		break;
 	case DATAPLANE__PROTO__V1__MESSAGE__MESSAGE_TYPE_SUBSCRIPTION_ACK:
 		if (!c->local) {
@@ -1042,6 +1920,17 @@ static void link_done(struct grpc_ccall *call, int status, const char *message,
 	if (c == NULL || !c->in_use) {
 		return;
 	}
+	if (c->tst != NULL) {
+		uint32_t mine = gconn(n, c) + 1;
+
+		/* Records the peer never acknowledged: their senders are told. */
+		(void)inflight_settle(n, gconn(n, c), 0, true, 0, SB_POL_REASON_PEER_UNREACHABLE);
+
+		(void)__atomic_compare_exchange_n(&c->tst->link_conn, &mine, 0, false, __ATOMIC_ACQ_REL,
+						  __ATOMIC_ACQUIRE);
+		__atomic_store_n(&c->tst->link, (uint8_t)SB_LINK_DOWN, __ATOMIC_RELEASE);
+		c->tst = NULL;
+	}
 	conn_gone(n, gconn(n, c));
 	tell_others(n, SLIM_UPDATE_DEL_CONN, NULL, gconn(n, c), false);
 	slim_mac_cleanup(&c->mac);
@@ -1057,6 +1946,12 @@ static const struct grpc_ccall_ops link_ops = {
 };
 
 int slim_node_link_attach(struct slim_node *n, struct grpc_cconn *cc, uint8_t conn_type)
+{
+	return slim_node_link_attach_trust(n, cc, conn_type, NULL);
+}
+
+int slim_node_link_attach_trust(struct slim_node *n, struct grpc_cconn *cc, uint8_t conn_type,
+				struct sb_bridge_trust *tst)
 {
 	Dataplane__Proto__V1__Message m = DATAPLANE__PROTO__V1__MESSAGE__INIT;
 	Dataplane__Proto__V1__Link l = DATAPLANE__PROTO__V1__LINK__INIT;
@@ -1084,6 +1979,7 @@ int slim_node_link_attach(struct slim_node *n, struct grpc_cconn *cc, uint8_t co
 		 rnd[9], rnd[10], rnd[11]);
 	c->in_use = true;
 	c->initiator = true;
+	c->tst = tst;
 	c->local = conn_type == DATAPLANE__PROTO__V1__LINK_CONNECTION_TYPE__LINK_CONNECTION_TYPE_EDGE;
 	rc = grpc_cconn_start(cc, SLIM_OPEN_CHANNEL, NULL, 0, 0, &link_ops, n, &c->ccall);
 	if (rc != 0) {
@@ -1128,9 +2024,13 @@ struct slim_node *slim_node_new(const struct slim_node_conf *conf, struct grpc_s
 	/* Decoded fields (bytes copied) fit in twice the message plus the structs. */
 	n->arena.size = 2 * (size_t)conf->max_message + (256u << 10);
 	n->arena.base = malloc(n->arena.size);
-	n->out_cap = (size_t)conf->max_message + 4096;
+	n->out_cap = (size_t)conf->max_message + 4096 + (conf->bridge != NULL ? SEAL_MAX_INNER + 65536 : 0);
 	n->out = malloc(n->out_cap);
-	if (n->conns == NULL || n->routes == NULL || n->arena.base == NULL || n->out == NULL) {
+	n->seal_in_cap = conf->bridge != NULL ? (size_t)conf->max_message + 4096 : 0;
+	n->seal_in = n->seal_in_cap > 0 ? malloc(n->seal_in_cap) : NULL;
+	n->inflight = conf->bridge != NULL ? calloc(SLIM_INFLIGHT_MAX, sizeof(*n->inflight)) : NULL;
+	if (n->conns == NULL || n->routes == NULL || n->arena.base == NULL || n->out == NULL ||
+	    (n->seal_in_cap > 0 && n->seal_in == NULL) || (conf->bridge != NULL && n->inflight == NULL)) {
 		goto out_free;
 	}
 	if (RAND_bytes((unsigned char *)&n->id_key, sizeof(n->id_key)) != 1) {
@@ -1162,6 +2062,8 @@ void slim_node_free(struct slim_node *n)
 	slim_route_free(n->routes);
 	free(n->arena.base);
 	free(n->out);
+	free(n->seal_in);
+	free(n->inflight);
 	free(n);
 }
 
@@ -1243,7 +2145,9 @@ void slim_node_deliver(struct slim_node *n, uint32_t g, const uint8_t *msg, size
 		return;
 	}
 	ctr(n, SLIM_CTR_CROSS_IN);
-	forward(n, c, m, m->publish->header);
+	if (forward(n, c, m, m->publish->header) == 0 && c->tst != NULL && is_sealed(m)) {
+		c->recs_sent++; /* a record another worker sealed: numbered like ours */
+	}
 }
 
 const struct slim_node_stats *slim_node_stats(const struct slim_node *n)

@@ -45,6 +45,12 @@
 #include "policy.h"
 #include "policy_rules.h"
 
+struct id_cache;
+struct bridge_worker;
+struct bridge_view;
+struct audit_ring;
+struct sb_bridge_trust;
+
 #define SLIM_OPEN_CHANNEL "/dataplane.proto.v1.DataPlaneService/OpenChannel"
 
 #define foreach_slim_counter                                                                 \
@@ -71,7 +77,16 @@
 	_(POLICY_LOCAL, "publishes within one app: not a SLIM boundary, no policy decision")   \
 	_(POLICY_ALLOWED, "cross-boundary publishes the policy allowed")                      \
 	_(DROP_POLICY, "cross-boundary publishes the policy denied (reasons: deny_*)")         \
-	_(DENIALS_SENT, "error notifications sent back to the sender of a denied publish")
+	_(DENIALS_SENT, "error notifications sent back to the sender of a denied publish")    \
+	_(SEALED, "messages sealed for a peer bridge")                                        \
+	_(SEAL_RECORDS, "sealed records sent to peer bridges")                                \
+	_(OPENED, "messages received sealed from a peer bridge and opened")                   \
+	_(DROP_OPEN, "dropped: a sealed record that did not open (bad, replayed, no key)")     \
+	_(DROP_INNER, "dropped: an opened message that does not decode or match its route")   \
+	_(AUDITED, "audit records written")                                                   \
+	_(DROP_AUDIT, "audit records lost: the ring was full despite the back-pressure check") \
+	_(RECORD_ACKS, "acknowledgements of our sealed records received from peer bridges")   \
+	_(INFLIGHT_LOST, "sealed messages no longer tracked for an answer (tracking ring full)")
 
 enum slim_counter {
 #define _(n, d) SLIM_CTR_##n,
@@ -82,6 +97,7 @@ enum slim_counter {
 
 struct slim_node_stats {
 	uint64_t ctr[SLIM_CTR_MAX];
+	uint64_t id_deny[32];		/* identity refusals by enum id_reason (id_jwt.h) */
 	uint64_t deny[SB_POL_REASON_MAX];	/* denied publishes by reason (policy_abi.h) */
 	uint64_t connections;	/* open now */
 	uint64_t subscriptions; /* (name, connection) pairs now */
@@ -146,6 +162,26 @@ struct slim_node_conf {
 	 */
 	const struct policy_view *(*policy_view)(void *arg, const struct policy_rules_worker **rules);
 	void *policy_arg;
+	/*
+	 * The federation bridge (docs/wire.md, docs/architecture.md "Bridge").
+	 * |identity|: every cross-boundary publish must carry a JWT-SVID in
+	 * SLIMHeader.identity that verifies (id_cache.h) and names its source
+	 * agent (spiffe://TD/tenant/{tenant}/agent/{agent}, components hashed as
+	 * SLIM names are, TD ours for our agents, the trust's peer trust domain
+	 * for messages that arrive sealed). NULL: no identity check.
+	 * |bridge| and |bridge_view| (the view of the same policy slot as
+	 * policy_view): messages for another organisation go through its
+	 * circuit breaker and are sealed for the peer bridge; sealed records
+	 * from a peer bridge are opened and each message decided again here.
+	 * |audit|: one record per cross-boundary message. |clock_ns|: the
+	 * caller's CLOCK_REALTIME in ns, refreshed every poll.
+	 */
+	struct id_cache *identity;
+	const char *trust_domain;
+	struct bridge_worker *bridge;
+	const struct bridge_view *(*bridge_view)(void *arg);
+	struct audit_ring *audit;
+	const uint64_t *clock_ns;
 };
 
 struct slim_node;
@@ -179,6 +215,15 @@ int slim_node_link_attach(struct slim_node *n, struct grpc_cconn *cc, uint8_t co
 	__attribute__((warn_unused_result));
 
 /*
+ * slim_node_link_attach_trust: slim_node_link_attach for the link to a
+ * trust's peer bridge. Once negotiated, its connection is published in
+ * |tst| (link_conn, link up): the node sends every sealed record for that
+ * trust on it. It is withdrawn when the link ends.
+ */
+int slim_node_link_attach_trust(struct slim_node *n, struct grpc_cconn *cc, uint8_t conn_type,
+				struct sb_bridge_trust *tst) __attribute__((warn_unused_result));
+
+/*
  * slim_node_apply applies another worker's table change |u| at |now_ms|
  * (the workers' millisecond clock, as grpc_tcp_tick's): a route added or
  * removed, announced over our node links when it is an app's, and, when the
@@ -192,6 +237,12 @@ void slim_node_apply(struct slim_node *n, const struct slim_update *u, uint64_t 
  * our connection |conn| (global id): decoded, signed for that link, sent.
  */
 void slim_node_deliver(struct slim_node *n, uint32_t conn, const uint8_t *msg, size_t len);
+
+/*
+ * slim_node_poll_end: the end of a poll iteration: seals the batches opened
+ * during it (one record per peer bridge and connection) and sends them.
+ */
+void slim_node_poll_end(struct slim_node *n);
 
 /* slim_counter_name returns the counter's name. */
 const char *slim_counter_name(enum slim_counter k);

@@ -16,6 +16,7 @@
 #include "dp.h"
 #include "app/grpc_tcp.h"
 #include "crypto/crypto_aead.h"
+#include "bridge/breaker.h"
 #include "slim/slim_node.h"
 #include "lcore.h"
 #include "tcp/tcp_stack.h"
@@ -771,6 +772,63 @@ static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* "/slimbridge/bridge": per trust, its circuit breaker, link and seal counters (bridge_abi.h). */
+static const char *link_name(unsigned l)
+{
+	static const char *const names[] = {"down", "connecting", "up", "none"};
+
+	return l < 4 ? names[l] : "?";
+}
+
+static int cmd_bridge(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *tl = rte_tel_data_alloc();
+	uint64_t waits = 0;
+
+	(void)cmd;
+	(void)params;
+	if (tl == NULL) {
+		return -ENOMEM;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_start_array(tl, RTE_TEL_CONTAINER);
+	for (uint32_t i = 0; tdp->bstatus != NULL && i < SB_BRIDGE_MAX_TRUSTS; i++) {
+		const struct sb_bridge_trust *t = bridge_status_trust(tdp->bstatus, i);
+		struct rte_tel_data *e;
+
+		if (t == NULL || t->trust_id[0] == '\0') {
+			continue;
+		}
+		e = rte_tel_data_alloc();
+		if (e == NULL) {
+			break;
+		}
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_string(e, "trust", t->trust_id);
+		rte_tel_data_add_dict_string(e, "breaker", breaker_state_name(t->breaker));
+		rte_tel_data_add_dict_string(e, "link", link_name(t->link));
+		rte_tel_data_add_dict_u64(e, "failures", t->failures);
+		rte_tel_data_add_dict_u64(e, "threshold", t->threshold);
+		rte_tel_data_add_dict_u64(e, "opened", t->opened);
+		rte_tel_data_add_dict_u64(e, "gone", t->gone);
+		rte_tel_data_add_dict_u64(e, "epoch", t->epoch);
+		rte_tel_data_add_dict_u64(e, "sealed", t->sealed);
+		rte_tel_data_add_dict_u64(e, "records", t->records);
+		rte_tel_data_add_dict_u64(e, "opened_msgs", t->opened_msgs);
+		rte_tel_data_add_dict_u64(e, "denied", t->denied);
+		if (rte_tel_data_add_array_container(tl, e, 0) != 0) {
+			rte_tel_data_free(e);
+		}
+	}
+	rte_tel_data_add_dict_container(d, "trusts", tl, 0);
+	for (uint16_t w = 0; w < tdp->nb_workers; w++) {
+		waits += tdp->lcores[w]->stats.audit_waits;
+	}
+	rte_tel_data_add_dict_u64(d, "audit_waits", waits);
+	rte_tel_data_add_dict_u64(d, "audit", tdp->audit != NULL);
+	return 0;
+}
+
 static const struct {
 	const char *cmd;
 	telemetry_cb fn;
@@ -806,6 +864,8 @@ static const struct {
 	{"/slimbridge/identity", cmd_identity,
 	 "JWT-SVID checks: audience, bundles in use, identity cache hits, verifications, "
 	 "refusals by reason. No parameters."},
+	{"/slimbridge/bridge", cmd_bridge,
+	 "Per trust: circuit breaker, peer link, seal epoch and counters; audit waits. No parameters."},
 	{"/slimbridge/grpc_call", cmd_grpc_call,
 	 "Dial a gRPC server over the worker's TCP, make one EmptyCall. Parameters: worker, "
 	 "address, port."},

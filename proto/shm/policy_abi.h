@@ -50,6 +50,14 @@
  *            process's federation module into every publication; its own
  *            checksum, like MLS. No table: the data plane keeps the bundles
  *            it has; an empty table: it trusts no trust domain.
+ *   SEALS    the sealed cross-boundary hop of each trust relationship
+ *            (optional; the MLS table's layout with magic SB_POL_SEALS_MAGIC,
+ *            keyed by trust id; an entry's number is the seal's MLS epoch,
+ *            its record a struct sb_pol_seal followed by the group id and
+ *            the peer's trust domain). Written by the control process's
+ *            trust module (control/trust/) into every publication; its own
+ *            checksum. Holds the epoch's seal secrets: covered by the
+ *            policy object's mode 0640 like MLS. Read by dataplane/bridge.
  *
  * Hash tables: capacity a power of two, load factor <= 1/2, linear probing
  * from slot sb_pol_slot(key), key 0 marks an empty slot (no valid key is 0).
@@ -85,6 +93,7 @@ enum sb_pol_table_kind {
 	SB_POL_TABLE_RULES = 11,
 	SB_POL_TABLE_MLS = 12,
 	SB_POL_TABLE_BUNDLES = 13,
+	SB_POL_TABLE_SEALS = 14,
 };
 
 /*
@@ -103,7 +112,8 @@ enum sb_pol_table_kind {
 	_(TEAM, "team") \
 	_(AGENT, "agent") \
 	_(IDENTITY, "identity") \
-	_(CONTENT, "content")	/* the SLIM path's content rules; never in a compiled verdict */
+	_(CONTENT, "content")	/* the SLIM path's content rules; never in a compiled verdict */ \
+	_(BRIDGE, "bridge")	/* the bridge's own checks: circuit breaker, seal; never compiled */
 
 enum sb_pol_level {
 #define _(n, s) SB_POL_LEVEL_##n,
@@ -138,7 +148,14 @@ enum sb_pol_level {
 	_(UNKNOWN_AGENT, "Unknown agent") \
 	_(UNKNOWN_ORG, "Unknown organization") \
 	_(CONTENT_BLOCKED, "Content blocked by rule") \
-	_(CONTENT_ERROR, "Content could not be scanned")
+	_(CONTENT_ERROR, "Content could not be scanned") \
+	_(IDENTITY_MISSING, "No identity token") \
+	_(IDENTITY_INVALID, "Identity token rejected") \
+	_(IDENTITY_MISMATCH, "Identity does not match the source agent") \
+	_(CIRCUIT_OPEN, "circuit open") \
+	_(PEER_UNREACHABLE, "Peer bridge unreachable") \
+	_(SEAL_FAILED, "Message could not be sealed for the peer bridge") \
+	_(OPEN_FAILED, "Sealed record could not be opened")
 
 enum sb_pol_reason {
 #define _(n, s) SB_POL_REASON_##n,
@@ -346,6 +363,64 @@ struct sb_pol_rule {
 #define SB_POL_MLS_MAX_ID 255			/* bytes of a group id */
 #define SB_POL_BUNDLES_MAGIC 0x0031444e42424253ULL	/* "SBBBND1" */
 
+/*
+ * A SEALS entry's record (8-byte aligned, then group_id_len bytes of MLS
+ * group id and peer_td_len bytes of the peer's trust domain, zero padding
+ * to 8). Both bridges of a trust are the two members of one MLS group; its
+ * epoch secrets give the seal secrets (docs/wire.md, "Seal"):
+ *   secret = MLS-Exporter("slimbridge seal v1", group_id, 32)
+ * of the epoch |epoch|, and prev_secret the same of epoch |prev_epoch|
+ * (kept so records sealed just before a rekey still open: the receiver
+ * accepts prev_epoch for SB_POL_SEAL_PREV_WINDOW_S after it sees |epoch|).
+ * mode MLS: records are MLS PrivateMessages of the group (the epoch record
+ * is the MLS table's entry for group_id); mode AES: AES-256-GCM with keys
+ * derived from |secret| (seal.h). state READY: keys valid; NONE: the
+ * handshake has not finished (traffic is denied TRUST_NOT_ESTABLISHED).
+ */
+#define SB_POL_SEALS_MAGIC 0x0031534c45534253ULL	/* "SBSSEL1" */
+#define SB_POL_SEAL_PREV_WINDOW_S 30
+/*
+ * flags: SEND_PREV - send with prev_epoch (receive both): set by the
+ * committer after a rekey until the peer has the new epoch, so no record
+ * is sealed under an epoch the peer cannot open yet.
+ */
+#define SB_POL_SEAL_F_SEND_PREV 0x1u
+
+enum sb_pol_seal_mode {
+	SB_POL_SEAL_AES = 1,		/* AES-256-GCM, keys from the exporter (--mls off) */
+	SB_POL_SEAL_MLS = 2,		/* MLS application messages (--mls on) */
+};
+
+enum sb_pol_seal_state {
+	SB_POL_SEAL_NONE = 0,
+	SB_POL_SEAL_READY = 1,
+};
+
+struct sb_pol_seal {
+	uint32_t trust;			/* trust index (TRUSTS) in the same snapshot */
+	uint8_t mode;			/* enum sb_pol_seal_mode */
+	uint8_t state;			/* enum sb_pol_seal_state */
+	uint8_t transport;		/* 0 grpc (the only one so far) */
+	uint8_t family;			/* peer bridge's SLIM endpoint: 4 or 6 */
+	uint8_t addr[16];		/* network order (v4: first 4 bytes) */
+	uint16_t port;			/* host order */
+	uint16_t group_id_len;		/* 1..SB_POL_MLS_MAX_ID */
+	uint16_t peer_td_len;		/* 1..255 */
+	uint16_t flags;			/* SB_POL_SEAL_F_* */
+	uint32_t own_leaf;		/* our leaf in the group */
+	uint32_t peer_leaf;		/* the peer bridge's leaf */
+	uint64_t epoch;			/* epoch of |secret| */
+	uint64_t prev_epoch;		/* epoch of |prev_secret|; 0: none */
+	uint8_t secret[32];
+	uint8_t prev_secret[32];
+	uint32_t rekey_messages;	/* the control process rekeys after this many sealed (0: off) */
+	uint32_t dp_token;		/* mode MLS: the data-plane instance (sb_shm_status
+					 * reader_token) this epoch was made for; the data plane
+					 * seals with an MLS epoch only when it is its own token,
+					 * so a restarted data plane never reuses a generation
+					 * (the control process rekeys when the token changes) */
+};
+
 struct sb_pol_mls_hdr {
 	uint64_t magic;			/* SB_POL_MLS_MAGIC */
 	uint32_t nb_groups;		/* <= SB_POL_MLS_MAX_GROUPS */
@@ -365,6 +440,8 @@ struct sb_pol_mls_group {
 
 static_assert(sizeof(struct sb_pol_meta) == 128, "sb_pol_meta is 128 bytes");
 static_assert(sizeof(struct sb_pol_tenant) == 8, "sb_pol_tenant");
+static_assert(sizeof(struct sb_pol_seal) == 128, "sb_pol_seal");
+static_assert(offsetof(struct sb_pol_seal, epoch) == 40, "sb_pol_seal.epoch");
 static_assert(sizeof(struct sb_pol_org) == 8, "sb_pol_org");
 static_assert(sizeof(struct sb_pol_trust) == 24, "sb_pol_trust");
 static_assert(offsetof(struct sb_pol_trust, ruleset) == 16, "sb_pol_trust.ruleset");

@@ -68,7 +68,7 @@
 #define SB_SHM_SNAP_MAGIC	0x3150414e53424253ULL	/* "SBBSNAP1" */
 #define SB_SHM_STATUS_MAGIC	0x5355544154534253ULL	/* "SBSTATUS" */
 #define SB_SHM_ABI_MAJOR	1
-#define SB_SHM_ABI_MINOR	3	/* 1: sb_shm_status.refused_epoch; 2: the MLS policy table; 3: BUNDLES */
+#define SB_SHM_ABI_MINOR	4	/* 1: sb_shm_status.refused_epoch; 2: the MLS policy table; 3: BUNDLES; 4: SEALS */
 #define SB_SHM_SLOTS		2
 #define SB_SHM_SLOT_ALIGN	4096
 #define SB_SHM_NAME_MAX		64
@@ -145,7 +145,7 @@ struct sb_shm_status {
 	uint32_t reader_pid;
 	uint32_t nb_workers;
 	uint32_t seq;			/* odd while instance_id/acked_epoch/refused_epoch change */
-	uint32_t reserved0;
+	uint32_t reader_token;		/* random, non-zero, per data-plane start (minor 4) */
 	uint64_t refused_epoch;		/* last epoch of instance_id refused; 0: none (minor 1) */
 };
 

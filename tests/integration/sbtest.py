@@ -223,7 +223,7 @@ class Dataplane:
         if self.ns is not None and self.ns is not self.bridge_ns:
             self.ns.delete()
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
-        for suffix in (".policy", ".status"):
+        for suffix in (".policy", ".status", ".audit", ".bridge"):
             try:
                 os.unlink(f"/dev/shm/{self.shm_name}{suffix}")
             except FileNotFoundError:

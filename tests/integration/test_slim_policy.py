@@ -16,7 +16,7 @@ PORT = 46357
 
 @pytest.fixture(scope="module")
 def policydp():
-    dp = Dataplane(extra_conf={"slim": {"listen_port": PORT}}).start()
+    dp = Dataplane(extra_conf={"slim": {"listen_port": PORT}, "identity": {"required": False}}).start()
     try:
         yield dp
     finally:

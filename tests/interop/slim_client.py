@@ -246,13 +246,14 @@ class SlimConn:
                     return r.subscription_ack
         return None
 
-    def publish(self, src, dst, blob, fanout=1, ttl=8, sign=True, msg_id=1, metadata=None):
+    def publish(self, src, dst, blob, fanout=1, ttl=8, sign=True, msg_id=1, metadata=None,
+                session_id=7):
         m = pb.Message()
         p = m.publish
         p.header.CopyFrom(self.header(src, dst, fanout, ttl))
         p.session.session_type = 1
         p.session.session_message_type = 1
-        p.session.session_id = 7
+        p.session.session_id = session_id
         p.session.message_id = msg_id
         p.msg.app_payload.payload_type = "text"
         p.msg.app_payload.blob = blob
@@ -273,3 +274,13 @@ class SlimConn:
                 if not self.verify(r.publish.header):
                     raise SlimError("publish with a bad MAC from the node")
                 return r
+
+
+def error_info(m):
+    """(reason, blocked-at, rule id) of a slimbridge denial (SLIMHeader.error set,
+    metadata slimbridge-error / slimbridge-blocked-at / slimbridge-rule-id), or
+    None when |m| is no error notification."""
+    if m is None or not m.HasField("publish") or not m.publish.header.error:
+        return None
+    md = dict(m.metadata)
+    return md.get("slimbridge-error"), md.get("slimbridge-blocked-at"), md.get("slimbridge-rule-id")

@@ -250,6 +250,21 @@ static void test_flow_style(void **state)
 	assert_int_not_equal(parse(&a, "identity: {max_cold: 0}\n", err), 0);
 	assert_int_not_equal(parse(&a, "identity: {audience: \"\"}\n", err), 0);
 	assert_int_not_equal(parse(&a, "identity: {leeway_s: 301}\n", err), 0);
+	/* identity: our trust domain and whether tokens are required; audit rings */
+	assert_int_equal(parse(&a, "{}\n", err), 0);
+	assert_string_equal(a.identity.trust_domain, "");
+	assert_true(a.identity.required);
+	assert_true(a.audit.enabled);
+	assert_int_equal(a.audit.ring_size, 16384);
+	assert_int_equal(parse(&a, "identity: {trust_domain: acme.example, required: false}\n"
+				   "audit: {enabled: false, ring_size: 1024}\n", err), 0);
+	assert_string_equal(a.identity.trust_domain, "acme.example");
+	assert_false(a.identity.required);
+	assert_false(a.audit.enabled);
+	assert_int_equal(a.audit.ring_size, 1024);
+	assert_int_not_equal(parse(&a, "identity: {trust_domain: \"spiffe://acme.example\"}\n", err), 0);
+	assert_int_not_equal(parse(&a, "audit: {ring_size: 3000}\n", err), 0);
+	assert_int_not_equal(parse(&a, "audit: {ring_size: 512}\n", err), 0);
 }
 
 struct err_case {
@@ -268,7 +283,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworker: 2\n", 2, "worker",
 	  "worker: unknown key (expected one of: workers, burst, mempool, neighbour, shm, ports, "
-	  "tcp, tcp_test_apps, grpc_test_port, slim, crypto, identity)" },
+	  "tcp, tcp_test_apps, grpc_test_port, slim, crypto, identity, audit)" },
 	{ "tcp:\n  rcvbuff: 65536\n", 2, "tcp.rcvbuff",
 	  "tcp.rcvbuff: unknown key (expected one of: rcvbuf, sndbuf, max_connections, "
 	  "congestion, nodelay, syn_backlog, syncookies, time_wait_ms, time_wait_max, "
