@@ -15,8 +15,9 @@
  *   The two bridges are the two members of one MLS group (mls_group: create,
  *   add, commit, join; mls_export_group), whose exporter gives the SEALS
  *   secret. A dials B: a SLIM link on an HTTP/2 connection in memory
- *   (slim_node_link_attach), over which B announces its apps' subscriptions
- *   and A sends its sealed records.
+ *   (slim_node_link_attach_trust: A's trust link), over which B announces
+ *   its apps' subscriptions, A sends its sealed records and B acknowledges
+ *   each record.
  *   Apps (SLIM client connections with link negotiation and header MAC,
  *   bench_slim_app.c): on A, acme/sales-app/bench-sales (the publisher; its
  *   JWT-SVID in every header), acme/sales-app/bench-peer and
@@ -1276,9 +1277,19 @@ static int world_open(struct world *w, uint8_t mode)
 	w->link_b = (struct ep){.h2 = grpc_sconn_h2(w->link_srv), .node = &w->b, .dirty = true};
 	grpc_cconn_set_kick(w->link, kick, &w->link_a);
 	grpc_sconn_set_kick(w->link_srv, kick, &w->link_b);
-	rc = slim_node_link_attach(w->a.slim, w->link, 0 /* remote */);
+	{
+		/* A's link to B is its trust's link: A's sealed records leave on it. */
+		struct sb_bridge_trust *tst = NULL;
+
+		for (uint32_t i = 0; i < w->a.bv.nb && tst == NULL; i++) {
+			if (w->a.bv.t[i].seal != NULL) {
+				tst = w->a.bv.t[i].st;
+			}
+		}
+		rc = slim_node_link_attach_trust(w->a.slim, w->link, 0 /* remote */, tst);
+	}
 	if (rc != 0) {
-		rc = fail(w, "slim_node_link_attach: %s", strerror(-rc));
+		rc = fail(w, "slim_node_link_attach_trust: %s", strerror(-rc));
 		goto out;
 	}
 	settle(w);
