@@ -1099,7 +1099,20 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	uint64_t t0 = rte_rdtsc();
 	uint32_t total = 0;
 
-	lc->clock_ns = lc->clock_base_ns + (t0 - lc->clock_base_tsc) * 1000 / lc->tsc_per_us;
+	/*
+	 * The wall clock decisions are stamped with: the TSC since an anchor,
+	 * re-anchored on CLOCK_REALTIME (vDSO, no system call) every second so
+	 * that the TSC rate's error never adds up.
+	 */
+	if (unlikely(t0 - lc->clock_base_tsc >= lc->dp->tsc_hz)) {
+		struct timespec rt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		lc->clock_base_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+		lc->clock_base_tsc = t0;	/* this poll's TSC: the anchor is never ahead of it */
+	}
+	lc->clock_ns = lc->clock_base_ns +
+		       (uint64_t)((unsigned __int128)(t0 - lc->clock_base_tsc) * 1000000000u / lc->dp->tsc_hz);
 	if (lc->slim_upd != NULL && !rte_ring_empty(lc->slim_upd)) {
 		slim_updates(lc, t0 / lc->tsc_per_us / 1000);
 	}

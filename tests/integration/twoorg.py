@@ -287,8 +287,8 @@ BREAKER = {0: "closed", 1: "open", 2: "half-open"}
 LINK = {0: "down", 1: "connecting", 2: "up", 3: "none"}
 FAILURE = {0: "none", 1: "link down", 2: "negotiation", 3: "peer error", 4: "timeout"}
 _BRIDGE_HDR = struct.Struct("<QIIIIQ32x")            # 64 bytes
-_BRIDGE_SLOT = struct.Struct("<64sIBBBBIIQQQQQQQQ16x")  # 160 bytes
-assert _BRIDGE_HDR.size == 64 and _BRIDGE_SLOT.size == 160
+_BRIDGE_SLOT = struct.Struct("<64sIBBBBIIIIQQQQQQQQQQ")  # 168 bytes (proto/shm/bridge_abi.h)
+assert _BRIDGE_HDR.size == 64 and _BRIDGE_SLOT.size == 168
 
 
 def read_bridge_shm(shm_name):
@@ -304,16 +304,21 @@ def read_bridge_shm(shm_name):
     if magic != 0x31474449524253:
         return {}
     out = {}
-    for i in range(min(nb, (len(data) - 64) // 160)):
-        v = _BRIDGE_SLOT.unpack_from(data, 64 + 160 * i)
+    step = _BRIDGE_SLOT.size
+    if size != 64 + nb * step:
+        raise AssertionError(f"/dev/shm/{shm_name}.bridge: {size} bytes for {nb} slots: not the "
+                             f"layout of bridge_abi.h this reader knows ({step}-byte slots)")
+    for i in range(min(nb, (len(data) - 64) // step)):
+        v = _BRIDGE_SLOT.unpack_from(data, 64 + step * i)
         tid = v[0].split(b"\0", 1)[0].decode(errors="replace")
         if not tid:
             continue
         out[tid] = {"seq": v[1], "breaker": BREAKER.get(v[2], str(v[2])),
                     "link": LINK.get(v[3], str(v[3])), "last_failure": FAILURE.get(v[4], str(v[4])),
                     "gone": bool(v[5]), "failures": v[6], "threshold": v[7],
-                    "open_until_ns": v[8], "opened": v[9], "epoch": v[10], "sealed_epoch": v[11],
-                    "sealed": v[12], "records": v[13], "opened_msgs": v[14], "denied": v[15]}
+                    "link_conn": v[8], "open_until_ns": v[10], "opened": v[11], "epoch": v[12],
+                    "sealed_epoch": v[13], "sealed": v[14], "records": v[15], "opened_msgs": v[16],
+                    "denied": v[17], "mls_claim": v[18], "rekey_req": v[19]}
     return out
 
 
