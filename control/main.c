@@ -499,7 +499,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	conf = (struct ctl_conf){.db_path = o.db, .shm_name = o.name,
-				 .slot_size = (uint64_t)o.slot_mib << 20};
+				 .slot_size = (uint64_t)o.slot_mib << 20, .hold = true};
 	st = ctl_state_open(&conf, err, sizeof(err));
 	if (st == NULL) {
 		fprintf(stderr, "slimbridge-control: %s\n", err);
@@ -564,6 +564,8 @@ int main(int argc, char **argv)
 	}
 	hook = (struct hook){.api = api, .fed = fed, .audit = audit, .trust = trust};
 	h2_sock_loop_set_hook(loop, loop_hook, &hook);
+	/* The first snapshot carries the tables the modules loaded from the store (bundles, ...). */
+	ctl_state_release(st);
 	ctl_state_pub(st, &pub);
 	if (!o.quiet) {
 		printf("slimbridge-control: policy version %llu from %s, published as epoch %llu on "

@@ -402,8 +402,17 @@ static void trust_links(struct lcore_ctx *lc, uint64_t now_ms)
 				lc->trust_frames[s] = frames;
 				lc->trust_heard_ms[s] = now_ms;
 			}
-			if ((!up && now_ms - lc->trust_dialled_ms[s] > TRUST_DEAD_MS) ||
-			    (up && now_ms - lc->trust_heard_ms[s] > TRUST_DEAD_MS)) {
+			/*
+			 * Silence counts from the last poll that read input: while
+			 * our own audit back-pressure holds input back, the peer's
+			 * frames wait in our queue and say nothing about it.
+			 */
+			uint64_t heard = lc->trust_heard_ms[s] > lc->rx_paused_ms ? lc->trust_heard_ms[s]
+										 : lc->rx_paused_ms;
+			uint64_t dialled = lc->trust_dialled_ms[s] > lc->rx_paused_ms ? lc->trust_dialled_ms[s]
+										      : lc->rx_paused_ms;
+
+			if ((!up && now_ms - dialled > TRUST_DEAD_MS) || (up && now_ms - heard > TRUST_DEAD_MS)) {
 				SB_LOG(WARNING, "trust %s: peer bridge silent for %u ms, resetting the link",
 				       t->trust_id, TRUST_DEAD_MS);
 				(void)grpc_tcp_dial_abort(lc->slim_tcp, lc->trust_cc[s]);
@@ -1124,6 +1133,7 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	if (lc->audit_on && unlikely(audit_ring_free(&lc->audit) < AUDIT_RESERVE)) {
 		audit_ring_wait(&lc->audit);
 		lc->stats.audit_waits++;
+		lc->rx_paused_ms = t0 / lc->tsc_per_us / 1000;
 		goto after_rx;
 	}
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {

@@ -180,6 +180,7 @@ struct lcore_ctx {
 	struct grpc_cconn *trust_cc[SB_BRIDGE_MAX_TRUSTS];
 	uint64_t trust_dialled_ms[SB_BRIDGE_MAX_TRUSTS];
 	uint64_t trust_heard_ms[SB_BRIDGE_MAX_TRUSTS];	/* last time a frame came in */
+	uint64_t rx_paused_ms;	/* last poll that took no input (audit back-pressure) */
 	uint64_t trust_frames[SB_BRIDGE_MAX_TRUSTS];
 	uint64_t trust_ping_ms[SB_BRIDGE_MAX_TRUSTS];
 	struct lcore_stats stats __rte_cache_aligned;

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,89 @@ struct ctl_audit_log {
 	bool dirty;			/* written since the last fdatasync */
 	uint64_t last_sync_ms;
 	struct ctl_audit_log_stats st;
+	/*
+	 * INTERVAL: the syncer thread runs the periodic fdatasync on a dup of
+	 * the segment's descriptor, so the writer goes on draining the rings
+	 * while a slow disk syncs (the data plane would otherwise hold its
+	 * input back for as long). One sync at a time; under |mu|.
+	 */
+	struct {
+		pthread_t th;
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		bool started, stop, busy;
+		int fd;			/* to sync and close; -1: nothing asked */
+		uint64_t index;		/* its segment */
+		uint64_t ok, err;	/* fdatasync calls that returned 0 / failed */
+	} sy;
 };
+
+static void *syncer_main(void *arg)
+{
+	struct ctl_audit_log *l = arg;
+
+	pthread_mutex_lock(&l->sy.mu);
+	for (;;) {
+		int fd, rc;
+		uint64_t index;
+
+		while (l->sy.fd < 0 && !l->sy.stop) {
+			pthread_cond_wait(&l->sy.cv, &l->sy.mu);
+		}
+		if (l->sy.fd < 0) {
+			break;		/* stopping, nothing left to sync */
+		}
+		fd = l->sy.fd;
+		index = l->sy.index;
+		l->sy.fd = -1;
+		pthread_mutex_unlock(&l->sy.mu);
+		rc = fdatasync(fd) < 0 ? -errno : 0;
+		close(fd);
+		if (rc < 0) {
+			fprintf(stderr, "slimbridge-control: audit: fdatasync of segment %llu: %s\n",
+				(unsigned long long)index, strerror(-rc));
+		}
+		pthread_mutex_lock(&l->sy.mu);
+		if (rc < 0) {
+			l->sy.err++;
+		} else {
+			l->sy.ok++;
+		}
+		l->sy.busy = false;
+	}
+	pthread_mutex_unlock(&l->sy.mu);
+	return NULL;
+}
+
+/*
+ * Hand the current segment's sync to the syncer: 1 handed (or one still
+ * running: asked again at the next tick), 0 no syncer (sync here).
+ */
+static int syncer_ask(struct ctl_audit_log *l, uint64_t now_ms)
+{
+	int rc = 1;
+
+	if (!l->sy.started) {
+		return 0;
+	}
+	pthread_mutex_lock(&l->sy.mu);
+	if (!l->sy.busy) {
+		int d = dup(l->fd);
+
+		if (d < 0) {
+			rc = 0;
+		} else {
+			l->sy.fd = d;
+			l->sy.index = l->index;
+			l->sy.busy = true;
+			l->dirty = false;	/* what was written so far is in this sync */
+			l->last_sync_ms = now_ms;
+			pthread_cond_signal(&l->sy.cv);
+		}
+	}
+	pthread_mutex_unlock(&l->sy.mu);
+	return rc;
+}
 
 static uint64_t mono_ms(void)
 {
@@ -375,6 +458,17 @@ struct ctl_audit_log *ctl_audit_log_open(const struct ctl_audit_log_conf *c, cha
 	}
 	l->fd = -1;
 	l->last_sync_ms = mono_ms();
+	l->sy.fd = -1;
+	if (l->conf.fsync == CTL_AUDIT_FSYNC_INTERVAL) {
+		pthread_mutex_init(&l->sy.mu, NULL);
+		pthread_cond_init(&l->sy.cv, NULL);
+		/* without the thread (no resources), the writer syncs itself */
+		l->sy.started = pthread_create(&l->sy.th, NULL, syncer_main, l) == 0;
+		if (!l->sy.started) {
+			pthread_cond_destroy(&l->sy.cv);
+			pthread_mutex_destroy(&l->sy.mu);
+		}
+	}
 	rc = mkdir_p(c->dir);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot make the audit directory %s: %s", c->dir, strerror(-rc));
@@ -418,6 +512,19 @@ void ctl_audit_log_close(struct ctl_audit_log *l)
 {
 	if (l == NULL) {
 		return;
+	}
+	if (l->sy.started) {
+		pthread_mutex_lock(&l->sy.mu);
+		l->sy.stop = true;		/* after the sync it may have been asked for */
+		pthread_cond_signal(&l->sy.cv);
+		pthread_mutex_unlock(&l->sy.mu);
+		pthread_join(l->sy.th, NULL);
+		l->st.fsyncs += l->sy.ok;
+		l->st.write_errors += l->sy.err;
+		l->sy.ok = l->sy.err = 0;
+		pthread_cond_destroy(&l->sy.cv);
+		pthread_mutex_destroy(&l->sy.mu);
+		l->sy.started = false;
 	}
 	if (l->fd >= 0) {
 		if (l->dirty && l->conf.fsync != CTL_AUDIT_FSYNC_NEVER && fdatasync(l->fd) == 0) {
@@ -614,6 +721,9 @@ void ctl_audit_log_tick(struct ctl_audit_log *l, uint64_t now_ms)
 	    now_ms - l->last_sync_ms < l->conf.interval_ms) {
 		return;
 	}
+	if (l->fd >= 0 && syncer_ask(l, now_ms) == 1) {
+		return;
+	}
 	rc = do_sync(l);
 	if (rc < 0) {
 		fprintf(stderr, "slimbridge-control: audit: fdatasync of segment %llu: %s\n",
@@ -630,6 +740,12 @@ int ctl_audit_log_sync(struct ctl_audit_log *l)
 void ctl_audit_log_get_stats(const struct ctl_audit_log *l, struct ctl_audit_log_stats *s)
 {
 	*s = l->st;
+	if (l->sy.started) {
+		pthread_mutex_lock((pthread_mutex_t *)&l->sy.mu);
+		s->fsyncs += l->sy.ok;
+		s->write_errors += l->sy.err;
+		pthread_mutex_unlock((pthread_mutex_t *)&l->sy.mu);
+	}
 	s->segments = (uint32_t)l->n_segs;
 	s->newest_index = l->newest;
 }

@@ -20,9 +20,11 @@
  * (at least one frame); a new segment starts with a header carrying each
  * worker's next seq, then the oldest segments beyond |keep| are removed.
  * fsync policy: ALWAYS: fdatasync before ctl_audit_log_append returns;
- * INTERVAL: ctl_audit_log_tick calls fdatasync when something was written
- * and the last sync is at least |interval_ms| old (and a segment is synced
- * when it is closed by rotation); NEVER: the kernel decides. New and removed
+ * INTERVAL: ctl_audit_log_tick asks for an fdatasync when something was
+ * written and the last sync is at least |interval_ms| old; it runs on the
+ * log's own syncer thread (over a dup of the descriptor, one at a time), so
+ * the writer never waits on a slow disk for it (a segment closed by rotation
+ * or at close is synced by the writer); NEVER: the kernel decides. New and removed
  * segments are made durable with an fsync of the directory (not with NEVER).
  *
  * Thread context: a struct ctl_audit_log belongs to one thread (the

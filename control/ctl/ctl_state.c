@@ -40,6 +40,7 @@ struct ctl_state {
 	struct ctl_compile_stats cstats;
 	uint64_t last_heartbeat_ms;
 	bool published_since_tick;
+	bool hold;			/* ctl_conf.hold until ctl_state_release */
 	/* The extra tables published after the policy's (ctl_state_set_table), by kind. */
 	struct extra x[CTL_STATE_MAX_EXTRA];
 	uint32_t nb_x;
@@ -325,7 +326,7 @@ static void try_publish(struct ctl_state *s)
 	const struct pol_image *img;
 	int64_t epoch;
 
-	if (!s->has_pending || s->db == NULL) {
+	if (!s->has_pending || s->db == NULL || s->hold) {
 		return;
 	}
 	img = pol_db_image(s->db);
@@ -759,6 +760,7 @@ struct ctl_state *ctl_state_open(const struct ctl_conf *conf, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->hold = conf->hold;
 	s->store = store_open(conf->db_path, err, errlen);
 	if (s->store == NULL) {
 		free(s);
@@ -812,6 +814,12 @@ fail:
 	free(b.p);
 	ctl_state_close(s, true);
 	return NULL;
+}
+
+void ctl_state_release(struct ctl_state *s)
+{
+	s->hold = false;
+	try_publish(s);
 }
 
 void ctl_state_close(struct ctl_state *s, bool unlink_shm)

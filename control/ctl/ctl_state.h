@@ -40,6 +40,14 @@ struct ctl_conf {
 	const char *db_path;		/* SQLite file, or ":memory:" */
 	const char *shm_name;		/* NULL: do not publish (tests) */
 	uint64_t slot_size;		/* bytes per snapshot slot */
+	/*
+	 * Publish nothing until ctl_state_release: a process that sets its
+	 * extra tables (bundles, MLS, seals) from its store after the open
+	 * publishes them in its first snapshot, so a restarted control process
+	 * never shows the data plane a snapshot without them (the data plane
+	 * keeps the previous process's snapshot until then).
+	 */
+	bool hold;
 };
 
 /*
@@ -48,6 +56,9 @@ struct ctl_conf {
  * publishes the current policy. Returns NULL with one line in |err|.
  */
 struct ctl_state *ctl_state_open(const struct ctl_conf *conf, char *err, size_t errlen);
+
+/* ctl_state_release ends the conf's |hold|: the pending snapshot is published (now or at a tick). */
+void ctl_state_release(struct ctl_state *s);
 
 /* ctl_state_close stops publishing; with |unlink_shm| the policy object is removed. NULL ok. */
 void ctl_state_close(struct ctl_state *s, bool unlink_shm);

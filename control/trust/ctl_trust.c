@@ -599,12 +599,13 @@ static void hook_changed(void *arg, const char *name, const struct mls_group *g)
 /* Whether |s| has a usable seal now; its reason otherwise. Drops a group that is no longer authentic. */
 static void evaluate(struct ctl_trust *t, struct ctl_trust_seal *s)
 {
-	bool was = s->ready;
+	bool was = s->ready, was_recv = s->recv_only;
 	struct mls_group *g;
 	uint32_t own, peer;
 	char why[CTL_TRUST_WHY_MAX];
 
 	s->ready = false;
+	s->recv_only = false;
 	s->prereq_ok = ctl_trust_prereq(t, s) == 0;
 	if (!s->prereq_ok) {
 		goto out;
@@ -636,13 +637,22 @@ static void evaluate(struct ctl_trust *t, struct ctl_trust_seal *s)
 		goto out;
 	}
 	if (!s->creator && s->epoch == 1 && t->now < s->joined_mono + CTL_TRUST_JOIN_GRACE_MS) {
-		/* Just joined: the creator publishes the group once our answer reaches it. */
+		/*
+		 * Just joined: the creator publishes the group once our answer
+		 * reaches it. Our data plane gets it at once, receive-only, so it
+		 * opens the creator's first records (and those of an epoch 1 our
+		 * data plane would otherwise never see, if a Commit came first).
+		 */
 		snprintf(s->why, sizeof(s->why), "joined: ready once the creator has published it");
+		s->recv_only = true;
 		goto out;
 	}
 	s->why[0] = '\0';
 	s->ready = true;
 out:
+	if (s->recv_only != was_recv) {
+		t->dirty = true;
+	}
 	if (s->ready != was) {
 		t->dirty = true;
 		if (s->ready) {
@@ -673,7 +683,8 @@ void ctl_trust_publish(struct ctl_trust *t)
 		struct policy_seal_ent *x = &e[n];
 
 		/* The group's fields from its holder; the trust's own from |self|. */
-		if (!self->ready || !s->ready || s->gid[0] == '\0' || s->epoch == 0) {
+		if (!(self->ready || self->recv_only) || !(s->ready || s->recv_only) ||
+		    s->gid[0] == '\0' || s->epoch == 0) {
 			continue;
 		}
 		x->trust_id = self->id;
@@ -689,7 +700,8 @@ void ctl_trust_publish(struct ctl_trust *t)
 		x->s.port = self->addr.port;
 		x->s.group_id_len = (uint16_t)strlen(s->gid);
 		x->s.peer_td_len = (uint16_t)strlen(self->peer_td);
-		x->s.flags = s->send_prev && s->prev_epoch != 0 ? SB_POL_SEAL_F_SEND_PREV : 0;
+		x->s.flags = (uint16_t)((s->send_prev && s->prev_epoch != 0 ? SB_POL_SEAL_F_SEND_PREV : 0) |
+					(s->recv_only ? SB_POL_SEAL_F_RECV_ONLY : 0));
 		x->s.own_leaf = s->own_leaf;
 		x->s.peer_leaf = s->peer_leaf;
 		x->s.epoch = s->epoch;
@@ -751,10 +763,14 @@ static void reconcile(struct ctl_trust *t)
 /* A trust that shares another's group: ready when its own settings are and the holder's seal is. */
 static void evaluate_shared(struct ctl_trust *t, struct ctl_trust_seal *s)
 {
-	bool was = s->ready;
+	bool was = s->ready, was_recv = s->recv_only;
 
 	s->prereq_ok = ctl_trust_prereq(t, s) == 0;
 	s->ready = s->prereq_ok && s->owner->ready;
+	s->recv_only = s->prereq_ok && s->owner->recv_only;
+	if (s->recv_only != was_recv) {
+		t->dirty = true;
+	}
 	if (s->prereq_ok && !s->ready) {
 		snprintf(s->why, sizeof(s->why), "shares the seal of trust %.64s: %.400s",
 			 s->owner->id, s->owner->why);

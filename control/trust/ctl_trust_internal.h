@@ -59,6 +59,7 @@ struct ctl_trust_seal {
 	char control[CTL_TRUST_EP_MAX + 1];	/* the peer's control API; "" none */
 	bool prereq_ok;			/* ctl_trust_prereq passed at the last scan */
 	bool ready;			/* the SEALS entry is READY */
+	bool recv_only;			/* joiner, just joined: published RECV_ONLY (not ready) */
 	char why[CTL_TRUST_WHY_MAX];	/* why it is not ready */
 	bool seen;			/* ctl_trust_sync: still in the policy */
 

@@ -243,6 +243,11 @@ bool ctl_trust_sched_deliver_now(uint64_t dp_acked, uint64_t pub_epoch, uint64_t
 	return waited_ms >= CTL_TRUST_DP_WAIT_MS;
 }
 
+bool ctl_trust_sched_confirm_now(uint64_t dp_acked, uint64_t pub_epoch)
+{
+	return dp_acked == 0 || (pub_epoch != 0 && dp_acked >= pub_epoch);
+}
+
 bool ctl_trust_sched_send_prev(bool peer_acked, bool peer_installed, uint64_t acked_ms,
 			       uint64_t now_ms)
 {

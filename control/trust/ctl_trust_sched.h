@@ -27,8 +27,9 @@
 #define CTL_TRUST_DEFAULT_INTERVAL_S 3600	/* default rekeyIntervalSeconds */
 #define CTL_TRUST_DEFAULT_MESSAGES 1000000	/* default rekeyMessages */
 #define CTL_TRUST_REKEY_MIN_MS 200	/* at most one rekey per trust in this time */
-#define CTL_TRUST_SEND_PREV_GRACE_MS 2000	/* send-prev kept at most this long after the
-						 * peer's answer when it does not confirm */
+#define CTL_TRUST_SEND_PREV_GRACE_MS 10000	/* send-prev kept at most this long after the
+						 * peer's answer when it does not confirm (well
+						 * inside the peer's SB_POL_SEAL_PREV_WINDOW_S) */
 #define CTL_TRUST_JOIN_GRACE_MS 300	/* a joiner publishes a new group this long after joining */
 #define CTL_TRUST_DP_WAIT_MS 2000	/* a commit waits at most this long for our data plane */
 
@@ -153,6 +154,16 @@ const char *ctl_trust_sched_rekey_name(enum ctl_trust_rekey r);
  * (a stuck data plane must not stop the seal).
  */
 bool ctl_trust_sched_deliver_now(uint64_t dp_acked, uint64_t pub_epoch, uint64_t waited_ms);
+
+/*
+ * ctl_trust_sched_confirm_now: may the joiner tell the creator that its
+ * data plane has the epoch of publication |pub_epoch|? Only when it does
+ * (|dp_acked| >= |pub_epoch|) or when no data plane is attached (0): the
+ * creator then seals with that epoch, and a data plane that has not got it
+ * yet would refuse every record. A slow data plane is covered by the
+ * creator's CTL_TRUST_SEND_PREV_GRACE_MS, never by a confirmation.
+ */
+bool ctl_trust_sched_confirm_now(uint64_t dp_acked, uint64_t pub_epoch);
 
 /*
  * ctl_trust_sched_send_prev: does the committer still send with the

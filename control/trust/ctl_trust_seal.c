@@ -419,7 +419,9 @@ static void rekey_in(struct ctl_trust *t, const struct ctl_trust_seal *s,
 		.last_rekey_ms = s->last_rekey_mono,
 		.interval_s = s->creator ? s->interval_s : 0,	/* the creator keeps time */
 		.rekey_messages = s->rekey_messages,
-		.counters = have && slot.epoch == s->epoch,
+		/* the data plane's count is of this group's epoch (a re-made group's restart at 1) */
+		.counters = have && slot.epoch == s->epoch &&
+			    slot.group_tag == sb_bridge_group_tag((const uint8_t *)s->gid, strlen(s->gid)),
 		.sealed_epoch = have ? slot.sealed_epoch : 0,
 		.mls = s->mls,
 		.dp_token = t->dp.token,
@@ -493,8 +495,7 @@ void ctl_trust_seal_confirm(struct ctl_trust *t, struct ctl_trust_seal *s)
 		}
 		s->confirm_pub = pub.epoch;
 	}
-	if (s->phase != CTL_TRUST_IDLE ||
-	    !ctl_trust_sched_deliver_now(pub.acked_epoch, s->confirm_pub, t->now - s->confirm_mono)) {
+	if (s->phase != CTL_TRUST_IDLE || !ctl_trust_sched_confirm_now(pub.acked_epoch, s->confirm_pub)) {
 		return;
 	}
 	s->confirm_epoch = 0;

@@ -255,6 +255,7 @@ struct bw_trust {
 	uint64_t old_until_ns;
 	struct seal_tx *tx;
 	uint64_t tx_epoch;		/* epoch of |tx| */
+	uint32_t tx_tag;		/* sb_bridge_group_tag of |tx|'s group */
 	uint8_t tx_mode;
 	/*
 	 * A new group's sender, waiting until |switch_ns| while |tx| (the old
@@ -265,6 +266,7 @@ struct bw_trust {
 	uint64_t next_epoch;
 	uint8_t next_mode;
 	uint64_t switch_ns;
+	uint64_t old_tx_until_ns;	/* no new sender yet (receive-only): the old one goes on until */
 	bool tx_blocked;		/* MLS epoch not ours to send with */
 	struct seal_rx *rx;
 	uint64_t rx_epoch[2];		/* epochs installed in |rx| (0: none) */
@@ -287,6 +289,8 @@ struct bridge_worker {
 
 #define BRIDGE_REC_CAP (SEAL_MAX_INNER + 64 * 1024)
 #define BRIDGE_GROUP_SWITCH_NS (2ull * 1000000000ull) /* old group's sender kept this long */
+/* ...or, while the new group is receive-only here, up to this (inside the peer's old-group window) */
+#define BRIDGE_OLD_TX_MAX_NS ((uint64_t)(SB_POL_SEAL_PREV_WINDOW_S - 5) * 1000000000ull)
 
 struct bridge_worker *bridge_worker_new(uint32_t worker, uint32_t reader_token,
 					struct crypto_aead_engine *e)
@@ -352,6 +356,12 @@ static bool keys_of(const struct bridge_trust *t, uint64_t epoch, struct seal_ke
 	return true;
 }
 
+/* The claim of |worker| on the MLS epoch |epoch| of the group tagged |tag| (bridge_abi.h). */
+static uint64_t mls_claim_of(uint32_t tag, uint64_t epoch, uint32_t worker)
+{
+	return (uint64_t)(tag & 0xffffu) << 48 | (epoch & 0xffffffffull) << 16 | (worker + 1);
+}
+
 /* MLS objects of the current epoch from the MLS table's record. */
 static int mls_objs(const struct bridge_trust *t, struct mls_app_sender **tx,
 		    struct mls_app_receiver **rx)
@@ -388,6 +398,8 @@ void bridge_worker_set_view(struct bridge_worker *bw, const struct bridge_view *
 			struct seal_rx *keep = w->rx;
 			struct seal_tx *keep_tx = w->next_tx != NULL ? w->next_tx : w->tx;
 			uint64_t keep_epoch = w->next_tx != NULL ? w->next_epoch : w->tx_epoch;
+			uint32_t keep_tag = w->next_tx != NULL ? sb_bridge_group_tag(w->group, w->group_len)
+							       : w->tx_tag;
 			uint8_t keep_mode = w->next_tx != NULL ? w->next_mode : w->tx_mode;
 			uint8_t kg[SB_POL_MLS_MAX_ID];
 			uint16_t kl = w->group_len;
@@ -405,13 +417,15 @@ void bridge_worker_set_view(struct bridge_worker *bw, const struct bridge_view *
 			bool mine = keep_mode == SB_POL_SEAL_AES ||
 				    (t->st != NULL &&
 				     __atomic_load_n(&t->st->mls_claim, __ATOMIC_ACQUIRE) ==
-					     (keep_epoch << 16 | (bw->worker + 1)));
+					     mls_claim_of(keep_tag, keep_epoch, bw->worker));
 
 			if (keep_tx != NULL && mine) {
 				w->tx = keep_tx;
 				w->tx_epoch = keep_epoch;
+				w->tx_tag = keep_tag;
 				w->tx_mode = keep_mode;
 				w->switch_ns = now_ns + BRIDGE_GROUP_SWITCH_NS;
+				w->old_tx_until_ns = now_ns + BRIDGE_OLD_TX_MAX_NS;
 			} else {
 				seal_tx_free(keep_tx);
 			}
@@ -421,12 +435,14 @@ void bridge_worker_set_view(struct bridge_worker *bw, const struct bridge_view *
 				w->old_group_len = kl;
 				w->old_until_ns = now_ns + (uint64_t)SB_POL_SEAL_PREV_WINDOW_S * 1000000000ull;
 			}
+			/*
+			 * The claims name the group (its tag), so a claim of the old
+			 * group's epoch 1 is not one of the new group's epoch 1: no
+			 * reset here (another worker may have claimed the new group's
+			 * epoch already).
+			 */
 			memcpy(w->group, t->group_id, t->seal->group_id_len);
 			w->group_len = t->seal->group_id_len;
-			if (t->st != NULL) {
-				/* a new group's epochs start again: whoever claimed one of the old's lets go */
-				__atomic_store_n(&t->st->mls_claim, 0, __ATOMIC_RELEASE);
-			}
 		}
 		if (t->peer_td_len < sizeof(w->peer_td)) {
 			memcpy(w->peer_td, t->peer_td, t->peer_td_len);
@@ -449,8 +465,12 @@ void bridge_worker_set_view(struct bridge_worker *bw, const struct bridge_view *
 				}
 			}
 		}
-		/* Sending: the epoch the SEALS entry says (the previous one while the peer catches up). */
-		{
+		/*
+		 * Sending: the epoch the SEALS entry says (the previous one while
+		 * the peer catches up); nothing yet with a receive-only entry (a
+		 * group just joined: the creator may not have it published).
+		 */
+		if (!(t->seal->flags & SB_POL_SEAL_F_RECV_ONLY)) {
 			uint64_t want = (t->seal->flags & SB_POL_SEAL_F_SEND_PREV) && t->seal->prev_epoch != 0 ?
 						t->seal->prev_epoch :
 						t->seal->epoch;
@@ -489,6 +509,7 @@ void bridge_worker_set_view(struct bridge_worker *bw, const struct bridge_view *
 			seal_tx_free(w->tx);
 			w->tx = seal_tx_new(&k, bw->e, bw->lc);
 			w->tx_epoch = w->tx != NULL ? want : 0;
+			w->tx_tag = sb_bridge_group_tag(w->group, w->group_len);
 			w->tx_mode = k.mode;
 		}
 	}
@@ -517,9 +538,13 @@ static void maybe_switch(struct bridge_worker *bw, struct bw_trust *w)
 	    (w->tx != NULL && seal_tx_pending(w->tx) > 0)) {
 		return;
 	}
+	if (w->next_tx == NULL && w->tx != NULL && bw->now_ns < w->old_tx_until_ns) {
+		return; /* the new group is not ours to send with yet: the peer still opens the old */
+	}
 	seal_tx_free(w->tx);
 	w->tx = w->next_tx;
 	w->tx_epoch = w->next_tx != NULL ? w->next_epoch : 0;
+	w->tx_tag = sb_bridge_group_tag(w->group, w->group_len);
 	w->tx_mode = w->next_mode;
 	w->next_tx = NULL;
 	w->switch_ns = 0;
@@ -561,11 +586,11 @@ uint8_t bridge_can_seal(struct bridge_worker *bw, const struct bridge_view *bv, 
 	}
 	if (w->tx_mode == SB_POL_SEAL_MLS && t->st != NULL) {
 		/* One worker per MLS epoch: the first claims it. */
-		uint64_t want = w->tx_epoch << 16 | (bw->worker + 1);
+		uint64_t want = mls_claim_of(w->tx_tag, w->tx_epoch, bw->worker);
 		uint64_t cur = __atomic_load_n(&t->st->mls_claim, __ATOMIC_ACQUIRE);
 
 		if (cur != want) {
-			if ((cur >> 16) == w->tx_epoch ||
+			if ((cur >> 16) == (want >> 16) ||
 			    !__atomic_compare_exchange_n(&t->st->mls_claim, &cur, want, false,
 							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 				__atomic_add_fetch(&t->st->rekey_req, 1, __ATOMIC_RELAXED);
@@ -592,7 +617,9 @@ static void flush_one(struct bridge_worker *bw, const struct bridge_view *bv, ui
 
 		__atomic_add_fetch(&st->sealed, count, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&st->records, 1, __ATOMIC_RELAXED);
-		if (__atomic_load_n(&st->epoch, __ATOMIC_RELAXED) != w->tx_epoch) {
+		if (__atomic_load_n(&st->epoch, __ATOMIC_RELAXED) != w->tx_epoch ||
+		    __atomic_load_n(&st->group_tag, __ATOMIC_RELAXED) != w->tx_tag) {
+			__atomic_store_n(&st->group_tag, w->tx_tag, __ATOMIC_RELAXED);
 			__atomic_store_n(&st->epoch, w->tx_epoch, __ATOMIC_RELAXED);
 			__atomic_store_n(&st->sealed_epoch, 0, __ATOMIC_RELAXED);
 		}

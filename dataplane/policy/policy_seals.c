@@ -77,7 +77,7 @@ static const char *rec_check(const struct policy_krt_rec *r)
 			}
 		}
 	}
-	if ((s->flags & ~(uint16_t)SB_POL_SEAL_F_SEND_PREV) != 0) {
+	if ((s->flags & ~(uint16_t)(SB_POL_SEAL_F_SEND_PREV | SB_POL_SEAL_F_RECV_ONLY)) != 0) {
 		return "SEALS table: unknown flags";
 	}
 	if ((s->flags & SB_POL_SEAL_F_SEND_PREV) != 0 && s->prev_epoch == 0) {

@@ -1613,6 +1613,9 @@ static void open_record(struct slim_node *n, struct sconn *c, uint32_t ci,
 	send_record_ack(n, c, c->recs_recv, rc == 0);
 	if (rc != 0) {
 		ctr(n, SLIM_CTR_DROP_OPEN);
+		ctr(n, rc == -ENOKEY || rc == -EKEYEXPIRED ? SLIM_CTR_OPEN_NO_KEY
+		       : rc == -EALREADY || rc == -ENOENT ? SLIM_CTR_OPEN_REPLAY
+							 : SLIM_CTR_OPEN_BAD);
 		return;
 	}
 	hp.from_trust = trust;

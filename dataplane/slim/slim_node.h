@@ -82,6 +82,9 @@ struct sb_bridge_trust;
 	_(SEAL_RECORDS, "sealed records sent to peer bridges")                                \
 	_(OPENED, "messages received sealed from a peer bridge and opened")                   \
 	_(DROP_OPEN, "dropped: a sealed record that did not open (bad, replayed, no key)")     \
+	_(OPEN_NO_KEY, "of those: no key for its group or epoch (unknown, or its window over)") \
+	_(OPEN_REPLAY, "of those: a record (or MLS generation) already opened")                \
+	_(OPEN_BAD, "of those: it failed authentication or does not parse")                   \
 	_(DROP_INNER, "dropped: an opened message that does not decode or match its route")   \
 	_(AUDITED, "audit records written")                                                   \
 	_(DROP_AUDIT, "audit records lost: the ring was full despite the back-pressure check") \

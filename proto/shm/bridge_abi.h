@@ -73,7 +73,9 @@ struct sb_bridge_trust {
 	uint32_t link_conn;		/* the SLIM connection (global id + 1) of our link to the
 					 * peer bridge once negotiated, the one sealed records
 					 * leave on; 0: none */
-	uint32_t reserved0;
+	uint32_t group_tag;		/* sb_bridge_group_tag of the seal group |epoch| is of
+					 * (0: none yet): epochs of a re-made group start at 1
+					 * again, so |epoch| alone does not say whose it is */
 	uint64_t open_until_ns;		/* CLOCK_REALTIME; while open */
 	uint64_t opened;		/* times it opened */
 	uint64_t epoch;			/* seal epoch the workers send with */
@@ -82,12 +84,24 @@ struct sb_bridge_trust {
 	uint64_t records;		/* sealed records sent, total */
 	uint64_t opened_msgs;		/* messages received sealed and opened, total */
 	uint64_t denied;		/* messages for this trust denied, total */
-	uint64_t mls_claim;		/* MLS mode: epoch << 16 | (worker + 1) of the one
-					 * worker that seals in that epoch */
+	uint64_t mls_claim;		/* MLS mode: (group_tag & 0xffff) << 48 | epoch << 16 |
+					 * (worker + 1) of the one worker that seals in that
+					 * epoch of that group */
 	uint64_t rekey_req;		/* bumped by the data plane to ask for a rekey (an MLS
 					 * epoch it may not send with); control rekeys when it
 					 * changes */
 };
+
+/* The group tag of a slot: FNV-1a (32 bits) of the MLS group id, never 0. */
+static inline uint32_t sb_bridge_group_tag(const uint8_t *id, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ id[i]) * 16777619u;
+	}
+	return h != 0 ? h : 1;
+}
 
 static_assert(sizeof(struct sb_bridge_hdr) == 64, "sb_bridge_hdr");
 static_assert(sizeof(struct sb_bridge_trust) == 168, "sb_bridge_trust");

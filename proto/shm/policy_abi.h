@@ -385,6 +385,13 @@ struct sb_pol_rule {
  * is sealed under an epoch the peer cannot open yet.
  */
 #define SB_POL_SEAL_F_SEND_PREV 0x1u
+/*
+ * RECV_ONLY - install the keys to open records, seal nothing with them yet:
+ * set by a bridge that just joined a group (the creator may not have
+ * published it yet). Records still go out under the previous group, if
+ * any, which the peer opens within its window.
+ */
+#define SB_POL_SEAL_F_RECV_ONLY 0x2u
 
 enum sb_pol_seal_mode {
 	SB_POL_SEAL_AES = 1,		/* AES-256-GCM, keys from the exporter (--mls off) */

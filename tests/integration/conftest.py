@@ -22,3 +22,12 @@ def dataplane(request):
         yield dp.start()
     finally:
         dp.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the item (rep_setup, rep_call), for fixtures that
+    add diagnostics to a failure."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)

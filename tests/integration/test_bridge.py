@@ -36,7 +36,8 @@ THRESHOLD, COOLDOWN = 3, 3
 def world():
     w = TwoOrg(name=f"t{os.getpid() % 1000000}", rekey_messages=REKEY_MESSAGES,
                failure_threshold=THRESHOLD, cooldown=COOLDOWN,
-               dp_extra={"audit": f"{{ring_size: {RING}}}"})
+               dp_extra={"audit": f"{{ring_size: {RING}}}"},
+               keep=bool(os.environ.get("SB_KEEP_LOGS")))
     try:
         w.start()
         yield w
@@ -55,6 +56,10 @@ def quiet_agents(request):
             except RuntimeError:
                 pass
     yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and "world" in request.fixturenames:
+        # shown under "Captured stdout teardown": what a CI log needs to tell why
+        print(request.getfixturevalue("world").failure_report())
 
 
 @pytest.fixture(scope="module")
@@ -239,6 +244,15 @@ def stream_problems(got, back, base, n, prefix):
     return problems
 
 
+def finish_stream(sender, target, base, m, first, prefix):
+    """The rest of a stream of |m| messages from |base| of which |first| arrived
+    already: [] when every one arrived once, in order, and nothing came back."""
+    rest = target.collect(m - len(first), timeout=120, quiet=30)
+    sender.stream_wait()
+    back = sender.collect(m, timeout=2, quiet=1)
+    return stream_problems(first + rest, back, base, m, prefix)
+
+
 def test_cross_org_burst_loses_nothing(world):
     """1000 queries as fast as the agent sends them, each way: all arrive, in order."""
     n = 1000
@@ -288,10 +302,7 @@ def test_audit_lossless_when_the_ring_fills(world):
         assert len(first) < m, "everything passed with the audit writer stopped"
     finally:
         a.control.kill(signal.SIGCONT)
-    rest = world.hr_lead.collect(m - len(first), timeout=120, quiet=30)
-    world.deal_lead.stream_wait()
-    back = world.deal_lead.collect(m, timeout=2, quiet=1)
-    problems = stream_problems(first + rest, back, base, m, "burst")
+    problems = finish_stream(world.deal_lead, world.hr_lead, base, m, first, "burst")
     assert not problems, "\n".join(problems)
 
     recs = []
@@ -308,6 +319,30 @@ def test_audit_lossless_when_the_ring_fills(world):
     assert seen == list(range(base, base + m)), \
         f"{len(seen)} records for {m} messages (duplicates or gaps)"
     assert all(rec_decision(r) == "allowed" for r in recs)
+
+
+def test_sender_audit_stall_keeps_the_trust_link(world):
+    """Bridge A's audit writer stopped for longer than the link's liveness limit
+    (3 s) under cross-org traffic: A holds its input back, the peer's frames
+    wait in A's queue, and A must not take that for a silent peer. When the
+    writer resumes, every message arrives once, in order, with no error."""
+    m = RING + 600
+    a = world.a
+    log_mark = len(a.dataplane.lines)
+    a.control.kill(signal.SIGSTOP)
+    try:
+        base = world.liaison.stream(world.partner_api, m, "stall", QUERY)
+        first = world.partner_api.collect(m, timeout=6, quiet=5)
+        shm = read_audit_shm(a.shm)
+        assert shm is not None and shm["rings"][0]["waits"] > 0, \
+            f"the worker never held input back: {shm}"
+        assert len(first) < m, "everything passed with the audit writer stopped"
+    finally:
+        a.control.kill(signal.SIGCONT)
+    problems = finish_stream(world.liaison, world.partner_api, base, m, first, "stall")
+    assert not problems, "\n".join(problems)
+    resets = [line for line in a.dataplane.lines[log_mark:] if "resetting the link" in line]
+    assert not resets, f"bridge A reset its trust link while it held input back: {resets}"
 
 
 # ---- the circuit breaker (it kills bridge B's data plane) ---------------------------------

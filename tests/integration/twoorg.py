@@ -1122,6 +1122,35 @@ class TwoOrg:
             lines.extend("    " + rec_summary(r) for r in recs)
         return "\n".join(lines)
 
+    def failure_report(self):
+        """For a failed test: the summary, each process's last lines, and the
+        data planes' non-zero transport counters (the link's story)."""
+        out = ["==== two-organisation state at the failure", self.summary()]
+        for o in (self.a, self.b):
+            for what in ("control", "dataplane"):
+                p = getattr(o, what, None)
+                if p is not None:
+                    out.append(f"---- {what} {o.tenant} (last lines)")
+                    out.append(p.tail(15))
+            for cmd in ("/slimbridge/tcp", "/slimbridge/grpc", "/slimbridge/slim"):
+                try:
+                    t = o.telemetry(cmd)
+                except Exception as e:
+                    out.append(f"---- {cmd} at {o.tenant}: unavailable ({e})")
+                    continue
+                flat = {}
+
+                def walk(prefix, v):
+                    if isinstance(v, dict):
+                        for k, x in v.items():
+                            walk(f"{prefix}.{k}" if prefix else str(k), x)
+                    elif isinstance(v, int) and v:
+                        flat[prefix] = v
+                walk("", t)
+                out.append(f"---- {cmd} at {o.tenant}: " +
+                           ", ".join(f"{k}={v}" for k, v in sorted(flat.items())))
+        return "\n".join(out)
+
     # -- cleanup --
     def close(self):
         if self.closed:

@@ -252,7 +252,7 @@ static void test_check_refuses(void **state)
 			s->addr[4] = 1;
 			break;
 		case 13:
-			s->flags = 2;
+			s->flags = 4; /* neither SEND_PREV nor RECV_ONLY */
 			break;
 		case 14:
 			s->prev_epoch = 0;

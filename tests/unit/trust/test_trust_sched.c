@@ -276,6 +276,13 @@ static void test_deliver_send_prev(void **state)
 	assert_false(ctl_trust_sched_deliver_now(5, 6, CTL_TRUST_DP_WAIT_MS - 1));
 	assert_true(ctl_trust_sched_deliver_now(5, 6, CTL_TRUST_DP_WAIT_MS));
 
+	/* The joiner confirms an epoch only once its data plane has it (or it has none). */
+	assert_true(ctl_trust_sched_confirm_now(0, 6));
+	assert_false(ctl_trust_sched_confirm_now(5, 6));
+	assert_false(ctl_trust_sched_confirm_now(5, 0));	/* not even published yet */
+	assert_true(ctl_trust_sched_confirm_now(6, 6));
+	assert_true(ctl_trust_sched_confirm_now(7, 6));
+
 	/* Send-prev: until the peer answered and confirmed, or a grace after its answer. */
 	assert_true(ctl_trust_sched_send_prev(false, false, 0, 1000000));
 	assert_true(ctl_trust_sched_send_prev(false, true, 0, 1000000));	/* confirmed first */
