@@ -388,6 +388,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench-bridge [--time SECONDS] [--size BYTES] [--suite N] [--only seal|path]\n"
+		"                    [--rows PREFIX]\n"
 		"The bridge-to-bridge hop on one worker: inner messages per second and TSC\n"
 		"cycles per message through seal_tx (add + flush) and seal_rx_open, AES-256-GCM\n"
 		"and MLS, batches of 1, 8 and 64 (MLS 63), beside raw OpenSSL EVP AES-256-GCM of\n"
@@ -398,17 +399,21 @@ static void usage(FILE *f)
 		"  --time   seconds per row, anchor or paired plain slices included (default 1)\n"
 		"  --size   inner message bytes / path payload bytes (1..%d, default 512)\n"
 		"  --suite  MLS cipher suite of the MLS rows (1-7, default 2: the trust groups')\n"
-		"  --only   run one table: seal or path (default both)\n",
+		"  --only   run one table: seal or path (default both)\n"
+		"  --rows   path table: only the rows whose name starts with PREFIX (plain,\n"
+		"           cross-app, cross-org, cross-org aes, cross-org mls): to profile one path\n",
 		MAX_SIZE);
 }
 
 int main(int argc, char **argv)
 {
+	const char *rows = NULL;
 	static const struct option opts[] = {
 		{"time", required_argument, NULL, 't'},
 		{"size", required_argument, NULL, 'z'},
 		{"suite", required_argument, NULL, 's'},
 		{"only", required_argument, NULL, 'o'},
+		{"rows", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -452,6 +457,22 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'r': {
+			static const char *const names[] = {"plain", "cross-app", "cross-org aes",
+							    "cross-org mls"};
+			bool any = false;
+
+			for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+				any |= strncmp(names[i], optarg, strlen(optarg)) == 0;
+			}
+			if (!any || optarg[0] == '\0') {
+				fprintf(stderr, "bench-bridge: --rows: no row starts with '%s' (plain, "
+						"cross-app, cross-org aes, cross-org mls)\n", optarg);
+				return 2;
+			}
+			rows = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -495,6 +516,7 @@ int main(int argc, char **argv)
 	if (run_path) {
 		const struct bpath_opts po = {
 			.run_time = run_time, .size = msg_size, .suite = suite_id, .tsc_hz = tsc_hz,
+			.rows = rows,
 		};
 
 		rc = bench_bridge_path(&po);

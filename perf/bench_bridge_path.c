@@ -1626,6 +1626,12 @@ static void world_notes(struct world *w, char *out, size_t cap)
 		 w->pub_len[P_ORG], strlen(w->token));
 }
 
+/* --rows: is the row |name| one to run? */
+static bool wanted(const char *name)
+{
+	return opt->rows == NULL || strncmp(name, opt->rows, strlen(opt->rows)) == 0;
+}
+
 int bench_bridge_path(const struct bpath_opts *o)
 {
 	static const uint32_t batches[3] = {1, 8, 64};
@@ -1669,7 +1675,11 @@ int bench_bridge_path(const struct bpath_opts *o)
 	for (int m = 0; m < 2; m++) {
 		uint8_t mode = m == 0 ? SB_POL_SEAL_AES : SB_POL_SEAL_MLS;
 		const char *org = mode == SB_POL_SEAL_MLS ? "cross-org mls" : "cross-org aes";
+		bool want_plain = wanted(path_names[P_PLAIN]), want_app = wanted(path_names[P_APP]);
 
+		if (!wanted(org) && (mode == SB_POL_SEAL_MLS || (!want_plain && !want_app))) {
+			continue;	/* --rows: nothing of this world */
+		}
 		if (world_open(w, mode) != 0) {
 			note_failure("  world (seal mode %s): %s\n", mode == SB_POL_SEAL_MLS ? "mls" : "aes",
 				     w->err);
@@ -1691,11 +1701,15 @@ int bench_bridge_path(const struct bpath_opts *o)
 			uint32_t b = mode == SB_POL_SEAL_MLS && batches[j] == 64 ? SEAL_MLS_MAX_BATCH
 										   : batches[j];
 
-			if (mode == SB_POL_SEAL_AES) {
+			if (mode == SB_POL_SEAL_AES && want_plain) {
 				rc |= measure_row(w, P_PLAIN, b, path_names[P_PLAIN]) != 0;
+			}
+			if (mode == SB_POL_SEAL_AES && want_app) {
 				rc |= measure_row(w, P_APP, b, path_names[P_APP]) != 0;
 			}
-			rc |= measure_row(w, P_ORG, b, org) != 0;
+			if (wanted(org)) {
+				rc |= measure_row(w, P_ORG, b, org) != 0;
+			}
 		}
 		world_notes(w, notes[m], sizeof(notes[m]));
 		world_close(w);

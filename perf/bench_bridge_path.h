@@ -27,6 +27,7 @@ struct bpath_opts {
 	uint32_t size;		/* application payload bytes */
 	uint16_t suite;		/* MLS cipher suite of the trust's group */
 	double tsc_hz;
+	const char *rows;	/* only rows whose name starts with this (NULL: all) */
 };
 
 /* bench_bridge_path runs the section and prints its table. Returns 0, or 1 when a row failed. */
