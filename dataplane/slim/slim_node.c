@@ -21,90 +21,7 @@
 #include "slim_msg.h"
 #include "slim_route.h"
 
-#define SLIM_DEFAULT_TTL 8 /* SLIM's DEFAULT_TTL (slim.md 1.2) */
-#define MAX_FANOUT 256 /* connections one multicast reaches at most */
-#define SLIM_PENDING_MAX 256 /* app subscriptions waiting for other nodes' acks */
-#define SLIM_ACK_WAIT_MS 5000 /* as SLIM: 5 s for the upstream ack */
-#define SLIM_FWD_HISTORY 1024 /* subscription ids we forwarded, remembered for loop checks */
-
-struct sconn {
-	bool in_use;
-	bool negotiated;
-	bool local;	  /* an app (Edge link) rather than another node */
-	bool initiator;	  /* a link we dialled (client side) */
-	struct grpc_call *call;	  /* server side */
-	struct grpc_ccall *ccall; /* client side (a link we dialled) */
-	struct slim_mac mac;
-	struct slim_x25519 kp;	  /* initiator: our key until the reply */
-	char link_id[40];
-	struct sb_bridge_trust *tst; /* a trust's link we dialled: its status slot */
-	uint64_t recs_sent;	  /* sealed records sent on it (numbered from 1) */
-	uint64_t recs_recv;	  /* sealed records received on it (what we ack) */
-};
-
-/*
- * A message sealed into a record on one of our trust links, remembered
- * until the peer bridge acknowledges the record (docs/wire.md, "Record
- * acknowledgements"): if the record is refused or the link dies first, the
- * sender is told (an error notification) and the breaker counts a failure.
- * Just what the notification needs: names, session header, rpc-id.
- */
-#define SLIM_INFLIGHT_MAX 4096
-#define SLIM_RPC_ID_MAX 64
-struct inflight {
-	uint64_t rec;		/* the record's number on |link| */
-	uint32_t link;		/* global connection of the trust link */
-	uint32_t from;		/* global connection the message came from */
-	uint32_t trust;		/* trust index (of the view then: for audit names only) */
-	uint64_t src[5], dst[5];	/* components 0..2, id_hi, id_lo */
-	uint32_t session_id, message_id;
-	uint8_t session_type, session_msg_type, has_session_ids;
-	char rpc_id[SLIM_RPC_ID_MAX];
-	char src_s[SB_AUDIT_NAME_MAX], dst_s[SB_AUDIT_NAME_MAX], trust_s[SB_AUDIT_SHORT_MAX];
-	uint32_t msg_bytes;
-};
-
-/* A bump allocator for protobuf-c: reset per message, never freed piecemeal. */
-struct arena {
-	uint8_t *base;
-	size_t size, used;
-};
-
-struct slim_node {
-	struct slim_node_conf conf;
-	char node_id[64];
-	struct slim_route *routes;
-	struct sconn *conns;
-	uint32_t nb_conns;
-	struct slim_link_seen seen;
-	struct arena arena;
-	ProtobufCAllocator pba;
-	uint8_t *out;	  /* one encoded message */
-	size_t out_cap;
-	struct slim_node_stats stats;
-	/* App subscriptions forwarded to other nodes, acked once those nodes have acked. */
-	struct pending {
-		uint64_t our_id;   /* 0: free */
-		uint32_t origin;   /* global connection of the app */
-		uint64_t sub_id;   /* the app's subscription id */
-		uint32_t waiting;  /* acks still due */
-		bool failed;
-		uint64_t deadline_ms;
-		uint64_t relay;	   /* non-zero: the app is on another worker; answer it this way */
-	} pending[SLIM_PENDING_MAX];
-	uint64_t next_id;
-	uint64_t id_key;			/* random: our ids differ from other nodes' */
-	uint64_t fwd_ids[SLIM_FWD_HISTORY];	/* the last ids we forwarded (0: none) */
-	uint32_t fwd_next;
-	uint64_t now_ms; /* the last time a callback saw */
-	uint8_t *seal_in;	/* one inner message, encoded for sealing */
-	size_t seal_in_cap;
-	const struct bridge_view *bv;	/* the bridge view of the message in hand */
-	const struct policy_view *pv;	/* and its policy view (names for audit records) */
-	struct inflight *inflight;	/* ring of SLIM_INFLIGHT_MAX, oldest at head */
-	uint32_t if_head, if_n;
-	bool sealed_out;	/* batches opened since the last poll_end */
-};
+#include "slim_node_internal.h"
 
 static const char *const ctr_names[SLIM_CTR_MAX] = {
 #define _(n, d) #n,
@@ -117,10 +34,6 @@ const char *slim_counter_name(enum slim_counter k)
 	return (unsigned)k < SLIM_CTR_MAX ? ctr_names[k] : NULL;
 }
 
-static void ctr(struct slim_node *n, enum slim_counter k)
-{
-	n->stats.ctr[k]++;
-}
 
 static void *arena_alloc(void *data, size_t size)
 {
@@ -151,7 +64,7 @@ void slim_node_conf_default(struct slim_node_conf *c)
 
 /* ---- names ---------------------------------------------------------------- */
 
-static bool name_of(const Dataplane__Proto__V1__Name *pn, struct slim_name *out)
+bool slim_node_name_of(const Dataplane__Proto__V1__Name *pn, struct slim_name *out)
 {
 	if (pn == NULL || pn->name == NULL) {
 		return false;
@@ -170,23 +83,8 @@ static bool name_of(const Dataplane__Proto__V1__Name *pn, struct slim_name *out)
 
 /* ---- output --------------------------------------------------------------- */
 
-static uint32_t gconn(const struct slim_node *n, const struct sconn *c)
-{
-	return n->conf.worker << SLIM_CONN_WORKER_SHIFT | (uint32_t)(c - n->conns);
-}
 
-static bool is_mine(const struct slim_node *n, uint32_t g)
-{
-	return g >> SLIM_CONN_WORKER_SHIFT == n->conf.worker;
-}
 
-/* Our connection with global id |g|, or NULL (another worker's, or gone). */
-static struct sconn *conn_of(struct slim_node *n, uint32_t g)
-{
-	uint32_t i = g & ((1u << SLIM_CONN_WORKER_SHIFT) - 1);
-
-	return is_mine(n, g) && i < n->nb_conns && n->conns[i].in_use ? &n->conns[i] : NULL;
-}
 
 static void tell_others_ack(struct slim_node *n, uint8_t op, const struct slim_name *name,
 			    uint32_t g, bool local, uint64_t ack)
@@ -345,8 +243,8 @@ static void send_ack(struct slim_node *n, struct sconn *c, uint64_t id, bool ok,
  * cleared, the link's MAC in place. Only the header changes. Returns 0 or a
  * negative errno.
  */
-static int sign_and_send(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
-			 Dataplane__Proto__V1__SLIMHeader *h)
+int slim_node_sign_and_send(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
+			    Dataplane__Proto__V1__SLIMHeader *h)
 {
 	uint8_t mac[SLIM_MAC_LEN];
 	int rc;
@@ -370,7 +268,7 @@ static int sign_and_send(struct slim_node *n, struct sconn *c, Dataplane__Proto_
 static int forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__Message *m,
 		   Dataplane__Proto__V1__SLIMHeader *h)
 {
-	int rc = sign_and_send(n, c, m, h);
+	int rc = slim_node_sign_and_send(n, c, m, h);
 
 	ctr(n, rc == 0 ? SLIM_CTR_FORWARDED : SLIM_CTR_DROP_EGRESS);
 	return rc;
@@ -380,8 +278,8 @@ static int forward(struct slim_node *n, struct sconn *c, Dataplane__Proto__V1__M
  * Another worker owns |g|: hand it the message as it leaves us (TTL set,
  * local flags cleared) without a MAC; that worker signs it for the link.
  */
-static int hand_over(struct slim_node *n, uint32_t g, Dataplane__Proto__V1__Message *m,
-		     Dataplane__Proto__V1__SLIMHeader *h)
+int slim_node_hand_over(struct slim_node *n, uint32_t g, Dataplane__Proto__V1__Message *m,
+			Dataplane__Proto__V1__SLIMHeader *h)
 {
 	size_t len;
 
@@ -513,7 +411,7 @@ static Dataplane__Proto__V1__SLIMHeader *ingress(struct slim_node *n, struct sco
 {
 	struct slim_name dst;
 
-	if (h == NULL || !name_of(h->destination, &dst)) {
+	if (h == NULL || !slim_node_name_of(h->destination, &dst)) {
 		ctr(n, SLIM_CTR_DROP_NO_HEADER);
 		return NULL;
 	}
@@ -638,7 +536,7 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 		send_ack(n, c, sub_id, true, NULL);
 		return;
 	}
-	(void)name_of(h->destination, &name);
+	(void)slim_node_name_of(h->destination, &name);
 	if (add) {
 		rc = slim_route_add(n->routes, &name, ci, c->local);
 		ctr(n, SLIM_CTR_SUBSCRIBES);
@@ -687,7 +585,7 @@ static void subscribe(struct slim_node *n, struct sconn *c, uint32_t ci, uint64_
 /* The empty policy: denies every cross-boundary message (no agent is known). */
 static const struct policy_view empty_policy;
 
-static const char *meta_get(const Dataplane__Proto__V1__Message *m, const char *key)
+const char *slim_node_meta_get(const Dataplane__Proto__V1__Message *m, const char *key)
 {
 	for (size_t i = 0; i < m->n_metadata; i++) {
 		if (m->metadata[i]->key != NULL && strcmp(m->metadata[i]->key, key) == 0) {
@@ -705,7 +603,7 @@ static const char *meta_get(const Dataplane__Proto__V1__Message *m, const char *
  */
 static uint8_t op_of(const Dataplane__Proto__V1__Message *m)
 {
-	const char *method = meta_get(m, "method"), *slash;
+	const char *method = slim_node_meta_get(m, "method"), *slash;
 
 	if (method == NULL) {
 		return SB_POL_OP_TASK;
@@ -720,24 +618,10 @@ static uint8_t op_of(const Dataplane__Proto__V1__Message *m)
 	return SB_POL_OP_TASK;
 }
 
-/*
- * A Publish this node makes itself (denials, sealed records, record acks):
- * every part in one place, linked by pubmsg_init; the caller sets the
- * names, the session header's ids and the metadata.
- */
-struct pubmsg {
-	Dataplane__Proto__V1__Message m;
-	Dataplane__Proto__V1__Publish p;
-	Dataplane__Proto__V1__SLIMHeader h;
-	Dataplane__Proto__V1__SessionHeader sh;
-	Dataplane__Proto__V1__Content ct;
-	Dataplane__Proto__V1__ApplicationPayload ap;
-	Dataplane__Proto__V1__Name sn, dn;
-	Dataplane__Proto__V1__EncodedName se, de;
-};
 
 /* fanout 1, SLIM's default TTL, a point-to-point session, payload |ptype| |blob|. */
-static void pubmsg_init(struct pubmsg *o, const char *ptype, const void *blob, size_t len, bool error)
+void slim_node_pubmsg_init(struct pubmsg *o, const char *ptype, const void *blob, size_t len,
+			   bool error)
 {
 	dataplane__proto__v1__message__init(&o->m);
 	dataplane__proto__v1__publish__init(&o->p);
@@ -774,7 +658,7 @@ static void pubmsg_init(struct pubmsg *o, const char *ptype, const void *blob, s
  * Bridge-to-bridge names (docs/wire.md): source "slimbridge"/"bridge"/
  * |node| (0: none given), destination the same with 0: the peer consumes it.
  */
-static void pubmsg_bridge_names(struct pubmsg *o, uint64_t node)
+void slim_node_pubmsg_bridge_names(struct pubmsg *o, uint64_t node)
 {
 	o->se.has_component_0 = o->se.has_component_1 = o->se.has_component_2 = true;
 	o->se.component_0 = policy_name_hash("slimbridge", 10);
@@ -799,22 +683,14 @@ struct hop {
 	uint16_t batch;
 };
 
-static uint64_t now_ns(const struct slim_node *n)
-{
-	return n->conf.clock_ns != NULL ? *n->conf.clock_ns : 0;
-}
 
-static const char *trust_name(const struct slim_node *n, uint32_t trust)
-{
-	return n->bv != NULL && trust < n->bv->nb ? n->bv->t[trust].trust_id : "";
-}
 
 /*
  * "tenant/app/agent": our agent's ids from the policy, else the StringName
  * the sender gave, else the hashes.
  */
-static void name_str(const struct slim_node *n, char *dst, size_t cap,
-		     const Dataplane__Proto__V1__Name *pn, const struct slim_name *nm)
+void slim_node_name_str(const struct slim_node *n, char *dst, size_t cap,
+			const Dataplane__Proto__V1__Name *pn, const struct slim_name *nm)
 {
 	const Dataplane__Proto__V1__StringName *sn = pn != NULL ? pn->str_name : NULL;
 
@@ -851,8 +727,8 @@ static void audit(struct slim_node *n, const Dataplane__Proto__V1__Message *m,
 		ctr(n, SLIM_CTR_DROP_AUDIT);
 		return;
 	}
-	(void)name_of(h->source, &src);
-	(void)name_of(h->destination, &dst);
+	(void)slim_node_name_of(h->source, &src);
+	(void)slim_node_name_of(h->destination, &dst);
 	r->type = SB_AUDIT_SLIM_COMMUNICATION;
 	r->decision = v->allowed ? SB_AUDIT_ALLOWED : SB_AUDIT_DENIED;
 	r->level = v->allowed ? 0 : v->level;
@@ -875,8 +751,8 @@ static void audit(struct slim_node *n, const Dataplane__Proto__V1__Message *m,
 		r->session_id = sh->session_id;
 		r->message_id = sh->message_id;
 	}
-	name_str(n, r->src, sizeof(r->src), h->source, &src);
-	name_str(n, r->dst, sizeof(r->dst), h->destination, &dst);
+	slim_node_name_str(n, r->src, sizeof(r->src), h->source, &src);
+	slim_node_name_str(n, r->dst, sizeof(r->dst), h->destination, &dst);
 	tn = trust_name(n, trust);
 	if (tn[0] == '\0' && src.c[0] == dst.c[0]) {
 		/* between two apps of one tenant: the relationship is internal:{target app} */
@@ -897,8 +773,8 @@ static void route_of(const Dataplane__Proto__V1__SLIMHeader *h, size_t len, stru
 {
 	struct slim_name s = {0}, d = {0};
 
-	(void)name_of(h->source, &s);
-	(void)name_of(h->destination, &d);
+	(void)slim_node_name_of(h->source, &s);
+	(void)slim_node_name_of(h->destination, &d);
 	memcpy(r->src, s.c, sizeof(r->src));
 	r->src_id[0] = s.id_hi;
 	r->src_id[1] = s.id_lo;
@@ -967,12 +843,12 @@ static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 {
 	Dataplane__Proto__V1__Message__MetadataEntry e[6], *ep[6];
 	const char *reason = policy_reason_text(v->reason);
-	const char *rpc_id = meta_get(in, "rpc-id");
+	const char *rpc_id = slim_node_meta_get(in, "rpc-id");
 	struct pubmsg o;
 	char rule[16];
 	size_t ne = 0;
 
-	pubmsg_init(&o, "slimbridge/policy-denied", reason, strlen(reason), true);
+	slim_node_pubmsg_init(&o, "slimbridge/policy-denied", reason, strlen(reason), true);
 	o.h.source = ih->destination;
 	o.h.destination = ih->source;
 	o.p.session = in->publish->session;
@@ -1006,7 +882,7 @@ static void deny_back(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 									      : SLIM_CTR_DROP_EGRESS);
 		return;
 	}
-	ctr(n, sign_and_send(n, c, &o.m, &o.h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
+	ctr(n, slim_node_sign_and_send(n, c, &o.m, &o.h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
 }
 
 /*
@@ -1133,7 +1009,7 @@ static bool permitted(struct slim_node *n, struct sconn *c, const Dataplane__Pro
 	uint8_t why;
 
 	*local = false;
-	if (!name_of(h->source, &src) || !name_of(h->destination, &dst)) {
+	if (!slim_node_name_of(h->source, &src) || !slim_node_name_of(h->destination, &dst)) {
 		ctr(n, SLIM_CTR_DROP_NO_HEADER);
 		return false;
 	}
@@ -1209,242 +1085,6 @@ denied:
 	return false;
 }
 
-/* ---- record acknowledgements between bridges ---------------------------------- */
-
-#define SEAL_ACK_TYPE "application/x-slimbridge-seal-ack-v1"
-
-/* Remember a message sealed for the trust link |link| (ours, on this worker). */
-static void inflight_add(struct slim_node *n, uint32_t link, uint32_t from, uint32_t trust,
-			 const Dataplane__Proto__V1__Message *m, const Dataplane__Proto__V1__SLIMHeader *h,
-			 size_t msg_bytes)
-{
-	struct sconn *lc = conn_of(n, link);
-	const Dataplane__Proto__V1__SessionHeader *sh = m->publish->session;
-	const char *rpc = meta_get(m, "rpc-id");
-	struct slim_name a = {0}, b = {0};
-	struct inflight *e;
-	const char *tn;
-
-	if (n->inflight == NULL || lc == NULL) {
-		return; /* a record that leaves from another worker is not tracked here */
-	}
-	if (n->if_n == SLIM_INFLIGHT_MAX) {
-		n->if_head = (n->if_head + 1) % SLIM_INFLIGHT_MAX; /* oldest forgotten (counted) */
-		n->if_n--;
-		ctr(n, SLIM_CTR_INFLIGHT_LOST);
-	}
-	e = &n->inflight[(n->if_head + n->if_n) % SLIM_INFLIGHT_MAX];
-	memset(e, 0, sizeof(*e));
-	n->if_n++;
-	e->rec = lc->recs_sent + 1; /* the batch it is in leaves as the next record */
-	e->link = link;
-	e->from = from;
-	e->trust = trust;
-	(void)name_of(h->source, &a);
-	(void)name_of(h->destination, &b);
-	memcpy(e->src, a.c, sizeof(a.c));
-	e->src[3] = a.id_hi;
-	e->src[4] = a.id_lo;
-	memcpy(e->dst, b.c, sizeof(b.c));
-	e->dst[3] = b.id_hi;
-	e->dst[4] = b.id_lo;
-	if (sh != NULL) {
-		e->session_type = sh->has_session_type ? (uint8_t)sh->session_type : 0;
-		e->session_msg_type = sh->has_session_message_type ? (uint8_t)sh->session_message_type : 0;
-		e->session_id = sh->session_id;
-		e->message_id = sh->message_id;
-		e->has_session_ids = (uint8_t)((sh->has_session_id ? 1 : 0) | (sh->has_message_id ? 2 : 0));
-	}
-	if (rpc != NULL) {
-		snprintf(e->rpc_id, sizeof(e->rpc_id), "%s", rpc);
-	}
-	name_str(n, e->src_s, sizeof(e->src_s), h->source, &a);
-	name_str(n, e->dst_s, sizeof(e->dst_s), h->destination, &b);
-	tn = trust_name(n, trust);
-	snprintf(e->trust_s, sizeof(e->trust_s), "%s", tn);
-	e->msg_bytes = (uint32_t)msg_bytes;
-}
-
-static void fill_name(Dataplane__Proto__V1__Name *nm, Dataplane__Proto__V1__EncodedName *en,
-		      Dataplane__Proto__V1__NameId *id, const uint64_t v[5])
-{
-	en->has_component_0 = en->has_component_1 = en->has_component_2 = true;
-	en->component_0 = v[0];
-	en->component_1 = v[1];
-	en->component_2 = v[2];
-	if (v[3] != SLIM_ID_ANY || v[4] != SLIM_ID_ANY) {
-		id->has_id_0 = id->has_id_1 = true;
-		id->id_0 = v[3];
-		id->id_1 = v[4];
-		en->name_id = id;
-	}
-	nm->name = en;
-}
-
-/*
- * A remembered message did not make it (its record was refused, or the
- * link died before the peer acknowledged it): tell its sender, audit it.
- */
-static void inflight_fail(struct slim_node *n, const struct inflight *e, uint8_t reason)
-{
-	Dataplane__Proto__V1__NameId si = DATAPLANE__PROTO__V1__NAME_ID__INIT,
-				     di = DATAPLANE__PROTO__V1__NAME_ID__INIT;
-	Dataplane__Proto__V1__Message__MetadataEntry me[4], *mp[4];
-	const char *text = policy_reason_text(reason);
-	struct sconn *to = conn_of(n, e->from);
-	struct sb_audit_rec *r;
-	struct pubmsg o;
-	size_t k = 0;
-
-	pubmsg_init(&o, "slimbridge/policy-denied", text, strlen(text), true);
-	fill_name(&o.sn, &o.se, &si, e->dst);	/* swapped, as every error notification */
-	fill_name(&o.dn, &o.de, &di, e->src);
-	o.h.source = &o.sn;
-	o.h.destination = &o.dn;
-	o.sh.has_session_type = e->session_type != 0;
-	o.sh.session_type = e->session_type;
-	o.sh.has_session_message_type = e->session_msg_type != 0;
-	o.sh.session_message_type = e->session_msg_type;
-	o.sh.has_session_id = (e->has_session_ids & 1) != 0;
-	o.sh.session_id = e->session_id;
-	o.sh.has_message_id = (e->has_session_ids & 2) != 0;
-	o.sh.message_id = e->message_id;
-	for (size_t i = 0; i < 4; i++) {
-		dataplane__proto__v1__message__metadata_entry__init(&me[i]);
-		mp[i] = &me[i];
-	}
-	me[k].key = (char *)"slimbridge-error";
-	me[k++].value = (char *)text;
-	me[k].key = (char *)"slimbridge-blocked-at";
-	me[k++].value = (char *)policy_level_name(SB_POL_LEVEL_BRIDGE);
-	me[k].key = (char *)"slimrpc-code";
-	me[k++].value = (char *)"14"; /* UNAVAILABLE: it may be sent again */
-	if (e->rpc_id[0] != '\0') {
-		me[k].key = (char *)"rpc-id";
-		me[k++].value = (char *)e->rpc_id;
-	}
-	o.m.n_metadata = k;
-	o.m.metadata = mp;
-	n->stats.deny[reason]++;
-	if (to != NULL && to->negotiated) {
-		ctr(n, sign_and_send(n, to, &o.m, &o.h) == 0 ? SLIM_CTR_DENIALS_SENT : SLIM_CTR_DROP_EGRESS);
-	} else if (!is_mine(n, e->from) && n->conf.peer != NULL) {
-		(void)hand_over(n, e->from, &o.m, &o.h);
-	}
-	if (n->conf.audit != NULL && (r = audit_ring_slot(n->conf.audit)) != NULL) {
-		r->type = SB_AUDIT_SLIM_COMMUNICATION;
-		r->decision = SB_AUDIT_DENIED;
-		r->level = SB_POL_LEVEL_BRIDGE;
-		r->reason = reason;
-		r->transport = SB_AUDIT_TR_GRPC;
-		r->dir = SB_AUDIT_DIR_OUT;
-		r->ts_ns = now_ns(n);
-		r->msg_bytes = e->msg_bytes;
-		r->flags = SB_AUDIT_F_UNDELIVERED;
-		r->session_id = e->session_id;
-		r->message_id = e->message_id;
-		memcpy(r->src, e->src_s, sizeof(r->src));
-		memcpy(r->dst, e->dst_s, sizeof(r->dst));
-		memcpy(r->trust, e->trust_s, sizeof(r->trust));
-		audit_ring_commit(n->conf.audit);
-		ctr(n, SLIM_CTR_AUDITED);
-	}
-}
-
-/*
- * Settle the remembered messages of |link|: those in records up to |upto|
- * (all of them with |all|). |fail_rec| (non-zero): that record was refused;
- * |reason| for failures. Returns how many failed.
- */
-static uint32_t inflight_settle(struct slim_node *n, uint32_t link, uint64_t upto, bool all,
-				uint64_t fail_rec, uint8_t reason)
-{
-	uint32_t failed = 0;
-
-	for (uint32_t i = 0; i < n->if_n; i++) {
-		struct inflight *e = &n->inflight[(n->if_head + i) % SLIM_INFLIGHT_MAX];
-
-		if (e->rec == 0 || e->link != link || (!all && e->rec > upto)) {
-			continue;
-		}
-		if (all || e->rec == fail_rec) {
-			inflight_fail(n, e, reason);
-			failed++;
-		}
-		e->rec = 0; /* settled */
-	}
-	while (n->if_n > 0 && n->inflight[n->if_head].rec == 0) {
-		n->if_head = (n->if_head + 1) % SLIM_INFLIGHT_MAX;
-		n->if_n--;
-	}
-	return failed;
-}
-
-/* Tell the peer bridge we took its record number |count| on |c| (|ok|: it opened). */
-static void send_record_ack(struct slim_node *n, struct sconn *c, uint64_t count, bool ok)
-{
-	struct pubmsg o;
-	uint8_t body[9];
-
-	for (int i = 0; i < 8; i++) {
-		body[i] = (uint8_t)(count >> (56 - 8 * i));
-	}
-	body[8] = ok ? 1 : 0;
-	pubmsg_init(&o, SEAL_ACK_TYPE, body, sizeof(body), false);
-	pubmsg_bridge_names(&o, 0);
-	(void)sign_and_send(n, c, &o.m, &o.h);
-}
-
-static bool is_ack(const Dataplane__Proto__V1__Message *m)
-{
-	const Dataplane__Proto__V1__Content *ct = m->publish->msg;
-
-	return ct != NULL && ct->content_type_case == DATAPLANE__PROTO__V1__CONTENT__CONTENT_TYPE_APP_PAYLOAD &&
-	       ct->app_payload != NULL && ct->app_payload->payload_type != NULL &&
-	       strcmp(ct->app_payload->payload_type, SEAL_ACK_TYPE) == 0 && ct->app_payload->has_blob;
-}
-
-/* The cooldown of the trust whose status slot is |st| (the default when the view has none). */
-static uint32_t cooldown_of(const struct slim_node *n, const struct sb_bridge_trust *st)
-{
-	for (uint32_t i = 0; n->bv != NULL && i < n->bv->nb; i++) {
-		if (n->bv->t[i].st == st) {
-			return n->bv->t[i].cooldown_s;
-		}
-	}
-	return BREAKER_DEFAULT_COOLDOWN_S;
-}
-
-/* The peer bridge acknowledged our records on our trust link |c|. */
-static void got_ack(struct slim_node *n, struct sconn *c, const Dataplane__Proto__V1__Message *m)
-{
-	const ProtobufCBinaryData *b = &m->publish->msg->app_payload->blob;
-	uint64_t count = 0;
-	bool ok;
-
-	if (c->tst == NULL || b->len != 9) {
-		ctr(n, SLIM_CTR_DROP_UNEXPECTED);
-		return;
-	}
-	for (int i = 0; i < 8; i++) {
-		count = count << 8 | b->data[i];
-	}
-	ok = b->data[8] == 1;
-	ctr(n, SLIM_CTR_RECORD_ACKS);
-	if (!ok) {
-		/* The peer could not open it: a delivery failure for every message in it. */
-		uint32_t f = inflight_settle(n, gconn(n, c), count, false, count,
-					     SB_POL_REASON_SEAL_FAILED);
-
-		(void)f;
-		(void)breaker_failure(c->tst, SB_FAIL_PEER_ERROR, c->tst->threshold, cooldown_of(n, c->tst),
-				      now_ns(n));
-		return;
-	}
-	(void)inflight_settle(n, gconn(n, c), count, false, 0, 0);
-	breaker_success(c->tst);
-}
-
 /*
  * Route an allowed publish (|v| its verdict unless |local|) to every match.
  * A message for another organisation goes sealed on a node link; one from a
@@ -1462,7 +1102,7 @@ static void route(struct slim_node *n, struct sconn *c, uint32_t ci, Dataplane__
 	bool apps_only = !c->local || hp->from_trust != POLICY_NO_TRUST;
 	bool sealed_once = false;
 
-	(void)name_of(h->destination, &dst);
+	(void)slim_node_name_of(h->destination, &dst);
 	/* From another node: to our apps only, never on to another node (one hop). */
 	if (!h->has_fanout || h->fanout <= 1) {
 		nb = slim_route_anycast(n->routes, &dst, ci, apps_only, &to[0]) ? 1 : 0;
@@ -1536,7 +1176,7 @@ static void route(struct slim_node *n, struct sconn *c, uint32_t ci, Dataplane__
 			sh.epoch = bridge_send_epoch(n->conf.bridge, bt->slot, &mode);
 			sh.enc = mode == SB_POL_SEAL_MLS ? SB_AUDIT_ENC_MLS : SB_AUDIT_ENC_AES_GCM;
 			if (seal_out(n, to[i], v->trust, m, h) == 0) {
-				inflight_add(n, to[i], ci, v->trust, m, h, msg_bytes);
+				slim_acks_track(n, to[i], ci, v->trust, m, h, msg_bytes);
 				audit(n, m, h, v, &sh, SB_AUDIT_DIR_OUT, v->trust, 0, msg_bytes, 0);
 				if (bt->st != NULL) {
 					breaker_success(bt->st);
@@ -1557,7 +1197,7 @@ static void route(struct slim_node *n, struct sconn *c, uint32_t ci, Dataplane__
 			if (out != NULL && out->negotiated) {
 				rc = forward(n, out, m, h);
 			} else if (!is_mine(n, to[i]) && n->conf.peer != NULL) {
-				rc = hand_over(n, to[i], m, h);
+				rc = slim_node_hand_over(n, to[i], m, h);
 			}
 			if (cross) {
 				audit(n, m, h, v, hp,
@@ -1603,14 +1243,14 @@ static void open_record(struct slim_node *n, struct sconn *c, uint32_t ci,
 
 	if (n->conf.bridge == NULL || n->bv == NULL) {
 		c->recs_recv++;
-		send_record_ack(n, c, c->recs_recv, false);
+		slim_acks_send(n, c, c->recs_recv, false);
 		ctr(n, SLIM_CTR_DROP_OPEN);
 		return;
 	}
 	rc = bridge_open(n->conf.bridge, n->bv, b->data, b->len, &trust, in, &nin, &epoch, &mode);
 	/* Every record is acknowledged on its link, refused ones too (docs/wire.md). */
 	c->recs_recv++;
-	send_record_ack(n, c, c->recs_recv, rc == 0);
+	slim_acks_send(n, c, c->recs_recv, rc == 0);
 	if (rc != 0) {
 		ctr(n, SLIM_CTR_DROP_OPEN);
 		ctr(n, rc == -ENOKEY || rc == -EKEYEXPIRED ? SLIM_CTR_OPEN_NO_KEY
@@ -1681,8 +1321,8 @@ static void publish(struct slim_node *n, struct sconn *c, uint32_t ci,
 	if (n->conf.bridge_view != NULL) {
 		n->bv = n->conf.bridge_view(n->conf.policy_arg);
 	}
-	if (!c->local && is_ack(m)) {
-		got_ack(n, c, m);
+	if (!c->local && slim_acks_is_ack(m)) {
+		slim_acks_got(n, c, m);
 		return;
 	}
 	if (!c->local && is_sealed(m)) {
@@ -1719,10 +1359,10 @@ static void send_record(struct slim_node *n, uint32_t g, const uint8_t *rec, siz
 	struct pubmsg o;
 	struct sconn *out = conn_of(n, g);
 
-	pubmsg_init(&o, SEAL_PAYLOAD_TYPE, rec, len, false);
-	pubmsg_bridge_names(&o, policy_name_hash(n->node_id, (uint32_t)strlen(n->node_id)));
+	slim_node_pubmsg_init(&o, SEAL_PAYLOAD_TYPE, rec, len, false);
+	slim_node_pubmsg_bridge_names(&o, policy_name_hash(n->node_id, (uint32_t)strlen(n->node_id)));
 	if (out != NULL && out->negotiated) {
-		if (sign_and_send(n, out, &o.m, &o.h) == 0) {
+		if (slim_node_sign_and_send(n, out, &o.m, &o.h) == 0) {
 			out->recs_sent++;
 			ctr(n, SLIM_CTR_SEAL_RECORDS);
 			return;
@@ -1730,11 +1370,11 @@ static void send_record(struct slim_node *n, uint32_t g, const uint8_t *rec, siz
 		ctr(n, SLIM_CTR_DROP_EGRESS);
 		if (out->tst != NULL) {
 			/* the record is lost: so are its messages, each told */
-			(void)inflight_settle(n, g, out->recs_sent + 1, false, out->recs_sent + 1,
-					      SB_POL_REASON_SEAL_FAILED);
+			(void)slim_acks_settle(n, g, out->recs_sent + 1, false, out->recs_sent + 1,
+					       SB_POL_REASON_SEAL_FAILED);
 		}
 	} else if (!is_mine(n, g) && n->conf.peer != NULL) {
-		hand_over(n, g, &o.m, &o.h);
+		slim_node_hand_over(n, g, &o.m, &o.h);
 		ctr(n, SLIM_CTR_SEAL_RECORDS);
 	} else {
 		ctr(n, SLIM_CTR_DROP_EGRESS);
@@ -1927,7 +1567,7 @@ static void link_done(struct grpc_ccall *call, int status, const char *message,
 		uint32_t mine = gconn(n, c) + 1;
 
 		/* Records the peer never acknowledged: their senders are told. */
-		(void)inflight_settle(n, gconn(n, c), 0, true, 0, SB_POL_REASON_PEER_UNREACHABLE);
+		(void)slim_acks_settle(n, gconn(n, c), 0, true, 0, SB_POL_REASON_PEER_UNREACHABLE);
 
 		(void)__atomic_compare_exchange_n(&c->tst->link_conn, &mine, 0, false, __ATOMIC_ACQ_REL,
 						  __ATOMIC_ACQUIRE);

@@ -40,3 +40,16 @@ def test_bench_bridge_rows_filter():
     assert names == {"cross-app"}, out
     rc, out, err = run("--rows", "nope")
     assert rc == 2 and "no row starts with 'nope'" in err, (rc, out, err)
+
+
+def test_bench_mac_agrees_with_multi_buffer_hmac():
+    """bench-mac checks every multi-buffer HMAC-SHA256 (intel-ipsec-mb) against
+    slim_mac_compute (OpenSSL) on real header preimages, and exits 1 on a difference:
+    an independent cross-check of the link MAC, besides the smoke run."""
+    mac = os.path.join(BUILD, "perf", "bench-mac")
+    if not os.access(mac, os.X_OK):
+        pytest.skip(f"{mac} is not built")
+    p = subprocess.run([mac, "--time", "0.01"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, f"{p.stdout}\n{p.stderr}"
+    assert "MISMATCH" not in p.stdout + p.stderr
+    assert re.search(r"^\| enc\+str\+id \| \d+ \| 64 \|", p.stdout, re.M), p.stdout
