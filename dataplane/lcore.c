@@ -398,9 +398,20 @@ static void trust_links(struct lcore_ctx *lc, uint64_t now_ms)
 			uint64_t frames = h2_conn_stats(h2)->ctr[H2_CTR_FRAMES_IN];
 			bool up = __atomic_load_n(&t->st->link, __ATOMIC_ACQUIRE) == SB_LINK_UP;
 
+			uint64_t seg_ms = grpc_tcp_dial_last_rx_ms(lc->slim_tcp, lc->trust_cc[s]);
+
 			if (frames != lc->trust_frames[s]) {
 				lc->trust_frames[s] = frames;
 				lc->trust_heard_ms[s] = now_ms;
+			}
+			/*
+			 * A TCP segment from the peer counts too: while our stack
+			 * recovers lost data, or the peer's window is closed, no frame
+			 * gets through, but its stack answers (ACKs, SACKs, window
+			 * probes' answers): alive, not silent.
+			 */
+			if (up && seg_ms > lc->trust_heard_ms[s] && seg_ms <= now_ms) {
+				lc->trust_heard_ms[s] = seg_ms;
 			}
 			/*
 			 * Silence counts from the last poll that read input: while

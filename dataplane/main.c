@@ -546,9 +546,43 @@ static void poll_policy(struct dp *dp, struct policy_sync *ps)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/*
+ * Once a second: say so when a worker has held its input back for its
+ * audit ring in the last second and still does (the audit writer is behind
+ * or gone), and when it takes input again. The worker only counts (no
+ * syscalls there); this reads its counters.
+ */
+static void audit_hold_watch(struct dp *dp, uint64_t *last_waits, bool *held)
+{
+	for (uint16_t w = 0; w < dp->nb_workers && w < RTE_MAX_LCORE; w++) {
+		const struct lcore_ctx *lc = dp->lcores[w];
+		uint64_t waits, paused_ms, now_ms;
+		bool holding;
+
+		if (lc == NULL || !lc->audit_on) {
+			continue;
+		}
+		waits = __atomic_load_n(&lc->stats.audit_waits, __ATOMIC_RELAXED);
+		paused_ms = __atomic_load_n(&lc->rx_paused_ms, __ATOMIC_RELAXED);
+		now_ms = rte_rdtsc() / lc->tsc_per_us / 1000;
+		holding = waits != last_waits[w] && now_ms - paused_ms < 100;
+		if (holding && !held[w]) {
+			SB_LOG(WARNING, "worker %u: audit ring full: holding input back until the "
+					"audit writer (slimbridge-control) drains it",
+			       (unsigned)w);
+		} else if (!holding && held[w]) {
+			SB_LOG(NOTICE, "worker %u: audit ring drained: taking input again", (unsigned)w);
+		}
+		held[w] = holding;
+		last_waits[w] = waits;
+	}
+}
+
 /* The main lcore: housekeeping every millisecond until a signal arrives. */
 static void housekeeping(struct dp *dp)
 {
+	static uint64_t last_waits[RTE_MAX_LCORE];
+	static bool held[RTE_MAX_LCORE];
 	const uint64_t ms = dp->tsc_hz / 1000;
 	uint64_t next_heartbeat = 0, next_expire = 0, now;
 	struct policy_sync ps = {0};
@@ -573,6 +607,7 @@ static void housekeeping(struct dp *dp)
 				neigh_expire(dp->ports[i].neigh, now);
 			}
 			next_expire = now + 1000 * ms;
+			audit_hold_watch(dp, last_waits, held);
 		}
 		nanosleep(&tick, NULL);
 	}

@@ -536,6 +536,14 @@ void ctl_trust_seal_step(struct ctl_trust *t, struct ctl_trust_seal *s)
 		s->send_prev = false;
 		t->dirty = true;
 	}
+	if (s->creator && s->send_prev) {
+		/*
+		 * The last rekey is not through: our data plane still seals with
+		 * the previous epoch. Another now would leave the peer with the
+		 * two newest, and our records in the older one would not open.
+		 */
+		return;
+	}
 	rekey_in(t, s, &in);
 	if (!s->creator) {
 		in.last_rekey_ms = s->epoch_mono;	/* ask no sooner than that after an epoch began */

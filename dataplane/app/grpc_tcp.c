@@ -488,6 +488,19 @@ int grpc_tcp_dial_abort(struct grpc_tcp *g, struct grpc_cconn *cc)
 	return -ENOENT;
 }
 
+uint64_t grpc_tcp_dial_last_rx_ms(struct grpc_tcp *g, struct grpc_cconn *cc)
+{
+	for (struct gconn *gc = g->conns; gc != NULL; gc = gc->next) {
+		if (gc->cc == cc && !gc->closing && gc->tc != NULL) {
+			struct tcp_conn_info ci;
+
+			tcp_conn_info(gc->tc, &ci);
+			return ci.last_rcv_ms;
+		}
+	}
+	return 0;
+}
+
 int grpc_tcp_dial_ping(struct grpc_tcp *g, struct grpc_cconn *cc, const uint8_t opaque[8])
 {
 	for (struct gconn *gc = g->conns; gc != NULL; gc = gc->next) {

@@ -106,6 +106,14 @@ void grpc_tcp_set_buffers(struct grpc_tcp *g, uint32_t stream_buf_max, uint32_t 
  */
 int grpc_tcp_dial_abort(struct grpc_tcp *g, struct grpc_cconn *cc);
 
+/*
+ * grpc_tcp_dial_last_rx_ms: when the last TCP segment of |cc|'s connection
+ * came in (the stack's clock, in ms): the peer's stack answering, even when
+ * no HTTP/2 frame gets through (loss recovery, a closed window). 0 when
+ * there is no such connection.
+ */
+uint64_t grpc_tcp_dial_last_rx_ms(struct grpc_tcp *g, struct grpc_cconn *cc);
+
 /* grpc_tcp_dial_ping queues an HTTP/2 PING on |cc|'s connection; 0, -ENOBUFS or -ENOENT. */
 int grpc_tcp_dial_ping(struct grpc_tcp *g, struct grpc_cconn *cc, const uint8_t opaque[8]);
 

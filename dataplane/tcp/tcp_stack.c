@@ -1487,6 +1487,7 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->state = (enum tcp_state)c->state;
+	o->last_rcv_ms = c->last_rcv_ms;
 	o->family = c->family;
 	o->lport = c->key.lport;
 	o->rport = c->key.rport;

@@ -229,6 +229,7 @@ struct tcp_conn_info {
 	uint32_t sndq, ooo_segs, dupacks;
 	uint8_t cc_phase;
 	uint32_t rexmt_in_ms, persist_in_ms, dack_in_ms;
+	uint64_t last_rcv_ms;	/* the stack's clock (tcp_stack_tick / 1000) at the last segment in */
 };
 
 /*

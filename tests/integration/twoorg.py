@@ -1132,7 +1132,12 @@ class TwoOrg:
                 if p is not None:
                     out.append(f"---- {what} {o.tenant} (last lines)")
                     out.append(p.tail(15))
-            for cmd in ("/slimbridge/tcp", "/slimbridge/grpc", "/slimbridge/slim"):
+            try:
+                out.append(f"---- audit rings at {o.tenant}: {read_audit_shm(o.shm)}")
+            except Exception as e:
+                out.append(f"---- audit rings at {o.tenant}: unavailable ({e})")
+            for cmd in ("/slimbridge/tcp", "/slimbridge/grpc", "/slimbridge/slim",
+                        "/slimbridge/bridge"):
                 try:
                     t = o.telemetry(cmd)
                 except Exception as e:

@@ -1,0 +1,60 @@
+"""A bridge whose audit writer stalls under cross-org traffic (two organisations in
+network namespaces, their real control processes and data planes; twoorg.py).
+
+While its audit ring is full a worker takes no input: the peer bridge's frames wait in
+its own queue. That must not be taken for a silent peer (the trust link's liveness
+limit is 3 s): when the writer resumes, every message arrives once, in order, with no
+error, and the link was never reset. AES-256-GCM seal and no rekey by count, so that
+only the stall is under test."""
+import os
+import signal
+
+import pytest
+
+from test_bridge import AUDIT_RESERVE, RING, finish_stream
+from twoorg import QUERY, TwoOrg, read_audit_shm
+
+
+@pytest.fixture(scope="module")
+def world():
+    w = TwoOrg(name=f"s{os.getpid() % 1000000}", mls=False,
+               dp_extra={"audit": f"{{ring_size: {RING}}}"},
+               keep=bool(os.environ.get("SB_KEEP_LOGS")))
+    try:
+        w.start()
+        assert w.wait_traffic(timeout=60) is not None, "no cross-org message got through"
+        yield w
+    finally:
+        w.close()
+
+
+@pytest.fixture(autouse=True)
+def failure_report(request):
+    yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        print(request.getfixturevalue("world").failure_report())
+
+
+def test_sender_audit_stall_keeps_the_trust_link(world):
+    m = RING + 600
+    a = world.a
+    log_mark = len(a.dataplane.lines)
+    a.control.kill(signal.SIGSTOP)
+    try:
+        base = world.liaison.stream(world.partner_api, m, "stall", QUERY)
+        first = world.partner_api.collect(m, timeout=6, quiet=5)  # > 3 s held back
+        shm = read_audit_shm(a.shm)
+        assert shm is not None, "no audit rings"
+        ring = shm["rings"][0]
+        assert ring["waits"] > 0, f"the worker never held input back: {shm}"
+        assert ring["head"] - ring["tail"] >= RING - AUDIT_RESERVE, shm
+        assert len(first) < m, "everything passed with the audit writer stopped"
+    finally:
+        a.control.kill(signal.SIGCONT)
+    problems = finish_stream(world.liaison, world.partner_api, base, m, first, "stall")
+    assert not problems, "\n".join(problems)
+    resets = [line for line in a.dataplane.lines[log_mark:] if "resetting the link" in line]
+    assert not resets, f"bridge A reset its trust link while it held input back: {resets}"
+    held = [line for line in a.dataplane.lines[log_mark:] if "audit ring full" in line]
+    assert held, "the data plane did not say that it held input back"
