@@ -587,7 +587,6 @@ static void hook_changed(void *arg, const char *name, const struct mls_group *g)
 		s->confirm_epoch = s->epoch;
 		s->confirm_gen = t->table_gen + 1;
 		s->confirm_pub = 0;
-		s->confirm_mono = t->now;
 		ctl_trust_log(s, "seal epoch %" PRIu64 " -> %" PRIu64 " (the peer's commit)", old,
 			      s->epoch);
 	}

@@ -81,7 +81,6 @@ struct ctl_trust_seal {
 	uint64_t confirm_epoch;		/* joiner: an epoch to confirm to the creator (0: none) */
 	uint64_t confirm_gen;		/* joiner: the SEALS table generation that carries it */
 	uint64_t confirm_pub;		/* joiner: the publication that carries it (0: not yet) */
-	uint64_t confirm_mono;
 	uint64_t established_ms;	/* wall clock */
 	uint64_t joined_mono;		/* joiner: when it joined (READY a grace later) */
 	uint64_t last_rekey_ms;		/* wall clock */
