@@ -978,7 +978,9 @@ static void print_bundle(const Slimbridge__Control__V1__TrustBundle *b)
 	if (b->has_lastattemptms) {
 		printf("last attempt: %s\n", when(b->lastattemptms, w, sizeof(w)));
 	}
-	if (b->has_nextrefreshms) {
+	if (b->refreshing) {
+		printf("next refresh: now (a fetch is in flight)\n");
+	} else if (b->has_nextrefreshms) {
 		printf("next refresh: %s (after %.1f s)\n", when(b->nextrefreshms, w, sizeof(w)),
 		       (double)b->intervalms / 1000.0);
 	}

@@ -553,9 +553,16 @@ void ctl_fed_describe(const struct ctl_fed_td *e, bool with_doc, pb_bundle *b)
 		b->has_lastattemptms = 1;
 		b->lastattemptms = e->last_attempt_ms;
 	}
-	if (e->url != NULL && e->next_mono != 0) {
-		b->has_nextrefreshms = b->has_intervalms = 1;
+	if (e->xfer != NULL) {
+		/* The next refresh is scheduled when this one ends; the one scheduled
+		 * before is due (it is this fetch), so it is not shown. */
+		b->has_refreshing = b->refreshing = 1;
+	} else if (e->url != NULL && e->next_mono != 0) {
+		b->has_nextrefreshms = 1;
 		b->nextrefreshms = e->next_ms;
+	}
+	if (e->url != NULL && e->next_mono != 0) {
+		b->has_intervalms = 1;
 		b->intervalms = e->interval_ms;
 	}
 }

@@ -295,15 +295,24 @@ def test_bundle_endpoint_and_refresh(procs, tmp_path):
     def backoff():
         x = b.bundle("a.example")
         if x["failures"] > 0:
-            seen[x["failures"]] = x
+            seen.setdefault(x["failures"], []).append(x)
         return x["failures"] >= 4 and x
 
     got = poll("B backs off", backoff, timeout=30)
-    for f, x in seen.items():
-        assert x["intervalMs"] == min(250 * 2 ** (f - 1), 5000), (f, x)
-        assert x["nextRefreshMs"] >= x["lastAttemptMs"] + x["intervalMs"], x
-        assert x["sequence"] == 3 and x["published"] and x["source"] == "fetch", x
-        assert "connect" in x["lastError"].lower(), x
+    waiting = 0
+    for f, xs in seen.items():
+        for x in xs:
+            assert x["intervalMs"] == min(250 * 2 ** (f - 1), 5000), (f, x)
+            if x.get("refreshing"):
+                # The next attempt is in flight: it started at lastAttemptMs, and the
+                # next one is scheduled when it ends.
+                assert "nextRefreshMs" not in x, x
+            else:
+                assert x["nextRefreshMs"] >= x["lastAttemptMs"] + x["intervalMs"], x
+                waiting += 1
+            assert x["sequence"] == 3 and x["published"] and x["source"] == "fetch", x
+            assert "connect" in x["lastError"].lower(), x
+    assert waiting > 0, seen
     assert "refresh from " + url + " failed" in b.log()
     assert b.published()["a.example"]["sequence"] == 3
 
@@ -409,6 +418,53 @@ def test_stale_bundle_leaves_the_snapshot(procs, tmp_path):
     poll("back in the snapshot", lambda: b.published().get("a.example", {}).get("sequence") == 4)
     assert b.bundle("a.example")["published"]
     assert "bundle a.example: back in the snapshot (sequence 4)" in b.log()
+
+
+def test_endpoint_that_never_answers(procs, tmp_path):
+    """A bundle endpoint that takes the connection and never answers: the fetch is
+    in flight (refreshing, no next refresh shown) until the transfer limit (10 s),
+    then a failure with the reason and the backoff as for any other."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(8)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        lsock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(lsock.accept()[0])
+            except socket.timeout:
+                pass
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    try:
+        url = f"http://127.0.0.1:{lsock.getsockname()[1]}/bundle"
+        b = Ctl("B", "--bundle-retry-min", "250", tmp=str(tmp_path))
+        procs.append(b)
+        b.apply(trust_yaml(url))
+        got = poll("B's fetch in flight", lambda: (x := b.bundle("a.example")) and
+                   x.get("refreshing") and x)
+        assert "nextRefreshMs" not in got and got["failures"] == 0, got
+        assert got["lastAttemptMs"] > 0 and "source" not in got, got
+        r = b.cli("bundle", "get", "a.example")
+        assert r.returncode == 0 and "next refresh: now (a fetch is in flight)" in r.stdout, \
+            r.stdout
+        got = poll("the fetch times out", lambda: (x := b.bundle("a.example")) and
+                   x["failures"] >= 1 and x, timeout=30)
+        assert "timeout" in got["lastError"].lower() or "timed out" in got["lastError"].lower(), got
+        assert not got["published"] and "source" not in got, got
+        if not got.get("refreshing"):
+            assert got["nextRefreshMs"] >= got["lastAttemptMs"], got
+        assert held, "the endpoint was never connected to"
+    finally:
+        stop.set()
+        t.join()
+        for c in held:
+            c.close()
+        lsock.close()
 
 
 def test_own_bundle_file(procs, tmp_path):
