@@ -85,6 +85,7 @@
 #include "control.pb-c.h"
 #include "grpc_client.h"
 #include "h2_buf.h"
+#include "shm/audit_abi.h"
 #include "shm/shm_abi.h"
 
 #define PROG "bench-push"
@@ -371,6 +372,10 @@ static void cleanup(bool keep_logs)
 		snprintf(path, sizeof(path), "/%s%s", g.shm_name, SB_SHM_POLICY_SUFFIX);
 		shm_unlink(path);
 		snprintf(path, sizeof(path), "/%s%s", g.shm_name, SB_SHM_STATUS_SUFFIX);
+		shm_unlink(path);
+		/* The audit rings outlive the processes by design (docs/audit.md); this
+		 * run's name is its own, so they go with it. */
+		snprintf(path, sizeof(path), "/%s%s", g.shm_name, SB_AUDIT_SUFFIX);
 		shm_unlink(path);
 	}
 	if (g.prefix[0] != '\0') {

@@ -269,8 +269,15 @@ struct bw_trust {
 	uint64_t old_tx_until_ns;	/* no new sender yet (receive-only): the old one goes on until */
 	bool tx_blocked;		/* MLS epoch not ours to send with */
 	struct seal_rx *rx;
-	uint64_t rx_epoch[2];		/* epochs installed in |rx| (0: none) */
-	uint64_t newest_seen_ns;	/* when the newest epoch arrived (prev window) */
+	/*
+	 * Epochs installed in |rx| (0: none), and when each one stops opening:
+	 * 0 for the newest, else SB_POL_SEAL_PREV_WINDOW_S after the epoch that
+	 * superseded it arrived. More than the previous one: a rekey's Commit
+	 * travels on the control channel and can overtake records of two
+	 * epochs back still queued on the link (a peer that held its input).
+	 */
+	uint64_t rx_epoch[SEAL_RX_EPOCHS];
+	uint64_t rx_until_ns[SEAL_RX_EPOCHS];
 	uint32_t conn;			/* connection of the open batch */
 };
 
@@ -360,6 +367,49 @@ static bool keys_of(const struct bridge_trust *t, uint64_t epoch, struct seal_ke
 static uint64_t mls_claim_of(uint32_t tag, uint64_t epoch, uint32_t worker)
 {
 	return (uint64_t)(tag & 0xffffu) << 48 | (epoch & 0xffffffffull) << 16 | (worker + 1);
+}
+
+static bool rx_has(const struct bw_trust *w, uint64_t epoch)
+{
+	for (uint32_t i = 0; i < SEAL_RX_EPOCHS; i++) {
+		if (w->rx_epoch[i] == epoch) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * |epoch| was installed in |w->rx| at |now_ns| as the newest: every older one
+ * not yet on its way out opens for SB_POL_SEAL_PREV_WINDOW_S more. The slot
+ * taken is the one seal_rx_add_epoch dropped for it, if it dropped one (the
+ * lowest epoch: both sides keep the same set).
+ */
+static void rx_added(struct bw_trust *w, uint64_t epoch, uint64_t now_ns)
+{
+	uint32_t slot = SEAL_RX_EPOCHS;
+
+	for (uint32_t i = 0; i < SEAL_RX_EPOCHS; i++) {
+		if (w->rx_epoch[i] == 0) {
+			if (slot == SEAL_RX_EPOCHS) {
+				slot = i;
+			}
+			continue;
+		}
+		if (w->rx_until_ns[i] == 0) {
+			w->rx_until_ns[i] = now_ns + (uint64_t)SB_POL_SEAL_PREV_WINDOW_S * 1000000000ull;
+		}
+	}
+	if (slot == SEAL_RX_EPOCHS) {
+		slot = 0;
+		for (uint32_t i = 1; i < SEAL_RX_EPOCHS; i++) {
+			if (w->rx_epoch[i] < w->rx_epoch[slot]) {
+				slot = i;
+			}
+		}
+	}
+	w->rx_epoch[slot] = epoch;
+	w->rx_until_ns[slot] = 0;
 }
 
 /* MLS objects of the current epoch from the MLS table's record. */
@@ -452,16 +502,13 @@ void bridge_worker_set_view(struct bridge_worker *bw, const struct bridge_view *
 		if (w->rx == NULL) {
 			w->rx = seal_rx_new(bw->e, bw->lc);
 		}
-		if (w->rx != NULL && w->rx_epoch[0] != t->seal->epoch && w->rx_epoch[1] != t->seal->epoch &&
-		    keys_of(t, t->seal->epoch, &k)) {
+		if (w->rx != NULL && !rx_has(w, t->seal->epoch) && keys_of(t, t->seal->epoch, &k)) {
 			struct mls_app_receiver *mrx = NULL;
 
 			if (k.mode != SB_POL_SEAL_MLS || mls_objs(t, NULL, &mrx) == 0) {
 				k.mls_rx = mrx;
 				if (seal_rx_add_epoch(w->rx, &k) == 0) {
-					w->rx_epoch[1] = w->rx_epoch[0];
-					w->rx_epoch[0] = t->seal->epoch;
-					w->newest_seen_ns = now_ns;
+					rx_added(w, t->seal->epoch, now_ns);
 				}
 			}
 		}
@@ -523,10 +570,11 @@ void bridge_worker_set_view(struct bridge_worker *bw, const struct bridge_view *
 			w->old_group_len = 0;
 		}
 
-		if (w->rx != NULL && w->rx_epoch[1] != 0 &&
-		    now_ns - w->newest_seen_ns > (uint64_t)SB_POL_SEAL_PREV_WINDOW_S * 1000000000ull) {
-			seal_rx_drop_epoch(w->rx, w->rx_epoch[1]);
-			w->rx_epoch[1] = 0;
+		for (uint32_t i = 0; w->rx != NULL && i < SEAL_RX_EPOCHS; i++) {
+			if (w->rx_epoch[i] != 0 && w->rx_until_ns[i] != 0 && now_ns > w->rx_until_ns[i]) {
+				seal_rx_drop_epoch(w->rx, w->rx_epoch[i]);
+				w->rx_epoch[i] = w->rx_until_ns[i] = 0;
+			}
 		}
 	}
 }

@@ -45,7 +45,6 @@
 #define AFTER_GID (8 + 4 + INSTANCE_LEN + 8)	/* epoch, sender_leaf, instance, seq */
 #define KEY_LABEL "slimbridge seal v1 key"
 #define KEY_LABEL_LEN (sizeof(KEY_LABEL) - 1)
-#define N_EPOCHS 2
 
 static_assert(SEAL_MLS_MAX_BATCH + 1 <= MLS_APP_BATCH_MAX, "payload 0 and the messages");
 static_assert(SEAL_MLS_MAX_BATCH <= SEAL_MAX_BATCH, "an MLS batch is a record");
@@ -584,7 +583,7 @@ struct seal_rx {
 	EVP_MD_CTX *md;
 	uint64_t tick;
 	uint64_t adds;
-	struct rx_epoch ep[N_EPOCHS];
+	struct rx_epoch ep[SEAL_RX_EPOCHS];
 };
 
 struct seal_rx *seal_rx_new(struct crypto_aead_engine *e, struct mls_app_lcore *lc)
@@ -624,7 +623,7 @@ void seal_rx_free(struct seal_rx *r)
 	if (r == NULL) {
 		return;
 	}
-	for (int i = 0; i < N_EPOCHS; i++) {
+	for (int i = 0; i < SEAL_RX_EPOCHS; i++) {
 		epoch_clear(&r->ep[i]);
 	}
 	EVP_MD_CTX_free(r->md);
@@ -649,7 +648,7 @@ int seal_rx_add_epoch(struct seal_rx *r, const struct seal_keys *k)
 	    (k->mode == SB_POL_SEAL_MLS && (r->lc == NULL || k->mls_rx == NULL))) {
 		return -EINVAL;
 	}
-	for (int i = 0; i < N_EPOCHS; i++) {
+	for (int i = 0; i < SEAL_RX_EPOCHS; i++) {
 		if (same_group(&r->ep[i], k->group_id, k->group_id_len) &&
 		    r->ep[i].epoch == k->epoch) {
 			mls_app_receiver_free(k->mls_rx);	/* taken (0): not needed */
@@ -657,7 +656,7 @@ int seal_rx_add_epoch(struct seal_rx *r, const struct seal_keys *k)
 		}
 	}
 	/* A free slot, else the older epoch: lower number, then installed first. */
-	for (int i = 0; i < N_EPOCHS; i++) {
+	for (int i = 0; i < SEAL_RX_EPOCHS; i++) {
 		struct rx_epoch *ep = &r->ep[i];
 
 		if (!ep->used) {
@@ -670,7 +669,7 @@ int seal_rx_add_epoch(struct seal_rx *r, const struct seal_keys *k)
 		}
 	}
 	if (slot->used && k->epoch < slot->epoch) {
-		return -EKEYEXPIRED;			/* older than both: it would be the one dropped */
+		return -EKEYEXPIRED;			/* older than all: it would be the one dropped */
 	}
 	if (k->mode == SB_POL_SEAL_AES) {
 		/* Every key object now, so opening never allocates; rekeyed per instance. */
@@ -709,7 +708,7 @@ void seal_rx_drop_epoch(struct seal_rx *r, uint64_t epoch)
 	if (r == NULL) {
 		return;
 	}
-	for (int i = 0; i < N_EPOCHS; i++) {
+	for (int i = 0; i < SEAL_RX_EPOCHS; i++) {
 		if (r->ep[i].used && r->ep[i].epoch == epoch) {
 			epoch_clear(&r->ep[i]);
 		}
@@ -928,7 +927,7 @@ int seal_rx_open(struct seal_rx *r, const uint8_t *rec, size_t len, uint8_t *scr
 	if (cap < len) {
 		return -ENOSPC;
 	}
-	for (int i = 0; i < N_EPOCHS; i++) {
+	for (int i = 0; i < SEAL_RX_EPOCHS; i++) {
 		if (same_group(&r->ep[i], h.info.group_id, h.info.group_id_len)) {
 			group = true;
 			if (r->ep[i].epoch == h.info.epoch) {

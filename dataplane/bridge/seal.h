@@ -83,6 +83,9 @@
 #define SEAL_REPLAY_WINDOW 1024
 #define SEAL_AES_MAX_RECORDS (1ull << 40)	/* per instance, then a new seal_tx */
 #define SEAL_RX_INSTANCES 16			/* AES sender instances remembered per epoch */
+#define SEAL_RX_EPOCHS 4			/* epochs a receiver holds: the newest and
+						 * up to three it superseded (bridge.c drops
+						 * each one its window after) */
 
 struct crypto_aead_engine;
 struct mls_app_lcore;
@@ -172,8 +175,9 @@ void seal_rx_free(struct seal_rx *r);
 
 /*
  * seal_rx_add_epoch installs epoch |k| (the peer's records under it can be
- * opened). The receiver keeps at most two epochs: adding a third drops the
- * oldest (lowest epoch; a third older than both is refused, -EKEYEXPIRED).
+ * opened). The receiver keeps at most SEAL_RX_EPOCHS epochs: adding one
+ * more drops the oldest (lowest epoch; one older than all of them is
+ * refused, -EKEYEXPIRED).
  * An epoch already there is left as it is (0).
  */
 int seal_rx_add_epoch(struct seal_rx *r, const struct seal_keys *k)

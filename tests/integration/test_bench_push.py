@@ -33,4 +33,5 @@ def test_bench_push_quick():
     name = f"sbpush-{p.pid}"
     assert not os.path.exists(f"/dev/shm/{name}.policy")
     assert not os.path.exists(f"/dev/shm/{name}.status")
+    assert not os.path.exists(f"/dev/shm/{name}.audit")
     assert not os.path.exists(f"/var/run/dpdk/{name}")

@@ -4,20 +4,24 @@ network namespaces, their real control processes and data planes; twoorg.py).
 While its audit ring is full a worker takes no input: the peer bridge's frames wait in
 its own queue. That must not be taken for a silent peer (the trust link's liveness
 limit is 3 s): when the writer resumes, every message arrives once, in order, with no
-error, and the link was never reset. AES-256-GCM seal and no rekey by count, so that
-only the stall is under test."""
+error, and the link was never reset. Two worlds: AES-256-GCM with no rekey by count
+(only the stall under test), and MLS with a rekey every 25 sealed messages: when the
+writer resumes, the held-back burst makes the control processes rekey while records of
+the older epoch still wait on the link, and they must still open."""
 import os
 import signal
 
 import pytest
 
-from test_bridge import AUDIT_RESERVE, RING, finish_stream
+from test_bridge import AUDIT_RESERVE, REKEY_MESSAGES, RING, epoch, finish_stream
 from twoorg import QUERY, TwoOrg, read_audit_shm
 
 
-@pytest.fixture(scope="module")
-def world():
-    w = TwoOrg(name=f"s{os.getpid() % 1000000}", mls=False,
+@pytest.fixture(scope="module", params=["aes", "mls-rekey"])
+def world(request):
+    mls = request.param == "mls-rekey"
+    w = TwoOrg(name=f"s{request.param[0]}{os.getpid() % 100000}", mls=mls,
+               rekey_messages=REKEY_MESSAGES if mls else None,
                dp_extra={"audit": f"{{ring_size: {RING}}}"},
                keep=bool(os.environ.get("SB_KEEP_LOGS")))
     try:
@@ -40,6 +44,7 @@ def test_sender_audit_stall_keeps_the_trust_link(world):
     m = RING + 600
     a = world.a
     log_mark = len(a.dataplane.lines)
+    before = epoch(a)
     a.control.kill(signal.SIGSTOP)
     try:
         base = world.liaison.stream(world.partner_api, m, "stall", QUERY)
@@ -53,8 +58,14 @@ def test_sender_audit_stall_keeps_the_trust_link(world):
     finally:
         a.control.kill(signal.SIGCONT)
     problems = finish_stream(world.liaison, world.partner_api, base, m, first, "stall")
+    after = epoch(a)
+    if world.trust_opts["rekey_messages"] and after <= before:
+        problems.append(f"the data plane sealed with epoch {before} -> {after}: no rekey "
+                        "under the held-back burst")
     assert not problems, "\n".join(problems)
+    print(f"seal epoch {before} -> {after}")
     resets = [line for line in a.dataplane.lines[log_mark:] if "resetting the link" in line]
     assert not resets, f"bridge A reset its trust link while it held input back: {resets}"
     held = [line for line in a.dataplane.lines[log_mark:] if "audit ring full" in line]
     assert held, "the data plane did not say that it held input back"
+

@@ -11,7 +11,9 @@
  *    a batch holds one connection's messages and at most SEAL_MAX_BATCH;
  *  - rekey: SEND_PREV keeps A on the previous epoch, B opens both epochs,
  *    clearing the flag moves A on (sealed_epoch restarts); the previous
- *    epoch is forgotten after its window;
+ *    epoch is forgotten after its window; records of up to SEAL_RX_EPOCHS - 1
+ *    epochs back still open after rekeys overtook them, each epoch until its
+ *    own window has passed (test_rekey_overtaken);
  *  - group change: the old group's sender goes on for 2 s, then the new
  *    group's; B opens the old group's records within its window only; the
  *    slot's group tag changes and sealed_epoch restarts at equal epochs;
@@ -100,6 +102,7 @@ struct fx {
 	struct side a, b, c;
 	struct emitted em;
 	uint8_t sec[4][32];		/* seal secrets: G1 epoch 1, G1 epoch 2, G2 epoch 1, spare */
+	uint8_t esec[6][32];		/* G1 epochs 1..6 (test_rekey_overtaken) */
 	/* MLS: a two-member group's keys (suite 1), each member's epoch record */
 	const struct mls_suite *suite;
 	uint8_t gc[64], sds[MLS_MAX_HASH], app[2][MLS_MAX_HASH];
@@ -256,6 +259,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(mls_random(f->sec, sizeof(f->sec)), 0);
+	assert_int_equal(mls_random(f->esec, sizeof(f->esec)), 0);
 	side_init(&f->a, 0, TOKEN_A, 0);
 	side_init(&f->b, 0, TOKEN_B, 1);
 	*state = f;
@@ -539,6 +543,61 @@ static void test_rekey_send_prev(void **state)
 	r = seal_one_record(f, &f->c, 61, 1, T0 + 3 * NS);
 	side_view(&f->b, &e2, T0 + 2 * NS + WINDOW_NS + 1);
 	assert_int_equal(open_fails(f, &f->b, f->em.rec[r], f->em.len[r]), -EKEYEXPIRED);
+}
+
+/*
+ * Rekeys overtaking records: the Commit travels on the control channel, the
+ * records on the link, so a receiver can be two or three epochs on when
+ * records of an older one arrive (the peer held its input, its TCP queue
+ * full). B keeps SEAL_RX_EPOCHS epochs, each until its window after the
+ * epoch that superseded it arrived; one more epoch drops the lowest.
+ */
+static void test_rekey_overtaken(void **state)
+{
+	struct fx *f = *state;
+	struct ent e[6];
+	uint32_t r[6][3];
+
+	for (uint32_t i = 0; i < 6; i++) {
+		e[i] = aes_ent(G1, i + 1, f->esec[i], 0);
+		if (i > 0) {
+			e[i].prev = i;
+			e[i].prev_secret = f->esec[i - 1];
+		}
+	}
+	/* A seals three records with each of epochs 1..4 (its control rekeyed; the link is slow). */
+	for (uint32_t i = 0; i < 4; i++) {
+		side_view(&f->a, &e[i], T0 + i * NS);
+		for (uint32_t k = 0; k < 3; k++) {
+			r[i][k] = seal_one_record(f, &f->a, 10 * i + k, 1, T0 + i * NS);
+			assert_record_of(f, r[i][k], G1, i + 1);
+		}
+	}
+	/* B took epochs 1..4 at T0, T0+1 s, ... before any of those records arrived. */
+	for (uint32_t i = 0; i < 4; i++) {
+		side_view(&f->b, &e[i], T0 + i * NS);
+	}
+	for (uint32_t i = 0; i < 4; i++) {
+		open_ok(f, &f->b, r[i][0], 10 * i, 1, i + 1, SB_POL_SEAL_AES);
+	}
+	/* Epoch 5: epoch 1 (the lowest) makes room; 2..4 still open. */
+	side_view(&f->b, &e[4], T0 + 4 * NS);
+	assert_int_equal(open_fails(f, &f->b, f->em.rec[r[0][1]], f->em.len[r[0][1]]), -EKEYEXPIRED);
+	open_ok(f, &f->b, r[1][1], 11, 1, 2, SB_POL_SEAL_AES);
+	/* Epoch 2 was superseded at T0+2 s (epoch 3 arrived): past its window it is gone; */
+	side_view(&f->b, &e[4], T0 + 2 * NS + WINDOW_NS + 1);
+	assert_int_equal(open_fails(f, &f->b, f->em.rec[r[1][2]], f->em.len[r[1][2]]), -EKEYEXPIRED);
+	/* epoch 3 (superseded at T0+3 s) and epoch 4 (at T0+4 s) are not yet. */
+	open_ok(f, &f->b, r[2][1], 21, 1, 3, SB_POL_SEAL_AES);
+	open_ok(f, &f->b, r[3][1], 31, 1, 4, SB_POL_SEAL_AES);
+	/* Past epoch 4's window only the newest, epoch 5, opens: it has no window. */
+	side_view(&f->b, &e[4], T0 + 4 * NS + WINDOW_NS + 1);
+	assert_int_equal(open_fails(f, &f->b, f->em.rec[r[2][2]], f->em.len[r[2][2]]), -EKEYEXPIRED);
+	assert_int_equal(open_fails(f, &f->b, f->em.rec[r[3][2]], f->em.len[r[3][2]]), -EKEYEXPIRED);
+	side_view(&f->a, &e[4], T0 + 4 * NS + WINDOW_NS + 1);
+	r[4][0] = seal_one_record(f, &f->a, 50, 2, T0 + 4 * NS + WINDOW_NS + 1);
+	assert_record_of(f, r[4][0], G1, 5);
+	open_ok(f, &f->b, r[4][0], 50, 2, 5, SB_POL_SEAL_AES);
 }
 
 /* ---- 3. group change ---------------------------------------------------- */
@@ -917,6 +976,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_send_prev, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_overtaken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recv_only_new_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recv_only_keeps_old_sender, setup, teardown),

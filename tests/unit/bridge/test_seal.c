@@ -494,15 +494,28 @@ static void test_epochs(void **state)
 	l7 = seal(t7, 2, 30, F->rec2);
 	F->rec2[4 + 1 + 1 + 2 + 1 + GID_LEN + 7] = 8;
 	assert_int_equal(refused(r, F->rec2, l7), -EBADMSG);
-	/* The third epoch drops 7; 8 still opens. */
-	l7 = seal(t7, 2, 30, F->rec2);
+	/* SEAL_RX_EPOCHS epochs are kept (7 up to 7 + SEAL_RX_EPOCHS - 1): 7 still opens; */
 	assert_int_equal(seal_rx_add_epoch(r, &k9), 0);
+	for (uint64_t ep = 10; ep < 7 + SEAL_RX_EPOCHS; ep++) {
+		struct seal_keys k = aes_keys(ep, RX_LEAF);
+
+		assert_int_equal(seal_rx_add_epoch(r, &k), 0);
+	}
+	l7 = seal(t7, 2, 30, F->rec);
+	opens_as_sealed(r, F->rec, l7, 2, 30);
+	/* one more drops 7 (the lowest); 8 and 9 still open. */
+	l7 = seal(t7, 2, 30, F->rec2);
+	{
+		struct seal_keys k = aes_keys(7 + SEAL_RX_EPOCHS, RX_LEAF);
+
+		assert_int_equal(seal_rx_add_epoch(r, &k), 0);
+	}
 	assert_int_equal(refused(r, F->rec2, l7), -EKEYEXPIRED);
 	l9 = seal(t9, 2, 30, F->rec);
 	opens_as_sealed(r, F->rec, l9, 2, 30);
 	l8 = seal(t8, 2, 30, F->rec);
 	opens_as_sealed(r, F->rec, l8, 2, 30);
-	/* An epoch older than both is refused; dropping one forgets it. */
+	/* An epoch older than all of them is refused; dropping one forgets it. */
 	assert_int_equal(seal_rx_add_epoch(r, &k6), -EKEYEXPIRED);
 	seal_rx_drop_epoch(r, 8);
 	l8 = seal(t8, 2, 30, F->rec);
