@@ -778,13 +778,13 @@ static const char *const tcp_cc_allowed[] = { "newreno", "cubic", NULL };
 
 enum {
 	TK_RCVBUF, TK_SNDBUF, TK_MAX_CONN, TK_CONGESTION, TK_NODELAY, TK_SYN_BACKLOG,
-	TK_SYNCOOKIES, TK_TW_MS, TK_TW_MAX, TK_FW2_MS, TK_DELACK_MS, TK_MIN_RTO_MS,
+	TK_SYNCOOKIES, TK_TW_MS, TK_TW_MAX, TK_FW2_MS, TK_DELACK_MS, TK_MIN_RTO_MS, TK_PERSIST_MAX_MS,
 	TK_KEEPALIVE, TK_KA_IDLE, TK_KA_INTVL, TK_KA_COUNT, TK_EPHEMERAL
 };
 static const char *const tcp_keys[] = {
 	"rcvbuf", "sndbuf", "max_connections", "congestion", "nodelay", "syn_backlog",
 	"syncookies", "time_wait_ms", "time_wait_max", "fin_wait2_ms", "delack_ms",
-	"min_rto_ms", "keepalive", "keepalive_idle_s", "keepalive_interval_s",
+	"min_rto_ms", "persist_max_ms", "keepalive", "keepalive_idle_s", "keepalive_interval_s",
 	"keepalive_count", "ephemeral_ports", NULL
 };
 
@@ -898,6 +898,8 @@ static int tcp_value(struct walker *w, unsigned int key, void *arg)
 		return get_u32(w, 1, 500, &t->delack_ms);
 	case TK_MIN_RTO_MS:
 		return get_u32(w, 1, 1000, &t->min_rto_ms);
+	case TK_PERSIST_MAX_MS:
+		return get_u32(w, 100, 120000, &t->persist_max_ms);
 	case TK_KEEPALIVE:
 		return get_bool(w, &t->keepalive);
 	case TK_KA_IDLE:
@@ -1465,6 +1467,7 @@ void conf_defaults(struct conf *c)
 	c->tcp.fin_wait2_ms = 60000;
 	c->tcp.delack_ms = 40;
 	c->tcp.min_rto_ms = 200;
+	c->tcp.persist_max_ms = 1000;
 	c->tcp.keepalive_idle_s = 7200;
 	c->tcp.keepalive_interval_s = 75;
 	c->tcp.keepalive_count = 9;

@@ -65,6 +65,7 @@ struct conf_tcp {
 	uint32_t fin_wait2_ms;		/* default 60000, 1000..600000 */
 	uint32_t delack_ms;		/* default 40, 1..500 */
 	uint32_t min_rto_ms;		/* default 200, 1..1000 */
+	uint32_t persist_max_ms;	/* default 1000, 100..120000 */
 	uint32_t keepalive_idle_s;	/* default 7200, 1..86400 */
 	uint32_t keepalive_interval_s;	/* default 75, 1..3600 */
 	uint32_t keepalive_count;	/* default 9, 1..127 */

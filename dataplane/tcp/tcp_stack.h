@@ -82,6 +82,7 @@ struct tcp_stack_conf {
 	uint32_t max_retries;	  /* RTO expiries in a row before the connection is dropped */
 	uint32_t syn_retries;	  /* SYN / SYN-ACK retransmissions before giving up */
 	uint32_t orphan_retries;  /* zero-window probes to a closed (orphan) connection's peer */
+	uint32_t persist_max_ms;  /* longest gap between zero-window probes (default 60000) */
 	bool keepalive;		  /* keepalive on new connections */
 	uint32_t keep_idle_ms;
 	uint32_t keep_intvl_ms;

@@ -189,9 +189,9 @@ static void persist_expired(struct tcp_conn *c)
 	}
 	tcp_ctr(st, TCP_CTR_ZWP_SENT, 1);
 	tcp_send_probe(c);
-	/* Backs off like the RTO, up to 64 x (ACKs of the probes do not reset it); any window that opens does. */
+	/* Backs off like the RTO, up to 64 x and persist_max_ms (ACKs of the probes do not reset it); any window that opens does. */
 	c->persist_backoff++;
-	c->t_persist = st->now_ms + RTE_MIN(rto_ms << shift, (uint64_t)60000);
+	c->t_persist = st->now_ms + RTE_MIN(rto_ms << shift, (uint64_t)st->conf.persist_max_ms);
 }
 
 void tcp_timer_fire(struct twheel_timer *t, void *arg)

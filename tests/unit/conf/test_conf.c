@@ -86,6 +86,7 @@ static void assert_defaults(const struct conf *c)
 	assert_int_equal(c->tcp.fin_wait2_ms, 60000);
 	assert_int_equal(c->tcp.delack_ms, 40);
 	assert_int_equal(c->tcp.min_rto_ms, 200);
+	assert_int_equal(c->tcp.persist_max_ms, 1000);
 	assert_false(c->tcp.keepalive);
 	assert_int_equal(c->tcp.keepalive_idle_s, 7200);
 	assert_int_equal(c->tcp.keepalive_interval_s, 75);
@@ -287,7 +288,7 @@ static const struct err_case err_cases[] = {
 	{ "tcp:\n  rcvbuff: 65536\n", 2, "tcp.rcvbuff",
 	  "tcp.rcvbuff: unknown key (expected one of: rcvbuf, sndbuf, max_connections, "
 	  "congestion, nodelay, syn_backlog, syncookies, time_wait_ms, time_wait_max, "
-	  "fin_wait2_ms, delack_ms, min_rto_ms, keepalive, keepalive_idle_s, "
+	  "fin_wait2_ms, delack_ms, min_rto_ms, persist_max_ms, keepalive, keepalive_idle_s, "
 	  "keepalive_interval_s, keepalive_count, ephemeral_ports)" },
 	{ "tcp: {Nodelay: true}\n", 1, "tcp.Nodelay", "unknown key" },
 	{ "tcp_test_apps: {chargen: 19}\n", 1, "tcp_test_apps.chargen",
@@ -704,6 +705,7 @@ static uint64_t get_tw_max(const struct conf *c) { return c->tcp.time_wait_max; 
 static uint64_t get_fw2_ms(const struct conf *c) { return c->tcp.fin_wait2_ms; }
 static uint64_t get_delack(const struct conf *c) { return c->tcp.delack_ms; }
 static uint64_t get_min_rto(const struct conf *c) { return c->tcp.min_rto_ms; }
+static uint64_t get_persist_max(const struct conf *c) { return c->tcp.persist_max_ms; }
 static uint64_t get_ka_idle(const struct conf *c) { return c->tcp.keepalive_idle_s; }
 static uint64_t get_ka_intvl(const struct conf *c) { return c->tcp.keepalive_interval_s; }
 static uint64_t get_ka_count(const struct conf *c) { return c->tcp.keepalive_count; }
@@ -740,6 +742,7 @@ static const struct bound bounds[] = {
 	{ "tcp: {fin_wait2_ms: %s}", "1000", "600000", "999", "600001", 1000, 600000, get_fw2_ms },
 	{ "tcp: {delack_ms: %s}", "1", "500", "0", "501", 1, 500, get_delack },
 	{ "tcp: {min_rto_ms: %s}", "1", "1000", "0", "1001", 1, 1000, get_min_rto },
+	{ "tcp: {persist_max_ms: %s}", "100", "120000", "99", "120001", 100, 120000, get_persist_max },
 	{ "tcp: {keepalive_idle_s: %s}", "1", "86400", "0", "86401", 1, 86400, get_ka_idle },
 	{ "tcp: {keepalive_interval_s: %s}", "1", "3600", "0", "3601", 1, 3600, get_ka_intvl },
 	{ "tcp: {keepalive_count: %s}", "1", "127", "0", "128", 1, 127, get_ka_count },

@@ -441,6 +441,35 @@ static void test_zero_window_probe_and_reopen(void **state)
 	app_reset(&cli);
 }
 
+/* persist_max_ms caps the probes' backoff: a peer holding its window shut is heard at least that often. */
+static void test_zero_window_probe_cap(void **state)
+{
+	size_t n = 200000;
+	uint8_t *data = pattern(n, 5);
+	struct tcp_stack_conf a, b;
+	uint64_t probes;
+
+	(void)state;
+	tcp_stack_conf_defaults(&a);
+	a.persist_max_ms = 1000;
+	tcp_stack_conf_defaults(&b);
+	b.rcvbuf = 65536;
+	w = world_new(&a, &b, 500);
+	srv.no_read = true;
+	cli.tx = data;
+	cli.tx_len = n;
+	open_conn(&cli, TCP_KEY_V4, 9);
+	world_run(w, 10ull * 1000000, NULL, NULL);
+	probes = tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_ZWP_SENT];
+	assert_true(probes > 0);
+	/* 30 s more of a shut window: a probe at least every second (uncapped: about 5). */
+	world_run(w, 30ull * 1000000, NULL, NULL);
+	assert_true(tcp_stack_stats(w->n[0].st)->ctr[TCP_CTR_ZWP_SENT] - probes >= 29);
+	assert_false(cli.closed);
+	free(data);
+	app_reset(&cli);
+}
+
 /* A connection its app has closed (an orphan) does not probe a shut window for ever. */
 static void test_orphan_zero_window_gives_up(void **state)
 {
@@ -1330,6 +1359,7 @@ int main(void)
 		T(test_bulk_ipv6_heavy_loss),
 		T(test_echo_both_ways),
 		T(test_zero_window_probe_and_reopen),
+		T(test_zero_window_probe_cap),
 		T(test_orphan_zero_window_gives_up),
 		T(test_tlp_resends_lost_tail_segment),
 		T(test_tlp_sacked_probe_starts_recovery),
