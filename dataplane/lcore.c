@@ -486,18 +486,6 @@ static void slim_updates(struct lcore_ctx *lc, uint64_t now_ms)
 	} while (n == 64);
 }
 
-/*
- * May SLIM input be taken now? Each message taken is audited, so not with
- * less room in our audit ring than AUDIT_RESERVE: that covers one piece of
- * input (an mbuf's messages, a handover burst) and what timers add.
- */
-static bool audit_gate(void *arg)
-{
-	struct lcore_ctx *lc = arg;
-
-	return !lc->audit_on || audit_ring_free(&lc->audit) >= AUDIT_RESERVE;
-}
-
 /* Send what the other workers routed to our connections. */
 static void slim_drain(struct lcore_ctx *lc)
 {
@@ -660,7 +648,6 @@ static int tcp_setup(struct lcore_ctx *lc, int socket)
 						: NULL;
 		if (lc->slim_tcp != NULL) {
 			grpc_tcp_set_buffers(lc->slim_tcp, 2u << 20, 4u << 20);
-			grpc_tcp_set_gate(lc->slim_tcp, audit_gate, lc);
 		}
 		if (lc->slim_tcp == NULL) {
 			rte_errno = ENOMEM;
@@ -1151,18 +1138,15 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 		slim_updates(lc, t0 / lc->tsc_per_us / 1000);
 	}
 	/*
-	 * Lossless audit: with less room in our ring than AUDIT_RESERVE, SLIM
-	 * input stays where it is (audit_gate, asked per mbuf: the TCP receive
-	 * buffers fill and their windows close) until the writer has drained
-	 * the ring. The TCP stacks go on (ACKs, window-probe answers: the peers
-	 * see us alive), as do timers and output.
+	 * Lossless audit: with less room in our ring than one iteration can
+	 * fill, take no input this round (the NIC queue holds it; TCP windows
+	 * close) until the writer has drained it. Timers and output go on.
 	 */
 	if (lc->audit_on && unlikely(audit_ring_free(&lc->audit) < AUDIT_RESERVE)) {
 		audit_ring_wait(&lc->audit);
 		lc->stats.audit_waits++;
 		lc->rx_paused_ms = t0 / lc->tsc_per_us / 1000;
-	} else if (lc->slim_tcp != NULL) {
-		(void)grpc_tcp_resume(lc->slim_tcp); /* input held back before: taken now */
+		goto after_rx;
 	}
 	for (uint16_t p = 0; p < lc->nb_queues; p++) {
 		struct lcore_queue *q = &lc->q[p];
@@ -1201,8 +1185,9 @@ uint32_t lcore_poll(struct lcore_ctx *lc)
 	if (!rte_ring_empty(lc->handoff_ring)) {
 		tcp_handoff_drain(lc, &tb, t0);
 	}
+after_rx:
 	grpc_tcp_tick(lc->grpc, t0 / lc->tsc_per_us / 1000);
-	if (lc->slim_in != NULL && audit_gate(lc)) {
+	if (lc->slim_in != NULL) {
 		slim_drain(lc);
 	}
 	if (lc->index == 0 && lc->slim != NULL && lc->dp->conf.slim.nb_links > 0) {

@@ -34,9 +34,6 @@ struct grpc_tcp {
 	uint64_t now_ms;
 	struct grpc_tcp_stats stats;
 	struct gconn *dirty;	/* connections with output to send */
-	bool (*gate)(void *arg);	/* may input be taken now (NULL: always) */
-	void *gate_arg;
-	bool held;		/* the gate held a connection's input back */
 };
 
 static void unlink_conn(struct gconn *gc)
@@ -138,12 +135,6 @@ static void service(struct gconn *gc)
 	for (int round = 0; round < 64; round++) {
 		struct rte_mbuf *m;
 
-		if (gc->g->gate != NULL && !gc->g->gate(gc->g->gate_arg)) {
-			/* Not now: what is unread stays put (its window closes); resumed later. */
-			gc->g->held = true;
-			flush(gc);
-			return;
-		}
 		if (!feed(gc)) {
 			flush(gc);
 			if (!feed(gc)) {
@@ -186,25 +177,6 @@ static void on_kick(void *arg)
 		gc->dirty_next = gc->g->dirty;
 		gc->g->dirty = gc;
 	}
-}
-
-void grpc_tcp_set_gate(struct grpc_tcp *g, bool (*open)(void *arg), void *arg)
-{
-	g->gate = open;
-	g->gate_arg = arg;
-}
-
-bool grpc_tcp_resume(struct grpc_tcp *g)
-{
-	if (g == NULL || !g->held || (g->gate != NULL && !g->gate(g->gate_arg))) {
-		return false;
-	}
-	g->held = false;
-	for (struct gconn *gc = g->conns; gc != NULL; gc = gc->next) {
-		on_kick(gc); /* served by the flush below (held again if the gate shuts) */
-	}
-	grpc_tcp_flush(g);
-	return true;
 }
 
 void grpc_tcp_flush(struct grpc_tcp *g)

@@ -15,7 +15,6 @@
 #ifndef SB_GRPC_TCP_H
 #define SB_GRPC_TCP_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "grpc_client.h"
@@ -88,19 +87,6 @@ int grpc_tcp_call_empty(struct grpc_tcp *g, uint16_t port_idx, uint8_t family, c
  * delivered from another worker). Cheap when nothing is queued.
  */
 void grpc_tcp_flush(struct grpc_tcp *g);
-
-/*
- * Input gate (lossless audit, docs/audit.md): grpc_tcp_set_gate installs
- * |open|, asked before each piece of received input (an mbuf) goes to the
- * engines. While it says false, input stays in the TCP receive buffers:
- * their windows close, which is back-pressure on the peers, whose stacks
- * still get our ACKs and window-probe answers (alive, not silent); output
- * and timers go on. grpc_tcp_resume, called once |open| says true again,
- * serves every connection that was held back; true when there was one.
- * NULL |open|: no gate (the default).
- */
-void grpc_tcp_set_gate(struct grpc_tcp *g, bool (*open)(void *arg), void *arg);
-bool grpc_tcp_resume(struct grpc_tcp *g);
 
 /* grpc_tcp_stats returns |g|'s counters (read them on its worker, or racily for display). */
 const struct grpc_tcp_stats *grpc_tcp_stats(const struct grpc_tcp *g);

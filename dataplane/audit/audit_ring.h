@@ -4,11 +4,11 @@
  * (proto/shm/audit_abi.h): the shared-memory object made or re-attached
  * at start-up, and per worker the producer of one ring.
  *
- * Use on a worker, before each piece of input (an mbuf, a handed-over burst):
- *   if (audit_ring_free(r) < AUDIT_RESERVE) -> leave it where it is for now
+ * Use on a worker, per poll iteration:
+ *   if (audit_ring_free(r) < AUDIT_RESERVE) -> take no new input this round
  *   ...  struct sb_audit_rec *rec = audit_ring_slot(r); fill it; audit_ring_commit(r);
  * audit_ring_slot never fails when the caller checked audit_ring_free
- * first (the reserve covers one piece's records); it returns NULL when the
+ * first (the reserve covers one burst's records); it returns NULL when the
  * ring is full, which the caller counts (it must never happen: the
  * back-pressure check came first).
  *
@@ -25,7 +25,7 @@
 
 #include "shm/audit_abi.h"
 
-/* Records one piece of input may produce at most (an mbuf or a handed-over burst, plus denials and timers). */
+/* Records one poll iteration may produce at most (a burst of input, plus denials). */
 #define AUDIT_RESERVE 512
 
 struct audit_shm;
@@ -82,7 +82,7 @@ static inline void audit_ring_commit(struct audit_ring *a)
 	__atomic_store_n(&a->r->head, a->head, __ATOMIC_RELEASE);
 }
 
-/* audit_ring_wait counts a poll iteration that held input back for want of room. */
+/* audit_ring_wait counts a poll iteration that took no input for want of room. */
 static inline void audit_ring_wait(struct audit_ring *a)
 {
 	__atomic_store_n(&a->r->waits, a->r->waits + 1, __ATOMIC_RELAXED);

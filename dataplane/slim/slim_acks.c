@@ -153,6 +153,8 @@ static void inflight_fail(struct slim_node *n, const struct inflight *e, uint8_t
 		memcpy(r->trust, e->trust_s, sizeof(r->trust));
 		audit_ring_commit(n->conf.audit);
 		ctr(n, SLIM_CTR_AUDITED);
+	} else if (n->conf.audit != NULL) {
+		ctr(n, SLIM_CTR_DROP_AUDIT); /* a link's whole table failed at once: counted, never silent */
 	}
 }
 

@@ -691,7 +691,7 @@ void tcp_output(struct tcp_conn *c)
 			uint64_t rto_ms = (tcp_rtt_rto(&c->rtt) + 999) / 1000;
 
 			c->flags |= TCP_F_PERSIST;
-			c->t_persist = st->now_ms + rto_ms;
+			c->t_persist = st->now_ms + RTE_MIN(rto_ms, (uint64_t)st->conf.persist_max_ms);
 			tcp_timer_update(c);
 		}
 	}

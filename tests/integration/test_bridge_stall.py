@@ -1,15 +1,13 @@
 """A bridge whose audit writer stalls under cross-org traffic (two organisations in
 network namespaces, their real control processes and data planes; twoorg.py).
 
-While its audit ring is full a worker takes no SLIM input: what arrives stays in its TCP
-receive buffers, whose windows close (back-pressure), while its TCP stack goes on
-answering. Neither side may take the other for silent (the trust link's liveness limit
-is 3 s): the sender's bridge holding input (its own link's frames wait in its buffers),
-nor the receiver's (the sender sees a shut window whose probes are answered). When the
-writer resumes, every message arrives once, in order, with no error, and the link was
-never reset. Two worlds: AES-256-GCM with no rekey by count (only the stall under
-test), and MLS with a rekey every 25 sealed messages: rekeys happen while records of
-older epochs still wait on the link, and those must still open."""
+While its audit ring is full a worker takes no input: the peer bridge's frames wait in
+its own queue. That must not be taken for a silent peer (the trust link's liveness
+limit is 3 s): when the writer resumes, every message arrives once, in order, with no
+error, and the link was never reset. Two worlds: AES-256-GCM with no rekey by count
+(only the stall under test), and MLS with a rekey every 25 sealed messages: when the
+writer resumes, the held-back burst makes the control processes rekey while records of
+the older epoch still wait on the link, and they must still open."""
 import os
 import signal
 
@@ -42,17 +40,6 @@ def failure_report(request):
         print(request.getfixturevalue("world").failure_report())
 
 
-def check_after_stall(world, problems, before, log_mark, what):
-    """Every message arrived (|problems| empty); in the MLS world A's control process
-    rekeyed (its data plane may still seal with the last epoch for a moment); A never
-    reset its trust link."""
-    assert not problems, "\n".join(problems)
-    if world.trust_opts["rekey_messages"]:
-        poll("a rekey", lambda: seal_of(world.a.trust_get())[2] > before, timeout=15)
-    resets = [line for line in world.a.dataplane.lines[log_mark:] if "resetting the link" in line]
-    assert not resets, f"bridge A reset its trust link ({what}): {resets}"
-
-
 def test_sender_audit_stall_keeps_the_trust_link(world):
     m = RING + 600
     a = world.a
@@ -71,30 +58,13 @@ def test_sender_audit_stall_keeps_the_trust_link(world):
     finally:
         a.control.kill(signal.SIGCONT)
     problems = finish_stream(world.liaison, world.partner_api, base, m, first, "stall")
-    check_after_stall(world, problems, before, log_mark, "it held input back itself")
+    assert not problems, "\n".join(problems)
+    if world.trust_opts["rekey_messages"]:
+        # The held-back burst was sealed far past the rekey count: the control process
+        # rekeyed (its data plane may still seal with the last epoch for a moment).
+        poll("a rekey after the burst", lambda: seal_of(a.trust_get())[2] > before, timeout=15)
+    resets = [line for line in a.dataplane.lines[log_mark:] if "resetting the link" in line]
+    assert not resets, f"bridge A reset its trust link while it held input back: {resets}"
     held = [line for line in a.dataplane.lines[log_mark:] if "audit ring full" in line]
     assert held, "the data plane did not say that it held input back"
 
-
-def test_receiver_audit_stall_under_rekeys(world):
-    """The receiving bridge's audit writer stops (SIGSTOP of B's control process) while
-    A's messages come at a steady pace: B's worker holds input back, its TCP window
-    shuts, A's records queue on the link (and A's control process rekeys as its count
-    says, MLS world). A must not take B for silent; when B resumes, every message
-    arrives once, in order, with no error."""
-    m = RING + 600
-    b = world.b
-    before = epoch(world.a)
-    log_mark = len(world.a.dataplane.lines)
-    b.control.kill(signal.SIGSTOP)
-    try:
-        base = world.liaison.stream(world.partner_api, m, "rstall", QUERY, pace_ms=2)
-        first = world.partner_api.collect(m, timeout=8, quiet=6)
-        shm = read_audit_shm(b.shm)
-        assert shm is not None and shm["rings"][0]["waits"] > 0, \
-            f"B's worker never held input back: {shm}"
-        assert len(first) < m, "everything passed with B's audit writer stopped"
-    finally:
-        b.control.kill(signal.SIGCONT)
-    problems = finish_stream(world.liaison, world.partner_api, base, m, first, "rstall")
-    check_after_stall(world, problems, before, log_mark, "B held its input back")
