@@ -64,7 +64,7 @@ void tcp_stack_conf_defaults(struct tcp_stack_conf *c)
 	c->max_retries = 15;
 	c->syn_retries = 6;
 	c->orphan_retries = 8;
-	c->persist_max_ms = 60000;
+	c->persist_max_ms = TCP_PERSIST_MAX_MS_DEFAULT;
 	c->keepalive = false;
 	c->keep_idle_ms = 7200 * 1000;
 	c->keep_intvl_ms = 75 * 1000;
@@ -511,7 +511,7 @@ struct tcp_stack *tcp_stack_new(const char *name, int socket, const struct tcp_s
 	st = &p->st;
 	st->conf = *conf;
 	if (st->conf.persist_max_ms == 0) {
-		st->conf.persist_max_ms = 60000; /* a conf made without tcp_stack_conf_defaults */
+		st->conf.persist_max_ms = TCP_PERSIST_MAX_MS_DEFAULT; /* a conf made without tcp_stack_conf_defaults */
 	}
 	st->env = *env;
 	st->now_us = now_us;

@@ -65,6 +65,9 @@ struct tcp_stack_port {
 	uint16_t queue;		   /* this worker's RX queue on the port */
 };
 
+/* Longest gap between zero-window probes unless the configuration says (Linux-like). */
+#define TCP_PERSIST_MAX_MS_DEFAULT 60000
+
 /* Stack configuration (the data plane's `tcp:` section; tcp_stack_conf_defaults). */
 struct tcp_stack_conf {
 	uint32_t max_conns;	  /* connection pool size */
@@ -82,7 +85,7 @@ struct tcp_stack_conf {
 	uint32_t max_retries;	  /* RTO expiries in a row before the connection is dropped */
 	uint32_t syn_retries;	  /* SYN / SYN-ACK retransmissions before giving up */
 	uint32_t orphan_retries;  /* zero-window probes to a closed (orphan) connection's peer */
-	uint32_t persist_max_ms;  /* longest gap between zero-window probes (default 60000) */
+	uint32_t persist_max_ms;  /* longest gap between zero-window probes (TCP_PERSIST_MAX_MS_DEFAULT; 0: that) */
 	bool keepalive;		  /* keepalive on new connections */
 	uint32_t keep_idle_ms;
 	uint32_t keep_intvl_ms;
